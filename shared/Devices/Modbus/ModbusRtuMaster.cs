@@ -1,0 +1,215 @@
+using Polly;
+using Polly.Retry;
+using Seccm.Devices.Serial;
+
+namespace Seccm.Devices.Modbus;
+
+/// <summary>Settings of one RTU bus.</summary>
+public sealed record ModbusRtuOptions
+{
+    /// <summary>Baud rate of the line; sets the inter-frame silence.</summary>
+    public int BaudRate { get; init; } = 19200;
+
+    /// <summary>How long a slave may take to answer (each part of the answer).</summary>
+    public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Extra attempts after a timeout or a garbled answer (CRC, length, address). 0 disables retries.</summary>
+    public int Retries { get; init; } = 2;
+
+    /// <summary>Pause before a retry, on top of the inter-frame silence.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+}
+
+/// <summary>
+/// A Modbus RTU master over an <see cref="ISerialLine"/>: functions 01, 03 and 05. One request at a time per bus,
+/// so several drivers (a transmitter and a relay coil) can share one RS-485 line. Timeouts and garbled answers are
+/// retried; an exception response is not.
+/// </summary>
+public sealed class ModbusRtuMaster
+{
+    private readonly ISerialLine _line;
+    private readonly ModbusRtuOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly SemaphoreSlim _bus = new(1, 1);
+    private readonly TimeSpan _silence;
+    private long _lastActivity;
+
+    public ModbusRtuMaster(ISerialLine line, ModbusRtuOptions? options = null, TimeProvider? time = null)
+    {
+        _line = line;
+        _options = options ?? new ModbusRtuOptions();
+        _time = time ?? TimeProvider.System;
+        if (_options.BaudRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.BaudRate, "The Modbus baud rate must be positive.");
+        }
+        if (_options.Retries < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.Retries, "The Modbus retry count cannot be negative.");
+        }
+        _silence = ModbusFrame.InterFrameSilence(_options.BaudRate);
+        _lastActivity = _time.GetTimestamp();
+        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
+        if (_options.Retries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<DeviceTimeoutException>().Handle<DeviceProtocolException>(),
+                MaxRetryAttempts = _options.Retries,
+                Delay = _options.RetryDelay,
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = _ =>
+                {
+                    // Bytes of the failed answer may still trickle in; they must not prefix the next answer.
+                    _line.DiscardInput();
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+        _pipeline = builder.Build();
+    }
+
+    public string Port => _line.Name;
+
+    public async Task<ushort[]> ReadHoldingRegistersAsync(byte slaveAddress, ushort start, ushort count, CancellationToken cancellationToken)
+    {
+        var request = ModbusFrame.ReadHoldingRegisters(slaveAddress, start, count);
+        var response = await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
+        return ModbusFrame.DecodeRegisters(response);
+    }
+
+    public async Task<bool[]> ReadCoilsAsync(byte slaveAddress, ushort start, ushort count, CancellationToken cancellationToken)
+    {
+        var request = ModbusFrame.ReadCoils(slaveAddress, start, count);
+        var response = await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
+        return ModbusFrame.DecodeCoils(response, count);
+    }
+
+    public async Task WriteSingleCoilAsync(byte slaveAddress, ushort address, bool on, CancellationToken cancellationToken)
+    {
+        var request = ModbusFrame.WriteSingleCoil(slaveAddress, address, on);
+        var response = await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.AsSpan(0, 6).SequenceEqual(request.AsSpan(0, 6)))
+        {
+            throw new DeviceProtocolException(
+                $"Modbus slave {slaveAddress} on '{Port}' did not echo the write of coil {address}: got {Hex(response)}.");
+        }
+    }
+
+    /// <summary>Reads one 32-bit float from two holding registers starting at <paramref name="start"/>.</summary>
+    public async Task<float> ReadFloatAsync(byte slaveAddress, ushort start, ModbusWordOrder order, CancellationToken cancellationToken)
+    {
+        var registers = await ReadHoldingRegistersAsync(slaveAddress, start, 2, cancellationToken).ConfigureAwait(false);
+        return ModbusFloat.Decode(registers[0], registers[1], order);
+    }
+
+    private async Task<byte[]> ExchangeAsync(byte[] request, CancellationToken cancellationToken)
+    {
+        await _bus.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (state, ct) => await state.Self.ExchangeOnceAsync(state.Request, ct).ConfigureAwait(false),
+                (Self: this, Request: request),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException ex) when (ex is DeviceTimeoutException or DeviceProtocolException && _options.Retries > 0)
+        {
+            var attempts = _options.Retries + 1;
+            throw ex is DeviceTimeoutException
+                ? new DeviceTimeoutException($"{ex.Message} (gave up after {attempts} attempts)")
+                : new DeviceProtocolException($"{ex.Message} (gave up after {attempts} attempts)");
+        }
+        finally
+        {
+            _bus.Release();
+        }
+    }
+
+    private async Task<byte[]> ExchangeOnceAsync(byte[] request, CancellationToken cancellationToken)
+    {
+        // RTU frames are delimited by silence: a request sent too soon after the last answer merges with it.
+        var quiet = _time.GetElapsedTime(_lastActivity);
+        if (quiet < _silence)
+        {
+            await Task.Delay(_silence - quiet, _time, cancellationToken).ConfigureAwait(false);
+        }
+        var slave = request[0];
+        var function = request[1];
+        var what = $"Modbus slave {slave} on '{Port}' (function 0x{function:X2})";
+        _line.DiscardInput();
+        await _line.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var header = await ReadAsync(2, what, cancellationToken).ConfigureAwait(false);
+            if (header[0] != slave)
+            {
+                throw new DeviceProtocolException($"{what}: the answer came from slave address {header[0]}.");
+            }
+            if (header[1] == (function | 0x80))
+            {
+                var rest = await ReadAsync(3, what, cancellationToken).ConfigureAwait(false);
+                var frame = Concat(header, rest);
+                CheckCrc(frame, what);
+                throw new ModbusExceptionResponse(Port, slave, function, rest[0]);
+            }
+            if (header[1] != function)
+            {
+                throw new DeviceProtocolException($"{what}: the answer has function code 0x{header[1]:X2}.");
+            }
+            byte[] response;
+            if (function == ModbusFunction.WriteSingleCoil)
+            {
+                response = Concat(header, await ReadAsync(6, what, cancellationToken).ConfigureAwait(false));
+            }
+            else
+            {
+                var byteCount = (await ReadAsync(1, what, cancellationToken).ConfigureAwait(false))[0];
+                var expected = ModbusFrame.ExpectedByteCount(request);
+                if (byteCount != expected)
+                {
+                    throw new DeviceProtocolException($"{what}: the answer announces {byteCount} data bytes, expected {expected}.");
+                }
+                var rest = await ReadAsync(byteCount + 2, what, cancellationToken).ConfigureAwait(false);
+                response = Concat([header[0], header[1], byteCount], rest);
+            }
+            CheckCrc(response, what);
+            return response;
+        }
+        finally
+        {
+            _lastActivity = _time.GetTimestamp();
+        }
+    }
+
+    private async Task<byte[]> ReadAsync(int count, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _line.ReadBytesAsync(count, _options.ResponseTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceTimeoutException ex)
+        {
+            throw new DeviceTimeoutException($"{what} did not answer: {ex.Message}");
+        }
+    }
+
+    private static void CheckCrc(byte[] frame, string what)
+    {
+        if (!ModbusCrc.IsValid(frame))
+        {
+            throw new DeviceProtocolException($"{what}: CRC error in the answer {Hex(frame)}.");
+        }
+    }
+
+    private static byte[] Concat(byte[] a, byte[] b)
+    {
+        var all = new byte[a.Length + b.Length];
+        a.CopyTo(all, 0);
+        b.CopyTo(all, a.Length);
+        return all;
+    }
+
+    internal static string Hex(ReadOnlySpan<byte> bytes) => BitConverter.ToString(bytes.ToArray()).Replace('-', ' ');
+}
