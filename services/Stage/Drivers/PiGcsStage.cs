@@ -1,0 +1,338 @@
+using System.Globalization;
+using Polly;
+using Polly.Retry;
+using Seccm.Devices;
+using Seccm.Devices.Emulators.PiGcs;
+using Seccm.Devices.Serial;
+
+namespace Seccm.Stage.Drivers;
+
+/// <summary>Settings of the PI GCS driver.</summary>
+public sealed record PiGcsStageOptions
+{
+    public string Port { get; init; } = "/dev/ttyUSB0";
+    public int BaudRate { get; init; } = 115200;
+    public string AxisX { get; init; } = "1";
+    public string AxisY { get; init; } = "2";
+    public string AxisZ { get; init; } = "3";
+
+    /// <summary>How long to wait for each answer line before the query counts as timed out.</summary>
+    public TimeSpan AnswerTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Retries of a query after a timeout or a garbled answer. Commands that move are never repeated blindly.</summary>
+    public int QueryRetries { get; init; } = 2;
+
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+}
+
+/// <summary>
+/// A PI piezo controller (E-727, C-867, ...) speaking GCS over a serial line. Every command that can fail is followed by
+/// <c>ERR?</c>, and a non-zero code becomes a <see cref="GcsException"/>. Queries that time out or come back garbled
+/// are retried (Polly) after the input is flushed; when retries run out the caller gets a
+/// <see cref="DeviceTimeoutException"/> or <see cref="DeviceProtocolException"/> naming the port and the command.
+/// </summary>
+public sealed class PiGcsStage : IStage
+{
+    private readonly ISerialLine _line;
+    private readonly PiGcsStageOptions _options;
+    private readonly SemaphoreSlim _transaction = new(1, 1);
+    private readonly ResiliencePipeline _queryRetry;
+    private readonly string[] _axisIds;
+    private StageLimits? _limits;
+
+    public PiGcsStage(ISerialLine line, PiGcsStageOptions options, TimeProvider time)
+    {
+        _line = line;
+        _options = options;
+        _axisIds = [options.AxisX, options.AxisY, options.AxisZ];
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (options.QueryRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<DeviceTimeoutException>().Handle<DeviceProtocolException>(),
+                MaxRetryAttempts = options.QueryRetries,
+                Delay = options.RetryDelay,
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = false,
+            });
+        }
+        _queryRetry = builder.Build();
+    }
+
+    /// <summary>Opens the serial port named in the options.</summary>
+    public static PiGcsStage Open(PiGcsStageOptions options, TimeProvider time) =>
+        new(StreamSerialLine.OpenPort(options.Port, options.BaudRate), options, time);
+
+    public string Name => $"pi-gcs:{_line.Name}";
+
+    public Task SetServoAsync(bool on, CancellationToken cancellationToken) =>
+        CommandAsync("SVO " + string.Join(' ', _axisIds.Select(id => id + (on ? " 1" : " 0"))), cancellationToken);
+
+    public async Task MoveAbsoluteAsync(StageTarget target, CancellationToken cancellationToken)
+    {
+        var limits = await GetLimitsAsync(cancellationToken).ConfigureAwait(false);
+        if (limits.Check(target) is { } problem)
+        {
+            throw new StageCommandException($"Move refused before sending it to '{_line.Name}': {problem}");
+        }
+        if (Pairs(target) is { Length: > 0 } pairs)
+        {
+            await CommandAsync("MOV " + pairs, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Relative moves are checked against the limits by the controller (error 7), which knows the current targets.</summary>
+    public async Task MoveRelativeAsync(StageTarget deltaUm, CancellationToken cancellationToken)
+    {
+        if (Pairs(deltaUm) is { Length: > 0 } pairs)
+        {
+            await CommandAsync("MVR " + pairs, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<StagePosition> GetPositionAsync(CancellationToken cancellationToken)
+    {
+        var values = await QueryAxesAsync("POS?", _axisIds, cancellationToken).ConfigureAwait(false);
+        return new StagePosition(ParseNumber(values[0]), ParseNumber(values[1]), ParseNumber(values[2]));
+    }
+
+    public async Task<bool> IsOnTargetAsync(CancellationToken cancellationToken)
+    {
+        var values = await QueryAxesAsync("ONT?", _axisIds, cancellationToken).ConfigureAwait(false);
+        return values.All(v => v.Value == "1");
+    }
+
+    public Task SetVelocityAsync(StageAxis axis, double velocityUmPerS, CancellationToken cancellationToken) =>
+        CommandAsync($"VEL {AxisId(axis)} {Format(velocityUmPerS)}", cancellationToken);
+
+    public async Task<double> GetVelocityAsync(StageAxis axis, CancellationToken cancellationToken)
+    {
+        var values = await QueryAxesAsync("VEL?", [AxisId(axis)], cancellationToken).ConfigureAwait(false);
+        return ParseNumber(values[0]);
+    }
+
+    /// <summary>Sends the single byte #24 (stop all) and clears the "controller stopped" error it leaves behind.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _line.WriteAsync(new byte[] { 0x18 }, cancellationToken).ConfigureAwait(false);
+            var code = await ReadErrorAsync("#24", cancellationToken).ConfigureAwait(false);
+            if (code is not (GcsErrors.None or GcsErrors.ControllerStopped))
+            {
+                throw new GcsException(_line.Name, "#24 (stop all)", code);
+            }
+        }
+        finally
+        {
+            _transaction.Release();
+        }
+    }
+
+    public async Task<StageLimits> GetLimitsAsync(CancellationToken cancellationToken)
+    {
+        if (_limits is { } known)
+        {
+            return known;
+        }
+        var min = await QueryAxesAsync("TMN?", _axisIds, cancellationToken).ConfigureAwait(false);
+        var max = await QueryAxesAsync("TMX?", _axisIds, cancellationToken).ConfigureAwait(false);
+        AxisRange Range(int i) => new(ParseNumber(min[i]), ParseNumber(max[i]));
+        return _limits = new StageLimits(Range(0), Range(1), Range(2));
+    }
+
+    /// <summary>#5: the axes that are moving now.</summary>
+    public async Task<IReadOnlySet<StageAxis>> GetMovingAxesAsync(CancellationToken cancellationToken)
+    {
+        var line = await SingleByteQueryAsync(0x05, "#5", async ct => await _line.ReadLineAsync(_options.AnswerTimeout, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        if (!int.TryParse(line.Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var mask))
+        {
+            throw Garbled("#5", line, "a hexadecimal motion mask");
+        }
+        return Enum.GetValues<StageAxis>().Where(a => (mask & (1 << (int)a)) != 0).ToHashSet();
+    }
+
+    /// <summary>#7: true when the controller answers 0xB1 (ready), false for 0xB0 (busy).</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        var bytes = await SingleByteQueryAsync(0x07, "#7", async ct => await _line.ReadBytesAsync(2, _options.AnswerTimeout, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        return bytes switch
+        {
+            [0xB1, (byte)'\n'] => true,
+            [0xB0, (byte)'\n'] => false,
+            _ => throw Garbled("#7", Convert.ToHexString(bytes), "0xB1 or 0xB0 followed by LF"),
+        };
+    }
+
+    /// <summary>The controller's identification (<c>*IDN?</c>).</summary>
+    public async Task<string> IdentifyAsync(CancellationToken cancellationToken) =>
+        string.Join(' ', await QueryLinesAsync("*IDN?", cancellationToken).ConfigureAwait(false));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _line.DisposeAsync().ConfigureAwait(false);
+        _transaction.Dispose();
+    }
+
+    private async Task CommandAsync(string command, CancellationToken cancellationToken)
+    {
+        await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _line.WriteLineAsync(command, "\n", cancellationToken).ConfigureAwait(false);
+            var code = await ReadErrorAsync(command, cancellationToken).ConfigureAwait(false);
+            if (code != GcsErrors.None)
+            {
+                throw new GcsException(_line.Name, command, code);
+            }
+        }
+        finally
+        {
+            _transaction.Release();
+        }
+    }
+
+    /// <summary>
+    /// ERR? is not retried: it clears the register, so a repeated ERR? after a lost answer would read 0 and hide a refused move.
+    /// </summary>
+    private async Task<int> ReadErrorAsync(string after, CancellationToken cancellationToken)
+    {
+        await _line.WriteLineAsync("ERR?", "\n", cancellationToken).ConfigureAwait(false);
+        string line;
+        try
+        {
+            line = await _line.ReadLineAsync(_options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceTimeoutException ex)
+        {
+            throw new DeviceTimeoutException($"PI controller on '{_line.Name}' did not answer ERR? after '{after}': {ex.Message}");
+        }
+        if (!int.TryParse(line.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code))
+        {
+            throw Garbled($"ERR? (after '{after}')", line, "an error code");
+        }
+        return code;
+    }
+
+    private async Task<string[]> QueryLinesAsync(string query, CancellationToken cancellationToken)
+    {
+        await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var attempt = 0;
+            return await _queryRetry.ExecuteAsync(async ct =>
+            {
+                if (attempt++ > 0)
+                {
+                    // Whatever is left of a late or garbled answer would be read as the answer to the retry.
+                    _line.DiscardInput();
+                }
+                await _line.WriteLineAsync(query, "\n", ct).ConfigureAwait(false);
+                var lines = new List<string>();
+                while (true)
+                {
+                    string line;
+                    try
+                    {
+                        line = await _line.ReadLineAsync(_options.AnswerTimeout, ct).ConfigureAwait(false);
+                    }
+                    catch (DeviceTimeoutException ex)
+                    {
+                        throw new DeviceTimeoutException(
+                            $"PI controller on '{_line.Name}' did not answer '{query}' (attempt {attempt} of {_options.QueryRetries + 1}): {ex.Message}");
+                    }
+                    // Multi-line answers: every line but the last ends with a space.
+                    if (line.EndsWith(' '))
+                    {
+                        lines.Add(line[..^1]);
+                        continue;
+                    }
+                    lines.Add(line);
+                    return lines.ToArray();
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _transaction.Release();
+        }
+    }
+
+    private async Task<(string Axis, string Value)[]> QueryAxesAsync(string query, string[] axes, CancellationToken cancellationToken)
+    {
+        var command = query + " " + string.Join(' ', axes);
+        var lines = await QueryLinesAsync(command, cancellationToken).ConfigureAwait(false);
+        if (lines.Length != axes.Length)
+        {
+            throw new DeviceProtocolException(
+                $"PI controller on '{_line.Name}' answered '{command}' with {lines.Length} line(s) ('{string.Join(" | ", lines)}'), expected {axes.Length}.");
+        }
+        var result = new (string, string)[axes.Length];
+        for (var i = 0; i < axes.Length; i++)
+        {
+            var eq = lines[i].IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0 || lines[i][..eq] != axes[i])
+            {
+                throw Garbled(command, lines[i], $"'{axes[i]}=<value>'");
+            }
+            var value = lines[i][(eq + 1)..].Trim();
+            if (query != "ONT?" && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                throw Garbled(command, lines[i], $"'{axes[i]}=<number>'");
+            }
+            if (query == "ONT?" && value is not ("0" or "1"))
+            {
+                throw Garbled(command, lines[i], $"'{axes[i]}=0' or '{axes[i]}=1'");
+            }
+            result[i] = (axes[i], value);
+        }
+        return result;
+    }
+
+    private async Task<T> SingleByteQueryAsync<T>(byte command, string label, Func<CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var attempt = 0;
+            return await _queryRetry.ExecuteAsync(async ct =>
+            {
+                if (attempt++ > 0)
+                {
+                    _line.DiscardInput();
+                }
+                await _line.WriteAsync(new[] { command }, ct).ConfigureAwait(false);
+                try
+                {
+                    return await read(ct).ConfigureAwait(false);
+                }
+                catch (DeviceTimeoutException ex)
+                {
+                    throw new DeviceTimeoutException($"PI controller on '{_line.Name}' did not answer {label}: {ex.Message}");
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _transaction.Release();
+        }
+    }
+
+    private DeviceProtocolException Garbled(string command, string line, string expected) =>
+        new($"PI controller on '{_line.Name}' answered '{command}' with '{line}', expected {expected}.");
+
+    // Values are validated in QueryAxesAsync, so parsing cannot fail here.
+    private static double ParseNumber((string Axis, string Value) answer) =>
+        double.Parse(answer.Value, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private string AxisId(StageAxis axis) => _axisIds[(int)axis];
+
+    private string Pairs(StageTarget target) =>
+        string.Join(' ', Enum.GetValues<StageAxis>().Where(a => target[a] is not null).Select(a => $"{AxisId(a)} {Format(target[a]!.Value)}"));
+
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
