@@ -1,0 +1,377 @@
+using System.Globalization;
+using System.Text;
+using Seccm.Devices.Serial;
+using Seccm.Electrochemistry.Simulation;
+
+namespace Seccm.Devices.Emulators.MethodScript;
+
+/// <summary>What the emulated device does wrong, to test that drivers cope.</summary>
+public enum MethodScriptFault
+{
+    /// <summary>Behaves like a healthy device.</summary>
+    None,
+
+    /// <summary>Reads everything, answers nothing (unplugged, crashed firmware).</summary>
+    Silent,
+
+    /// <summary>Answers every command and script with the error <see cref="MethodScriptEmulator.ErrorCode"/>.</summary>
+    ErrorReply,
+
+    /// <summary>Starts a script normally, then sends bytes that are no MethodSCRIPT reply.</summary>
+    Garbage,
+}
+
+/// <summary>
+/// The device side of a PalmSens EmStat over a serial line, byte for byte: <c>t</c> (version), <c>e</c> + script +
+/// blank line (run), <c>Z</c> (abort). Scripts are parsed as strictly as the device parses them; the currents come
+/// from our CV simulator with the electrode that <c>electrode</c> returns when a measurement loop starts (the
+/// material under the pipette, or a dry electrode before contact).
+/// </summary>
+public sealed class MethodScriptEmulator : IAsyncDisposable
+{
+    /// <summary>The firmware string sent for <c>t</c>; the version reply ends with '*' on its last line.</summary>
+    public const string FirmwareVersion = "espico1.3";
+
+    /// <summary>A hold longer than this many samples is simulated once and its last current continued (bounded memory).</summary>
+    private const int MaxSimulatedHoldSamples = 20_000;
+
+    private readonly ISerialLine _line;
+    private readonly Func<Electrode> _electrode;
+    private readonly TimeProvider _time;
+    private readonly bool _realTime;
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Random _garbage = new(7);
+    private Task? _loop;
+    private Task? _script;
+    private CancellationTokenSource? _abort;
+
+    /// <param name="line">The device end of the serial line.</param>
+    /// <param name="electrode">The wetted electrode now; called at the start of every measurement loop.</param>
+    /// <param name="time">Paces the samples at the scan's real rate (accelerate it with a fake or scaled clock).</param>
+    /// <param name="realTime">False sends samples as fast as the line takes them (fast tests).</param>
+    public MethodScriptEmulator(ISerialLine line, Func<Electrode> electrode, TimeProvider? time = null, bool realTime = true)
+    {
+        _line = line;
+        _electrode = electrode;
+        _time = time ?? TimeProvider.System;
+        _realTime = realTime;
+    }
+
+    public MethodScriptFault Fault { get; set; }
+
+    /// <summary>The code sent under <see cref="MethodScriptFault.ErrorReply"/>.</summary>
+    public int ErrorCode { get; set; } = 0x0001;
+
+    /// <summary>Whether the cell is switched on now.</summary>
+    public bool CellOn { get; private set; }
+
+    /// <summary>Lines of the last script received (without the <c>e</c> and the blank line).</summary>
+    public IReadOnlyList<string> LastScript { get; private set; } = [];
+
+    /// <summary>How many scripts ran to their end, aborted ones included.</summary>
+    public int ScriptsFinished { get; private set; }
+
+    /// <summary>Starts answering on the line in the background.</summary>
+    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        List<string>? script = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string received;
+            try
+            {
+                received = await _line.ReadLineAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeviceTimeoutException)
+            {
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (DeviceException)
+            {
+                return; // the host end went away
+            }
+            if (Fault == MethodScriptFault.Silent)
+            {
+                continue;
+            }
+            if (script is not null)
+            {
+                if (received.Length > 0)
+                {
+                    script.Add(received);
+                    continue;
+                }
+                LastScript = script;
+                await StartScriptAsync(script).ConfigureAwait(false);
+                script = null;
+                continue;
+            }
+            switch (received)
+            {
+                case "":
+                    break;
+                case "t":
+                    await ReplyAsync(Fault == MethodScriptFault.ErrorReply ? $"t!{ErrorCode:X4}\n" : $"t{FirmwareVersion}\n#seccm emulator*\n").ConfigureAwait(false);
+                    break;
+                case "e":
+                    if (_script is { IsCompleted: false })
+                    {
+                        await ReplyAsync("e!0001\n").ConfigureAwait(false);
+                        break;
+                    }
+                    await ReplyAsync("e\n").ConfigureAwait(false);
+                    script = [];
+                    break;
+                case "Z":
+                    if (_script is { IsCompleted: false } && _abort is not null)
+                    {
+                        await ReplyAsync("Z\n").ConfigureAwait(false);
+                        await _abort.CancelAsync().ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await ReplyAsync("Z!0006\n").ConfigureAwait(false);
+                    }
+                    break;
+                default:
+                    await ReplyAsync($"{received[0]}!0003\n").ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private async Task StartScriptAsync(List<string> lines)
+    {
+        if (Fault == MethodScriptFault.ErrorReply)
+        {
+            await ReplyAsync($"!{ErrorCode:X4}: Line 1, Col 1\n\n").ConfigureAwait(false);
+            return;
+        }
+        var (script, error) = EmulatedScript.Parse(lines);
+        if (error is not null)
+        {
+            await ReplyAsync(string.Create(CultureInfo.InvariantCulture, $"!{error.Code:X4}: Line {error.Line}, Col {error.Column}\n\n")).ConfigureAwait(false);
+            return;
+        }
+        _abort?.Dispose();
+        _abort = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var abort = _abort.Token;
+        _script = Task.Run(() => ExecuteAsync(script!, abort));
+    }
+
+    private async Task ExecuteAsync(EmulatedScript script, CancellationToken abort)
+    {
+        var rangeA = 1e-6;
+        try
+        {
+            foreach (var statement in script.Main)
+            {
+                abort.ThrowIfCancellationRequested();
+                switch (statement)
+                {
+                    case CellStatement cell:
+                        CellOn = cell.On;
+                        break;
+                    case SetRangeStatement range:
+                        rangeA = range.RangeA;
+                        break;
+                    case MeasLoopStatement loop:
+                        await MeasureAsync(loop, rangeA, abort).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+        }
+        catch (DeviceException)
+        {
+            return; // the line is gone: nobody to finish the script for
+        }
+        foreach (var statement in script.OnFinished)
+        {
+            if (statement is CellStatement cell)
+            {
+                CellOn = cell.On;
+            }
+        }
+        try
+        {
+            await ReplyAsync("\n").ConfigureAwait(false);
+        }
+        catch (DeviceException)
+        {
+        }
+        ScriptsFinished++;
+    }
+
+    private async Task MeasureAsync(MeasLoopStatement loop, double rangeA, CancellationToken abort)
+    {
+        await ReplyAsync(loop.IsCv ? "M0002\n" : "M0007\n").ConfigureAwait(false);
+        if (Fault == MethodScriptFault.Garbage)
+        {
+            var junk = new byte[40];
+            _garbage.NextBytes(junk);
+            for (var i = 0; i < junk.Length; i++)
+            {
+                junk[i] = junk[i] is (byte)'\n' or (byte)'\r' ? (byte)'?' : junk[i];
+            }
+            await WriteAsync([.. junk, (byte)'\n']).ConfigureAwait(false);
+        }
+        var electrode = _electrode();
+        SimulatedCurve curve;
+        int perScan;
+        if (loop.IsCv)
+        {
+            curve = CvSimulator.Cv(electrode, new CvProtocol(loop.BeginV, loop.Vertex1V, loop.Vertex2V, loop.StepV, loop.ScanRateVPerS, loop.Scans));
+            perScan = Math.Max(1, (curve.Count - 1) / loop.Scans);
+        }
+        else
+        {
+            var samples = (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
+            var simulated = Math.Min(samples, MaxSimulatedHoldSamples);
+            curve = CvSimulator.Hold(electrode, new HoldProtocol(loop.HoldV, loop.HoldV, (simulated - 1) * loop.IntervalS + loop.IntervalS, loop.IntervalS));
+            perScan = int.MaxValue;
+        }
+        var interval = loop.IsCv ? loop.StepV / loop.ScanRateVPerS : loop.IntervalS;
+        var total = loop.IsCv ? curve.Count : (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
+        var start = _time.GetTimestamp();
+        var batch = new StringBuilder();
+        for (long k = 0; k < total; k++)
+        {
+            if (loop.IsCv && k > 0 && k % perScan == 0 && k / perScan < loop.Scans)
+            {
+                batch.Append("-\n");
+            }
+            var index = (int)Math.Min(k, curve.Count - 1);
+            var potential = loop.IsCv ? curve.PotentialV[index] : loop.HoldV;
+            var current = curve.CurrentA[index];
+            AppendPackage(batch, loop, potential, current, rangeA);
+            if (_realTime)
+            {
+                var due = TimeSpan.FromSeconds((k + 1) * interval);
+                var wait = due - _time.GetElapsedTime(start);
+                if (wait > TimeSpan.FromMilliseconds(5))
+                {
+                    await FlushAsync(batch).ConfigureAwait(false);
+                    await Task.Delay(wait, _time, abort).ConfigureAwait(false);
+                }
+            }
+            if (batch.Length > 4096)
+            {
+                await FlushAsync(batch).ConfigureAwait(false);
+            }
+            abort.ThrowIfCancellationRequested();
+        }
+        batch.Append("*\n");
+        await FlushAsync(batch).ConfigureAwait(false);
+    }
+
+    private static void AppendPackage(StringBuilder batch, MeasLoopStatement loop, double potentialV, double currentA, double rangeA)
+    {
+        batch.Append('P');
+        var first = true;
+        foreach (var variable in loop.PackageVariables)
+        {
+            if (!first)
+            {
+                batch.Append(';');
+            }
+            first = false;
+            if (variable == loop.PotentialVariable)
+            {
+                batch.Append("da").Append(Encode(potentialV, 'u', 1e-6));
+            }
+            else if (variable == loop.CurrentVariable)
+            {
+                var status = Math.Abs(currentA) > rangeA * 1.2 ? 2 : 0;
+                batch.Append("ba").Append(EncodeCurrent(currentA))
+                    .Append(",1").Append(status.ToString("X1", CultureInfo.InvariantCulture))
+                    .Append(",2").Append(RangeCode(rangeA).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                batch.Append("aa").Append(Encode(0, ' ', 1)); // a declared but unmeasured variable reads 0
+            }
+        }
+        batch.Append('\n');
+    }
+
+    /// <summary>Value = (hex - 0x8000000) x prefix: 7 hex digits and the prefix character.</summary>
+    private static string Encode(double value, char prefix, double factor)
+    {
+        var mantissa = (long)Math.Round(value / factor);
+        mantissa = Math.Clamp(mantissa, -0x8000000L, 0x7FFFFFFL);
+        return (mantissa + 0x8000000L).ToString("X7", CultureInfo.InvariantCulture) + prefix;
+    }
+
+    /// <summary>Currents go with the finest prefix that still fits 28 bits, as the device keeps its resolution.</summary>
+    private static string EncodeCurrent(double currentA)
+    {
+        foreach (var (prefix, factor) in new[] { ('a', 1e-18), ('f', 1e-15), ('p', 1e-12), ('n', 1e-9), ('u', 1e-6), ('m', 1e-3) })
+        {
+            if (Math.Abs(currentA / factor) < 0x7FFFFFF)
+            {
+                return Encode(currentA, prefix, factor);
+            }
+        }
+        return Encode(currentA, ' ', 1);
+    }
+
+    /// <summary>A code per decade of range (1 nA -> 0x80), in the high-speed-mode numbering the Pico reports.</summary>
+    private static int RangeCode(double rangeA) => 0x80 + Math.Clamp((int)Math.Round(Math.Log10(rangeA / 1e-9)), 0, 15);
+
+    private async Task FlushAsync(StringBuilder batch)
+    {
+        if (batch.Length == 0)
+        {
+            return;
+        }
+        var text = batch.ToString();
+        batch.Clear();
+        await ReplyAsync(text).ConfigureAwait(false);
+    }
+
+    private ValueTask ReplyAsync(string text) => WriteAsync(Encoding.ASCII.GetBytes(text));
+
+    private async ValueTask WriteAsync(byte[] bytes)
+    {
+        await _writing.WaitAsync(_stop.Token).ConfigureAwait(false);
+        try
+        {
+            await _line.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var task in new[] { _loop, _script })
+        {
+            if (task is not null)
+            {
+                try
+                {
+                    await task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+        _abort?.Dispose();
+        _stop.Dispose();
+        _writing.Dispose();
+    }
+}
