@@ -215,7 +215,7 @@ public static class LongCsvReader
 
         private double ParseDouble(ReadOnlySpan<byte> field, long lineNo, int index)
         {
-            if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            if (!FastDouble.TryParse(field, out var value))
             {
                 throw new DataFileException(name, lineNo, LongCsvFormat.FieldNames[index], $"'{Show(field)}' is not a number");
             }
