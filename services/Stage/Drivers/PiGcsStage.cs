@@ -218,7 +218,11 @@ public sealed class PiGcsStage : IStage
         return code;
     }
 
-    private async Task<string[]> QueryLinesAsync(string query, CancellationToken cancellationToken)
+    private Task<string[]> QueryLinesAsync(string query, CancellationToken cancellationToken) =>
+        QueryLinesAsync(query, lines => lines, cancellationToken);
+
+    /// <summary>One query with retries; <paramref name="parse"/> runs inside the retry so a garbled answer is asked again.</summary>
+    private async Task<T> QueryLinesAsync<T>(string query, Func<string[], T> parse, CancellationToken cancellationToken)
     {
         await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -252,7 +256,7 @@ public sealed class PiGcsStage : IStage
                         continue;
                     }
                     lines.Add(line);
-                    return lines.ToArray();
+                    return parse(lines.ToArray());
                 }
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -265,7 +269,11 @@ public sealed class PiGcsStage : IStage
     private async Task<(string Axis, string Value)[]> QueryAxesAsync(string query, string[] axes, CancellationToken cancellationToken)
     {
         var command = query + " " + string.Join(' ', axes);
-        var lines = await QueryLinesAsync(command, cancellationToken).ConfigureAwait(false);
+        return await QueryLinesAsync(command, lines => ParseAxes(command, query, axes, lines), cancellationToken).ConfigureAwait(false);
+    }
+
+    private (string Axis, string Value)[] ParseAxes(string command, string query, string[] axes, string[] lines)
+    {
         if (lines.Length != axes.Length)
         {
             throw new DeviceProtocolException(

@@ -125,7 +125,15 @@ public sealed class PiGcsEmulator : IAsyncDisposable
                 case (byte)'\n':
                     var text = Encoding.ASCII.GetString(pending.ToArray()).TrimEnd('\r');
                     pending.Clear();
-                    answer = Silent ? null : Execute(text);
+                    if (Silent)
+                    {
+                        lock (_gate)
+                        {
+                            _received.Add(text);
+                        }
+                        continue;
+                    }
+                    answer = Execute(text);
                     break;
                 default:
                     pending.Add(b);
