@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using Seccm.Host.Verbs;
+
+var root = new RootCommand("seccm: scanning electrochemical cell microscopy services (stage, potentiostat, scan, diffusion, glovebox)");
+foreach (var verb in ServeVerbs.Create())
+{
+    root.Subcommands.Add(verb);
+}
+
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace Seccm.Contracts.Messages;
+
+/// <summary>The error half of a reply: a stable machine code and a message a person can act on.</summary>
+public sealed record CommandError(string Code, string Message);
+
+/// <summary>Reply to every command: <c>ok</c> with an optional result, or an error.</summary>
+public sealed record CommandReply(bool Ok, JsonElement? Result = null, CommandError? Error = null) : Payload;
+
+/// <summary>Well-known error codes.</summary>
+public static class ErrorCodes
+{
+    public const string BadPayload = "bad_payload";
+    public const string InvalidArgument = "invalid_argument";
+    public const string UnknownCommand = "unknown_command";
+    public const string Busy = "busy";
+    public const string Refused = "refused";
+    public const string DeviceError = "device_error";
+    public const string Timeout = "timeout";
+    public const string Internal = "internal_error";
+}
+
+/// <summary>Retained <c>status</c> of a service; the last will says <c>offline</c>.</summary>
+public sealed record ServiceStatus(
+    string Service,
+    string Instrument,
+    string State,
+    string Version,
+    DateTimeOffset TimestampUtc,
+    string? Driver = null,
+    string? ClientId = null,
+    JsonElement? Details = null) : Payload
+{
+    public const string Online = "online";
+    public const string Offline = "offline";
+
+    public bool IsOnline => State == Online;
+}
+
+/// <summary>Payload of <c>cmd/ping</c>.</summary>
+public sealed record PingCommand(string? Text = null) : Payload;
+
+/// <summary>Result of <c>cmd/ping</c>.</summary>
+public sealed record PingResult(string Service, string Instrument, DateTimeOffset TimestampUtc, string? Text) : Payload;
+
+/// <summary>A command that takes no arguments (stop, abort, status ...). Any JSON object is accepted.</summary>
+public sealed record EmptyCommand : Payload;

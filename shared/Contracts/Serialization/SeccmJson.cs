@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Seccm.Contracts.Serialization;
+
+/// <summary>Serialises payloads through <see cref="SeccmJsonContext"/>; the only JSON entry point for messages.</summary>
+public static class SeccmJson
+{
+    public static JsonTypeInfo<T> Info<T>() =>
+        SeccmJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+        ?? throw new InvalidOperationException(
+            $"{typeof(T).Name} is not registered in SeccmJsonContext: add [JsonSerializable(typeof({typeof(T).Name}))] next to it.");
+
+    public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Info<T>());
+
+    public static string SerializeToString<T>(T value) => JsonSerializer.Serialize(value, Info<T>());
+
+    public static JsonElement ToElement<T>(T value) => JsonSerializer.SerializeToElement(value, Info<T>());
+
+    /// <summary>Parses a payload; throws <see cref="PayloadException"/> with the JSON path on any problem.</summary>
+    public static T Deserialize<T>(ReadOnlySpan<byte> utf8, string where, JsonTypeInfo<T>? info = null)
+    {
+        if (utf8.IsEmpty)
+        {
+            throw new PayloadException($"{where}: the payload is empty; expected a JSON object ({typeof(T).Name}).");
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, info ?? Info<T>())
+                   ?? throw new PayloadException($"{where}: the payload is JSON null; expected a {typeof(T).Name} object.");
+        }
+        catch (JsonException ex)
+        {
+            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at {ex.Path}";
+            throw new PayloadException($"{where}: invalid {typeof(T).Name}{path}: {Clip(ex.Message)}");
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NotSupportedException or FormatException or OverflowException)
+        {
+            throw new PayloadException($"{where}: invalid {typeof(T).Name}: {Clip(ex.Message)}");
+        }
+    }
+
+    public static T Deserialize<T>(JsonElement element, string where) =>
+        Deserialize<T>(JsonSerializer.SerializeToUtf8Bytes(element, SeccmJsonContext.Default.JsonElement), where);
+
+    private static string Clip(string message) => message.Length <= 300 ? message : message[..300] + "...";
+}
+
+/// <summary>A payload that cannot be used: not JSON, wrong shape, missing or invalid fields.</summary>
+public sealed class PayloadException(string message) : Exception(message);

@@ -1,0 +1,556 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Topics;
+using Seccm.Messaging.Hosting;
+
+namespace Seccm.Messaging.Bus;
+
+/// <summary>
+/// One MQTT 5 connection of one service: reconnects with backoff, keeps a persistent session, re-subscribes,
+/// queues outgoing QoS 1 messages while the broker is away, publishes a retained status with a last will,
+/// and does request/reply with response topic and correlation data.
+/// </summary>
+public sealed partial class MqttBus : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private const int PublishWindow = 64;
+    private const int MaxParked = 10_000;
+    private readonly List<IncomingMessage> _parked = [];
+
+    private readonly MqttOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly IMqttClient _client;
+    private readonly Channel<MqttApplicationMessage> _outgoing;
+    private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<CommandReply>> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _connectedSignal = new(0);
+    private readonly string _replyTopic;
+    private volatile TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _connectLoop;
+    private Task? _publishLoop;
+    private ServiceStatus _status;
+    private bool _disposed;
+
+    public MqttBus(string service, SeccmOptions seccm, MqttOptions options, ILogger logger, TimeProvider time, string? driver = null)
+    {
+        Service = Topic.CheckSegment(service, "service");
+        Instrument = Topic.CheckSegment(seccm.Instrument, "instrument");
+        ClientId = string.IsNullOrEmpty(seccm.WorkerId)
+            ? $"seccm-{Instrument}-{Service}"
+            : $"seccm-{Instrument}-{Service}-{seccm.WorkerId}";
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        _client.DisconnectedAsync += OnDisconnectedAsync;
+        _outgoing = Channel.CreateBounded<MqttApplicationMessage>(new BoundedChannelOptions(options.MaxQueuedMessages)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _replyTopic = Topic.Reply(Instrument, Service, ClientId);
+        _status = new ServiceStatus(Service, Instrument, ServiceStatus.Online, Version, time.GetUtcNow(), driver, ClientId);
+    }
+
+    public static string Version { get; } =
+        typeof(MqttBus).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public string Service { get; }
+
+    public string Instrument { get; }
+
+    public string ClientId { get; }
+
+    public TimeProvider Time => _time;
+
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>Whether the broker offers MQTT 5 shared subscriptions (mosquitto yes; MQTTnet's embedded broker no).</summary>
+    public bool SharedSubscriptionsAvailable { get; private set; }
+
+    /// <summary>Number of messages waiting to be published.</summary>
+    public int QueuedMessages => _outgoing.Reader.Count;
+
+    /// <summary>Starts connecting in the background; returns at once. Use <see cref="WaitConnectedAsync"/> to wait.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _connectLoop ??= Task.Run(() => ConnectLoopAsync(_stop.Token), CancellationToken.None);
+        _publishLoop ??= Task.Run(() => PublishLoopAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task WaitConnectedAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await _connected.Task.WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"{ClientId} could not connect to the MQTT broker at {_options.Host}:{_options.Port} within {timeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    /// <summary>
+    /// Queues a message. QoS 1 messages wait in the queue while the broker is away and are sent when it is back;
+    /// QoS 0 messages (telemetry) are dropped while disconnected, since stale telemetry is worse than none.
+    /// </summary>
+    public ValueTask PublishAsync<T>(string topic, T payload, MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce,
+        bool retain = false, CancellationToken cancellationToken = default) =>
+        PublishRawAsync(topic, SeccmJson.Serialize(payload), qos, retain, cancellationToken);
+
+    public ValueTask PublishRawAsync(string topic, byte[] payload, MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce,
+        bool retain = false, CancellationToken cancellationToken = default)
+    {
+        if (qos == MqttQualityOfServiceLevel.AtMostOnce && !_client.IsConnected)
+        {
+            return ValueTask.CompletedTask;
+        }
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(qos)
+            .WithRetainFlag(retain)
+            .WithContentType("application/json")
+            .Build();
+        return _outgoing.Writer.WriteAsync(message, cancellationToken);
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to <paramref name="filter"/>. Messages of one subscription are handled
+    /// one at a time, in order; a handler that throws is logged and the next message is handled.
+    /// </summary>
+    public async Task SubscribeAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler,
+        MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce, int capacity = 10_000)
+    {
+        var subscription = new Subscription(filter, qos, handler, capacity);
+        if (!_subscriptions.TryAdd(filter, subscription))
+        {
+            throw new InvalidOperationException($"{ClientId} already subscribes to '{filter}'.");
+        }
+        foreach (var parked in Unpark(subscription))
+        {
+            subscription.Queue.Writer.TryWrite(parked);
+        }
+        subscription.Worker = Task.Run(() => RunSubscriptionAsync(subscription, _stop.Token), CancellationToken.None);
+        if (_client.IsConnected)
+        {
+            await SubscribeOnBrokerAsync(subscription, _stop.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Replaces the status details (retained) and publishes it again.</summary>
+    public ValueTask SetStatusAsync(System.Text.Json.JsonElement? details, string? driver = null, CancellationToken cancellationToken = default)
+    {
+        _status = _status with { Details = details, Driver = driver ?? _status.Driver, TimestampUtc = _time.GetUtcNow() };
+        return PublishAsync(Topic.Status(Instrument, Service), _status, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken);
+    }
+
+    public ServiceStatus CurrentStatus => _status;
+
+    private async Task ConnectLoopAsync(CancellationToken stop)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!stop.IsCancellationRequested)
+        {
+            if (_client.IsConnected)
+            {
+                try
+                {
+                    await _connectedSignal.WaitAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
+            }
+            try
+            {
+                var result = await _client.ConnectAsync(BuildClientOptions(), stop).ConfigureAwait(false);
+                if (result.ResultCode != MqttClientConnectResultCode.Success)
+                {
+                    throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
+                }
+                SharedSubscriptionsAvailable = result.SharedSubscriptionAvailable;
+                LogConnected(_logger, ClientId, _options.Host, _options.Port, result.IsSessionPresent);
+                foreach (var subscription in _subscriptions.Values)
+                {
+                    await SubscribeOnBrokerAsync(subscription, stop).ConfigureAwait(false);
+                }
+                await _client.PublishAsync(StatusMessage(_status with { State = ServiceStatus.Online, TimestampUtc = _time.GetUtcNow() }), stop)
+                    .ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(100);
+                _connected.TrySetResult();
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogConnectFailed(_logger, ClientId, _options.Host, _options.Port, backoff.TotalMilliseconds, ex.Message);
+                try
+                {
+                    await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
+    {
+        if (_connected.Task.IsCompleted)
+        {
+            _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        if (!_stop.IsCancellationRequested && e.ClientWasConnected)
+        {
+            LogDisconnected(_logger, ClientId, e.Reason.ToString());
+        }
+        _connectedSignal.Release();
+        return Task.CompletedTask;
+    }
+
+    private MqttClientOptions BuildClientOptions()
+    {
+        var will = SeccmJson.Serialize(_status with { State = ServiceStatus.Offline, Details = null });
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(_options.Host, _options.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId(ClientId)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.SessionExpirySeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(_options.KeepAliveSeconds))
+            .WithTimeout(TimeSpan.FromSeconds(5))
+            .WithWillTopic(Topic.Status(Instrument, Service))
+            .WithWillPayload(will)
+            .WithWillRetain()
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (!string.IsNullOrEmpty(_options.Username))
+        {
+            builder.WithCredentials(_options.Username, _options.ResolvePassword());
+        }
+        if (_options.UseTls)
+        {
+            builder.WithTlsOptions(tls =>
+            {
+                tls.UseTls();
+                if (!string.IsNullOrEmpty(_options.CaFile))
+                {
+                    var ca = X509CertificateLoader.LoadCertificateFromFile(_options.CaFile);
+                    tls.WithTrustChain([ca]);
+                }
+            });
+        }
+        return builder.Build();
+    }
+
+    private MqttApplicationMessage StatusMessage(ServiceStatus status) =>
+        new MqttApplicationMessageBuilder()
+            .WithTopic(Topic.Status(Instrument, Service))
+            .WithPayload(SeccmJson.Serialize(status))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag()
+            .Build();
+
+    private async Task SubscribeOnBrokerAsync(Subscription subscription, CancellationToken cancellationToken)
+    {
+        var options = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(f => f.WithTopic(subscription.Filter).WithQualityOfServiceLevel(subscription.Qos))
+            .Build();
+        var result = await _client.SubscribeAsync(options, cancellationToken).ConfigureAwait(false);
+        foreach (var item in result.Items)
+        {
+            if ((int)item.ResultCode > 2)
+            {
+                LogSubscribeRefused(_logger, ClientId, subscription.Filter, item.ResultCode.ToString());
+            }
+        }
+    }
+
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        var message = e.ApplicationMessage;
+        var incoming = new IncomingMessage(
+            message.Topic,
+            message.Payload.ToArray(),
+            message.Retain,
+            message.ResponseTopic,
+            message.CorrelationData);
+
+        var matched = false;
+        foreach (var subscription in _subscriptions.Values)
+        {
+            if (subscription.Matches(message.Topic))
+            {
+                matched = true;
+                await subscription.Queue.Writer.WriteAsync(incoming, _stop.Token).ConfigureAwait(false);
+            }
+        }
+        if (!matched)
+        {
+            Park(incoming);
+        }
+    }
+
+    // A persistent session delivers what was queued for us right after CONNACK, possibly before the service
+    // has registered its handlers again: such messages wait here for the subscription that wants them.
+    private void Park(IncomingMessage message)
+    {
+        lock (_parked)
+        {
+            if (_parked.Count >= MaxParked)
+            {
+                _parked.RemoveAt(0);
+            }
+            _parked.Add(message);
+        }
+    }
+
+    private List<IncomingMessage> Unpark(Subscription subscription)
+    {
+        lock (_parked)
+        {
+            var taken = _parked.Where(m => subscription.Matches(m.Topic)).ToList();
+            _parked.RemoveAll(m => subscription.Matches(m.Topic));
+            return taken;
+        }
+    }
+
+    private async Task RunSubscriptionAsync(Subscription subscription, CancellationToken stop)
+    {
+        try
+        {
+            await foreach (var message in subscription.Queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
+            {
+                try
+                {
+                    await subscription.Handler(message, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    LogHandlerFailed(_logger, ex, ClientId, message.Topic);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task PublishLoopAsync(CancellationToken stop)
+    {
+        var batch = new List<MqttApplicationMessage>(PublishWindow);
+        var tasks = new List<Task<MqttClientPublishResult>>(PublishWindow);
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            {
+                while (batch.Count < PublishWindow && _outgoing.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+                while (batch.Count > 0)
+                {
+                    if (!_client.IsConnected)
+                    {
+                        batch.RemoveAll(m => m.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce);
+                        if (batch.Count == 0)
+                        {
+                            break;
+                        }
+                        await _connected.Task.WaitAsync(stop).ConfigureAwait(false);
+                    }
+                    tasks.Clear();
+                    foreach (var m in batch)
+                    {
+                        tasks.Add(_client.PublishAsync(m, stop));
+                    }
+                    var failed = new List<MqttApplicationMessage>();
+                    for (var i = 0; i < tasks.Count; i++)
+                    {
+                        try
+                        {
+                            var result = await tasks[i].ConfigureAwait(false);
+                            if (!result.IsSuccess)
+                            {
+                                LogPublishRefused(_logger, ClientId, batch[i].Topic, result.ReasonCode.ToString());
+                            }
+                        }
+                        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                        {
+                            throw;
+                        }
+                        catch (Exception)
+                        {
+                            // The connection dropped under this message: it is sent again after reconnecting
+                            // (at-least-once; receivers tolerate duplicates).
+                            failed.Add(batch[i]);
+                        }
+                    }
+                    batch.Clear();
+                    batch.AddRange(failed);
+                    if (failed.Count > 0 && _client.IsConnected)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(50), _time, stop).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Waits until everything queued has been handed to the broker (or the timeout passes).</summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        while (_outgoing.Reader.Count > 0 && _time.GetTimestamp() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+        // The last batch may still be awaiting its acknowledgements.
+        await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+        return _outgoing.Reader.Count == 0;
+    }
+
+    /// <summary>Publishes <c>offline</c>, drains the queue for up to <paramref name="drainTimeout"/>, disconnects.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        try
+        {
+            if (_client.IsConnected)
+            {
+                await DrainAsync(drainTimeout).ConfigureAwait(false);
+                await _client.PublishAsync(StatusMessage(_status with { State = ServiceStatus.Offline, Details = null, TimestampUtc = _time.GetUtcNow() }))
+                    .ConfigureAwait(false);
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder()
+                    .WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build()).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogStopFailed(_logger, ClientId, ex.Message);
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var pending in _pending.Values)
+        {
+            pending.TrySetCanceled();
+        }
+        await WaitQuietlyAsync(_connectLoop).ConfigureAwait(false);
+        await WaitQuietlyAsync(_publishLoop).ConfigureAwait(false);
+        foreach (var subscription in _subscriptions.Values)
+        {
+            subscription.Queue.Writer.TryComplete();
+            await WaitQuietlyAsync(subscription.Worker).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WaitQuietlyAsync(Task? task)
+    {
+        if (task is null)
+        {
+            return;
+        }
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        await StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        _disposed = true;
+        _client.Dispose();
+        _stop.Dispose();
+        _connectedSignal.Dispose();
+    }
+
+    private sealed class Subscription(string filter, MqttQualityOfServiceLevel qos, Func<IncomingMessage, CancellationToken, Task> handler, int capacity)
+    {
+        private readonly string _matchFilter = StripShare(filter);
+
+        public string Filter { get; } = filter;
+
+        public MqttQualityOfServiceLevel Qos { get; } = qos;
+
+        public Func<IncomingMessage, CancellationToken, Task> Handler { get; } = handler;
+
+        public Channel<IncomingMessage> Queue { get; } = Channel.CreateBounded<IncomingMessage>(
+            new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+        public Task? Worker { get; set; }
+
+        public bool Matches(string topic) =>
+            MqttTopicFilterComparer.Compare(topic, _matchFilter) == MqttTopicFilterCompareResult.IsMatch;
+
+        private static string StripShare(string filter)
+        {
+            if (!filter.StartsWith("$share/", StringComparison.Ordinal))
+            {
+                return filter;
+            }
+            var afterGroup = filter.IndexOf('/', "$share/".Length);
+            return afterGroup < 0 ? filter : filter[(afterGroup + 1)..];
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{ClientId} connected to {Host}:{Port} (session present: {SessionPresent})")]
+    private static partial void LogConnected(ILogger logger, string clientId, string host, int port, bool sessionPresent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{ClientId} cannot reach the MQTT broker at {Host}:{Port}, retrying in {DelayMs} ms: {Reason}")]
+    private static partial void LogConnectFailed(ILogger logger, string clientId, string host, int port, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{ClientId} lost the broker connection ({Reason}); reconnecting")]
+    private static partial void LogDisconnected(ILogger logger, string clientId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: the broker refused the subscription to '{Filter}': {Code}")]
+    private static partial void LogSubscribeRefused(ILogger logger, string clientId, string filter, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: the broker refused a message on '{Topic}': {Code}")]
+    private static partial void LogPublishRefused(ILogger logger, string clientId, string topic, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: handling a message on '{Topic}' failed")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception ex, string clientId, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{ClientId}: clean stop failed: {Reason}")]
+    private static partial void LogStopFailed(ILogger logger, string clientId, string reason);
+}
