@@ -50,10 +50,10 @@ public static class GsfFormat
         static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         Line("XRes", map.Nx.ToString(CultureInfo.InvariantCulture));
         Line("YRes", map.Ny.ToString(CultureInfo.InvariantCulture));
-        Line("XReal", Number(map.XRealUm * 1e-6));
-        Line("YReal", Number(map.YRealUm * 1e-6));
-        Line("XOffset", Number(map.XOriginUm * 1e-6));
-        Line("YOffset", Number(map.YOriginUm * 1e-6));
+        Line("XReal", Number(map.XRealUm / 1e6));
+        Line("YReal", Number(map.YRealUm / 1e6));
+        Line("XOffset", Number(map.XOriginUm / 1e6));
+        Line("YOffset", Number(map.YOriginUm / 1e6));
         Line("XYUnits", "m");
         Line("ZUnits", zUnits ?? map.Unit);
         Line("Title", map.Name);
