@@ -1,0 +1,109 @@
+using MathNet.Numerics;
+
+namespace Seccm.Electrochemistry.Analysis;
+
+/// <summary>Why a pixel's D should be read with care.</summary>
+[Flags]
+public enum PixelFlags
+{
+    None = 0,
+    /// <summary>Slow rates where ip grows faster than sqrt(v) (film converted: thin-layer regime) were left out.</summary>
+    ThinLayer = 1,
+    /// <summary>Quasi-reversible kinetics (dEp above ~80 mV): ip was corrected for the kinetic factor.</summary>
+    Kinetic = 2,
+    /// <summary>ip is not linear in sqrt(v) over the rates used (R^2 below the limit).</summary>
+    NonLinear = 4,
+    /// <summary>More than one wave on a forward sweep.</summary>
+    SplitWave = 8,
+    /// <summary>No wave above noise on some curve (bare substrate, lost contact): D is NaN.</summary>
+    NoPeak = 16,
+    /// <summary>Fewer than two usable rates: D is NaN.</summary>
+    TooFewRates = 32,
+    /// <summary>Fast rates where ip grows slower than sqrt(v) were left out.</summary>
+    Saturated = 64,
+}
+
+/// <summary>Result for one pixel: Randles-Sevcik D over the linear range, quality and kinetics.</summary>
+public sealed record PixelResult(
+    double DCm2PerS,
+    double RSquared,
+    int RatesUsed,
+    IReadOnlyList<double> RatesUsedVPerS,
+    double SlopeAPerSqrtVPerS,
+    double InterceptA,
+    double K0CmPerS,
+    PixelFlags Flags,
+    IReadOnlyList<CvPeaks> Curves)
+{
+    /// <summary>Flags as text for files: "ok" or names joined with '|', lower case.</summary>
+    public string FlagText => Flags == PixelFlags.None ? "ok" : Flags.ToString().Replace(", ", "|", StringComparison.Ordinal).ToLowerInvariant();
+}
+
+/// <summary>
+/// Per-pixel analysis, callable as soon as the last rate of a pixel arrives. Pure and thread-safe.
+/// </summary>
+public static class PixelAnalysis
+{
+    /// <summary>Log-log slope of ip vs v above which the slow end is thin-layer-like (1 for a thin layer, 0.5 for RS).</summary>
+    private const double ThinLayerSlope = 0.7;
+    /// <summary>Below this the fast end no longer grows like sqrt(v).</summary>
+    private const double SaturationSlope = 0.3;
+    private const double KineticPeakSeparationV = 0.08;
+
+    public static PixelResult Analyze(IReadOnlyList<CvCurve> curvesOfOnePixel, AnalysisSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(curvesOfOnePixel);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var peaks = curvesOfOnePixel.Select(c => CvPeakAnalysis.Analyze(c, settings)).OrderBy(p => p.ScanRateVPerS).ToArray();
+        var flags = PixelFlags.None;
+        if (peaks.Any(p => p.SplitWave)) flags |= PixelFlags.SplitWave;
+        if (peaks.Length < 2 || peaks.Select(p => p.ScanRateVPerS).Distinct().Count() < 2)
+            return Empty(peaks, flags | PixelFlags.TooFewRates);
+        if (peaks.Any(p => !p.HasForwardPeak || !(p.ForwardPeakCurrentA * Math.Sign(p.ForwardPeakCurrentA) > 0)))
+            return Empty(peaks, flags | PixelFlags.NoPeak);
+
+        var ip = new double[peaks.Length];
+        for (int k = 0; k < peaks.Length; k++)
+        {
+            double magnitude = Math.Abs(peaks[k].ForwardPeakCurrentA);
+            double sep = peaks[k].PeakSeparationV * settings.N;
+            if (sep > KineticPeakSeparationV) flags |= PixelFlags.Kinetic;
+            ip[k] = settings.CorrectKinetics ? magnitude / KineticWorkingCurve.PeakCurrentFactor(sep) : magnitude;
+        }
+
+        // Linear range: trim slow rates in the thin-layer regime and fast rates that saturate.
+        int lo = 0, hi = peaks.Length - 1;
+        while (hi - lo >= 2 && LogSlope(peaks, ip, lo) > ThinLayerSlope) { lo++; flags |= PixelFlags.ThinLayer; }
+        while (hi - lo >= 2 && LogSlope(peaks, ip, hi - 1) < SaturationSlope) { hi--; flags |= PixelFlags.Saturated; }
+
+        int used = hi - lo + 1;
+        var x = new double[used];
+        var y = new double[used];
+        for (int k = 0; k < used; k++) { x[k] = Math.Sqrt(peaks[lo + k].ScanRateVPerS); y[k] = ip[lo + k]; }
+        var (intercept, slope) = Fit.Line(x, y);
+        double r2 = used > 2 ? GoodnessOfFit.RSquared(x.Select(v => intercept + slope * v), y) : 1.0;
+        if (used > 2 && r2 < settings.MinRSquared) flags |= PixelFlags.NonLinear;
+
+        double fOverRt = PhysicalConstants.FOverRtPerV(settings.N, settings.TemperatureK);
+        double rsFactor = 0.4463 * settings.N * PhysicalConstants.FaradayCPerMol * settings.EffectiveAreaCm2 * settings.ConcentrationMolCm3 * Math.Sqrt(fOverRt);
+        double d = slope > 0 ? Math.Pow(slope / rsFactor, 2) : double.NaN;
+
+        // k0 from Nicholson's psi at the rates where the wave is quasi-reversible (psi known well).
+        var k0s = new List<double>();
+        for (int k = lo; k <= hi && double.IsFinite(d); k++)
+        {
+            double psi = KineticWorkingCurve.PsiFromPeakSeparation(peaks[k].PeakSeparationV * settings.N);
+            if (psi is > 0.05 and < 10) k0s.Add(psi * Math.Sqrt(Math.PI * d * fOverRt * peaks[k].ScanRateVPerS));
+        }
+        double k0 = k0s.Count > 0 ? MathNet.Numerics.Statistics.Statistics.Median(k0s) : double.NaN;
+        var rates = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
+        return new PixelResult(d, r2, used, rates, slope, intercept, k0, flags, peaks);
+    }
+
+    private static double LogSlope(CvPeaks[] peaks, double[] ip, int k) =>
+        Math.Log(ip[k + 1] / ip[k]) / Math.Log(peaks[k + 1].ScanRateVPerS / peaks[k].ScanRateVPerS);
+
+    private static PixelResult Empty(CvPeaks[] peaks, PixelFlags flags) =>
+        new(double.NaN, double.NaN, 0, [], double.NaN, double.NaN, double.NaN, flags, peaks);
+}

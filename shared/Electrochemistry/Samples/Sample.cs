@@ -1,0 +1,74 @@
+using Seccm.Electrochemistry.Simulation;
+
+namespace Seccm.Electrochemistry.Samples;
+
+/// <summary>Local material under the pipette: everything the simulator needs besides the pipette itself.</summary>
+/// <param name="Material">"lto", "lco", "lfp" or "substrate".</param>
+/// <param name="Couples">Faradaic couples (empty on bare substrate).</param>
+/// <param name="FilmThicknessCm">Depth of the redox-active material under the droplet (no-flux back wall).</param>
+/// <param name="DoubleLayerFPerCm2">Specific double-layer capacitance; times the wetted area gives C_dl.</param>
+/// <param name="GrainId">Voronoi grain index, -1 where the sample has no grains.</param>
+public sealed record MaterialParameters(
+    string Material,
+    IReadOnlyList<RedoxCouple> Couples,
+    double FilmThicknessCm,
+    double DoubleLayerFPerCm2,
+    int GrainId = -1)
+{
+    /// <summary>The diffusion coefficient the D map should recover (first couple), NaN where nothing reacts.</summary>
+    public double TrueDCm2PerS => Couples.Count > 0 ? Couples[0].DCm2PerS : double.NaN;
+}
+
+/// <summary>What the measurement chain adds on top of the material (pipette size, cell, electronics).</summary>
+public sealed record PipetteSettings(
+    double RadiusNm = SampleDefaults.PipetteRadiusNm,
+    double UncompensatedOhm = 1e8,
+    double LeakageAPerV = 2e-14,
+    double LeakageOffsetA = 5e-14,
+    double NoiseRmsA = 0,
+    int NoiseSeed = 1)
+{
+    public double AreaCm2 => Math.PI * Math.Pow(RadiusNm * 1e-7, 2);
+}
+
+/// <summary>Numbers of the published instrument (PHYSICS.md).</summary>
+public static class SampleDefaults
+{
+    public const double PipetteRadiusNm = 55;
+    /// <summary>Li sites in LTO: 3.48 g/cm^3 / 459.1 g/mol * 3.</summary>
+    public const double LtoConcentrationMolCm3 = 0.0227;
+    public const double LtoMeanDCm2PerS = 2.47e-11;
+    public static double PipetteAreaCm2 => Math.PI * Math.Pow(PipetteRadiusNm * 1e-7, 2);
+}
+
+/// <summary>A sample surface: maps a position (um) to the local material and topography.</summary>
+public abstract class Sample
+{
+    /// <summary>Catalog name (lower case).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Side of the square area the published scans cover, um.</summary>
+    public abstract double ScanSizeUm { get; }
+
+    public abstract MaterialParameters MaterialAt(double xUm, double yUm);
+
+    /// <summary>Surface height above the substrate plane, nm.</summary>
+    public abstract double HeightNm(double xUm, double yUm);
+
+    /// <summary>Ground-truth D at a position (NaN where there is no Faradaic material).</summary>
+    public double TrueDCm2PerS(double xUm, double yUm) => MaterialAt(xUm, yUm).TrueDCm2PerS;
+
+    /// <summary>The electrode the simulator runs when the pipette touches down at (x, y).</summary>
+    public Electrode ElectrodeAt(double xUm, double yUm, PipetteSettings pipette)
+    {
+        ArgumentNullException.ThrowIfNull(pipette);
+        var m = MaterialAt(xUm, yUm);
+        double area = pipette.AreaCm2;
+        return new Electrode(m.Couples, area, m.FilmThicknessCm, PhysicalConstants.RoomTemperatureK,
+            m.DoubleLayerFPerCm2 * area, pipette.UncompensatedOhm, pipette.LeakageAPerV, pipette.LeakageOffsetA,
+            pipette.NoiseRmsA, pipette.NoiseSeed);
+    }
+
+    /// <summary>The potential window a CV on this sample sweeps (start = vertex 2, forward towards vertex 1).</summary>
+    public abstract (double StartV, double VertexV) DefaultWindowV { get; }
+}
