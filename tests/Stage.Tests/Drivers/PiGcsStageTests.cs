@@ -20,10 +20,14 @@ public sealed class PiGcsStageTests : IAsyncLifetime
     {
         _pair = await SocatPair.StartAsync();
         _emulator = new PiGcsEmulator(StreamSerialLine.OpenPort(_pair.DevicePort, 115200), _deviceTime).Start();
-        _stage = PiGcsStage.Open(
-            new PiGcsStageOptions { Port = _pair.HostPort, AnswerTimeout = TimeSpan.FromMilliseconds(300), RetryDelay = TimeSpan.FromMilliseconds(20) },
-            TimeProvider.System);
+        _stage = OpenStage(TimeSpan.FromSeconds(3));
     }
+
+    // Generous answer timeouts: a loaded CI machine can take a while to pass bytes through socat. Only the tests that
+    // expect a timeout use a short one.
+    private PiGcsStage OpenStage(TimeSpan answerTimeout) => PiGcsStage.Open(
+        new PiGcsStageOptions { Port = _pair.HostPort, AnswerTimeout = answerTimeout, RetryDelay = TimeSpan.FromMilliseconds(20) },
+        TimeProvider.System);
 
     public async Task DisposeAsync()
     {
@@ -99,7 +103,7 @@ public sealed class PiGcsStageTests : IAsyncLifetime
     public async Task An_unknown_axis_id_in_the_configuration_is_error_15()
     {
         await _stage.DisposeAsync();
-        _stage = PiGcsStage.Open(new PiGcsStageOptions { Port = _pair.HostPort, AxisZ = "Z" }, TimeProvider.System);
+        _stage = PiGcsStage.Open(new PiGcsStageOptions { Port = _pair.HostPort, AxisZ = "Z", AnswerTimeout = TimeSpan.FromSeconds(3) }, TimeProvider.System);
         var ex = await Assert.ThrowsAsync<GcsException>(() => _stage.SetServoAsync(true, None));
         Assert.Equal(GcsErrors.InvalidAxis, ex.Code);
     }
@@ -129,6 +133,8 @@ public sealed class PiGcsStageTests : IAsyncLifetime
     [Fact]
     public async Task A_device_that_stops_answering_times_out_with_the_port_and_command_instead_of_hanging()
     {
+        await _stage.DisposeAsync();
+        _stage = OpenStage(TimeSpan.FromMilliseconds(300));
         _emulator.Silent = true;
         var ex = await Assert.ThrowsAsync<DeviceTimeoutException>(() => _stage.GetPositionAsync(None));
         Assert.Contains(_pair.HostPort, ex.Message, StringComparison.Ordinal);

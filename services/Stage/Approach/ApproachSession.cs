@@ -1,0 +1,129 @@
+using Seccm.Stage.Drivers;
+
+namespace Seccm.Stage.Approach;
+
+/// <summary>Why an approach ended.</summary>
+public enum ApproachStopReason
+{
+    /// <summary>A message arrived on the stop-on topic (the potentiostat saw the meniscus touch).</summary>
+    Contact,
+
+    /// <summary>The pipette went down by the whole allowed travel without contact.</summary>
+    TravelExhausted,
+
+    /// <summary>A stop command or shutdown ended it.</summary>
+    Stopped,
+
+    /// <summary>The driver failed during the approach; the stage was told to stop.</summary>
+    Fault,
+}
+
+/// <summary>How an approach ended: reason, Z where the stage stopped, and how far it went down.</summary>
+public sealed record ApproachOutcome(ApproachStopReason Reason, double ZUm, double TravelledUm, string? Detail = null);
+
+/// <summary>
+/// One Z approach: a single continuous move down at the requested speed to the end of the allowed travel. A contact or a
+/// stop stops the stage the moment it is reported (not at the next tick), so the overshoot after the message is the
+/// distance the stage covers within the driver's stop latency; <see cref="TickAsync"/> runs at the telemetry period and
+/// notices the end of travel.
+/// </summary>
+internal sealed class ApproachSession
+{
+    private readonly IStage _stage;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ApproachOutcome? _outcome;
+
+    private ApproachSession(IStage stage, double startZUm, double endZUm, double speedUmPerS)
+    {
+        _stage = stage;
+        StartZUm = startZUm;
+        EndZUm = endZUm;
+        SpeedUmPerS = speedUmPerS;
+    }
+
+    public double StartZUm { get; }
+    public double EndZUm { get; }
+    public double SpeedUmPerS { get; }
+
+    /// <summary>Null while the approach runs.</summary>
+    public ApproachOutcome? Outcome => Volatile.Read(ref _outcome);
+
+    /// <summary>
+    /// Validates and starts the approach. Throws <see cref="StageCommandException"/> before anything moves when the speed or
+    /// the travel is not positive, or when the travel would take Z below its lower limit.
+    /// </summary>
+    public static async Task<ApproachSession> StartAsync(IStage stage, double speedUmPerS, double maxTravelUm, CancellationToken cancellationToken)
+    {
+        if (!(speedUmPerS > 0) || !double.IsFinite(speedUmPerS))
+        {
+            throw new StageCommandException($"Approach refused: speedUmPerS must be a positive number, got {speedUmPerS}.");
+        }
+        if (!(maxTravelUm > 0) || !double.IsFinite(maxTravelUm))
+        {
+            throw new StageCommandException($"Approach refused: maxTravelUm must be a positive number, got {maxTravelUm}.");
+        }
+        var limits = await stage.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var startZ = (await stage.GetPositionAsync(cancellationToken).ConfigureAwait(false)).ZUm;
+        var endZ = startZ - maxTravelUm;
+        if (endZ < limits.Z.MinUm)
+        {
+            throw new StageCommandException(FormattableString.Invariant(
+                $"Approach refused: going down {maxTravelUm} um from Z = {startZ:0.###} um reaches {endZ:0.###} um, below the Z limit {limits.Z.MinUm} um. Retract or move the coarse Z first."));
+        }
+        await stage.SetVelocityAsync(StageAxis.Z, speedUmPerS, cancellationToken).ConfigureAwait(false);
+        await stage.MoveAbsoluteAsync(new StageTarget(ZUm: endZ), cancellationToken).ConfigureAwait(false);
+        return new ApproachSession(stage, startZ, endZ, speedUmPerS);
+    }
+
+    /// <summary>Stops the stage at once for <paramref name="reason"/>; the first call wins, later calls return the same outcome.</summary>
+    public async Task<ApproachOutcome> StopAsync(ApproachStopReason reason, CancellationToken cancellationToken, string? detail = null)
+    {
+        if (Outcome is { } done)
+        {
+            return done;
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Outcome is { } decided)
+            {
+                return decided;
+            }
+            await _stage.StopAsync(cancellationToken).ConfigureAwait(false);
+            var z = (await _stage.GetPositionAsync(cancellationToken).ConfigureAwait(false)).ZUm;
+            return Finish(new ApproachOutcome(reason, z, StartZUm - z, detail));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Called once per telemetry period with the latest reading; ends the approach when the travel is used up.</summary>
+    public async Task<ApproachOutcome?> TickAsync(StagePosition position, bool onTarget, CancellationToken cancellationToken)
+    {
+        if (Outcome is { } done)
+        {
+            return done;
+        }
+        if (!onTarget)
+        {
+            return null;
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Outcome ?? Finish(new ApproachOutcome(ApproachStopReason.TravelExhausted, position.ZUm, StartZUm - position.ZUm));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ApproachOutcome Finish(ApproachOutcome outcome)
+    {
+        Volatile.Write(ref _outcome, outcome);
+        return outcome;
+    }
+}
