@@ -24,4 +24,13 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(PingResult))]
 [JsonSerializable(typeof(EmptyCommand))]
 [JsonSerializable(typeof(JsonElement))]
+// Stage: one attribute list for the whole context, because the JSON source generator cannot combine [JsonSerializable]
+// lists from several partial declarations (it emits each type twice and fails).
+[JsonSerializable(typeof(Seccm.Contracts.Stage.MoveCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Stage.RetractCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Stage.ApproachCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Stage.StagePositionResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Stage.StagePositionTelemetry))]
+[JsonSerializable(typeof(Seccm.Contracts.Stage.ApproachStartedEvent))]
+[JsonSerializable(typeof(Seccm.Contracts.Stage.ApproachStoppedEvent))]
 public sealed partial class SeccmJsonContext : JsonSerializerContext;
