@@ -1,0 +1,416 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Seccm.Devices;
+using Seccm.Devices.Serial;
+
+namespace Seccm.Potentiostat.Drivers.MethodScript;
+
+/// <summary>
+/// Settings of the MethodSCRIPT driver: how long the device may stay silent (beyond one sampling interval) before it
+/// is declared gone, samples per <see cref="SampleChunk"/>, and the limits requests are checked against.
+/// </summary>
+internal sealed record MethodScriptOptions(TimeSpan ResponseTimeout, int ChunkSize, PotentiostatLimits Limits)
+{
+    public static MethodScriptOptions Default { get; } = new(TimeSpan.FromSeconds(3), 1024, PotentiostatLimits.MethodScriptDefault);
+}
+
+/// <summary>
+/// A PalmSens potentiostat (EmStat Pico / EmStat4) driven by MethodSCRIPT over a serial line: each technique is a
+/// script, samples come back as data packages and are streamed as chunks while the script runs.
+/// </summary>
+internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOptions options) : IPotentiostat
+{
+    /// <summary>The EmStat Pico's fixed baud rate.</summary>
+    public const int PicoBaudRate = 230400;
+
+    private readonly SemaphoreSlim _busy = new(1, 1);
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private volatile bool _scriptRunning;
+
+    public static MethodScriptPotentiostat Open(string portName, int baudRate, MethodScriptOptions options, TimeProvider time) =>
+        new(StreamSerialLine.OpenPort(portName, baudRate, time), options);
+
+    public string Name => line.Name;
+
+    public PotentiostatLimits Limits => options.Limits;
+
+    public async Task<string> GetVersionAsync(CancellationToken cancellationToken)
+    {
+        await _busy.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteAsync("t\n", cancellationToken).ConfigureAwait(false);
+            var first = await ReadAsync(options.ResponseTimeout, "the firmware version", cancellationToken).ConfigureAwait(false);
+            ThrowIfError(first);
+            if (!first.StartsWith('t'))
+            {
+                throw new DeviceProtocolException($"Potentiostat on '{Name}' answered 't' with '{MethodScriptPackage.Shorten(first)}': a version reply starts with 't'.");
+            }
+            var version = new StringBuilder(first[1..]);
+            // The version reply spans lines; its last line ends with '*'.
+            var last = first;
+            while (!last.EndsWith('*'))
+            {
+                last = await ReadAsync(options.ResponseTimeout, "the end of the firmware version", cancellationToken).ConfigureAwait(false);
+                ThrowIfError(last);
+                version.Append(' ').Append(last);
+            }
+            return version.ToString().TrimEnd('*').Trim();
+        }
+        finally
+        {
+            _busy.Release();
+        }
+    }
+
+    public async Task SetCellAsync(bool on, CancellationToken cancellationToken)
+    {
+        await foreach (var _ in RunScriptAsync(MethodScriptScripts.Cell(on), _ => 0, -1, "cell " + (on ? "on" : "off"), cancellationToken).ConfigureAwait(false))
+        {
+            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent data packages for a script that measures nothing.");
+        }
+    }
+
+    public IAsyncEnumerable<SampleChunk> RunCvAsync(CvRequest request, CancellationToken cancellationToken)
+    {
+        ThrowIfRefused(Limits.Check(request), "CV");
+        return RunScriptAsync(MethodScriptScripts.Cv(request), rateIndex => request.ScanRatesVPerS[rateIndex],
+            request.ScanRatesVPerS.Count, "CV", cancellationToken, request);
+    }
+
+    public IAsyncEnumerable<SampleChunk> RunHoldAsync(HoldRequest request, CancellationToken cancellationToken)
+    {
+        ThrowIfRefused(Limits.Check(request), "hold");
+        return RunScriptAsync(MethodScriptScripts.Hold(request), _ => 0, 1, "hold", cancellationToken, null, request.IntervalS);
+    }
+
+    public async Task AbortAsync(CancellationToken cancellationToken)
+    {
+        if (_scriptRunning)
+        {
+            // The running technique's reader sees the 'Z' echo and the script end, and reports the abort.
+            await WriteAsync("Z\n", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await _busy.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteAsync("Z\n", cancellationToken).ConfigureAwait(false);
+            var reply = await ReadAsync(options.ResponseTimeout, "the abort acknowledgement", cancellationToken).ConfigureAwait(false);
+            // "Z!0006" is the device saying no script was running: nothing to abort, which is what we wanted.
+            if (reply == "Z")
+            {
+                await DrainToScriptEndAsync().ConfigureAwait(false);
+            }
+            else if (!reply.StartsWith("Z!", StringComparison.Ordinal))
+            {
+                throw new DeviceProtocolException($"Potentiostat on '{Name}' answered 'Z' (abort) with '{MethodScriptPackage.Shorten(reply)}'.");
+            }
+        }
+        finally
+        {
+            _busy.Release();
+        }
+    }
+
+    /// <summary>
+    /// Sends one script and turns what comes back into chunks. <paramref name="scanRate"/> maps a measurement loop
+    /// (0, 1, ...) to its scan rate; for a CV the interval is step / rate, for a hold <paramref name="holdIntervalS"/>.
+    /// </summary>
+    private async IAsyncEnumerable<SampleChunk> RunScriptAsync(IReadOnlyList<string> script, Func<int, double> scanRate, int loops,
+        string technique, [EnumeratorCancellation] CancellationToken cancellationToken, CvRequest? cv = null, double holdIntervalS = 0)
+    {
+        await _busy.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var finished = false;
+        try
+        {
+            _scriptRunning = true;
+            var text = new StringBuilder("e\n");
+            foreach (var s in script)
+            {
+                text.Append(s).Append('\n');
+            }
+            text.Append('\n');
+            await WriteAsync(text.ToString(), cancellationToken).ConfigureAwait(false);
+
+            var echo = await ReadAsync(options.ResponseTimeout, $"the echo of the {technique} script", cancellationToken).ConfigureAwait(false);
+            if (echo.Contains('!', StringComparison.Ordinal))
+            {
+                finished = await TryDrainAfterErrorAsync().ConfigureAwait(false);
+                ThrowIfError(echo);
+            }
+            if (echo != "e")
+            {
+                throw new DeviceProtocolException($"Potentiostat on '{Name}' answered the {technique} script with '{MethodScriptPackage.Shorten(echo)}' instead of 'e'.");
+            }
+
+            var rateIndex = -1;
+            var cycle = 0;
+            long sampleIndex = 0;
+            var intervalS = 0.0;
+            var aborted = false;
+            var chunk = new ChunkBuilder(options.ChunkSize);
+            while (true)
+            {
+                var timeout = options.ResponseTimeout + TimeSpan.FromSeconds(intervalS);
+                var reply = await ReadAsync(timeout, $"{technique} data", cancellationToken).ConfigureAwait(false);
+                if (reply.Length == 0)
+                {
+                    finished = true;
+                    if (chunk.Count > 0)
+                    {
+                        yield return chunk.Take(rateIndex, scanRate(Math.Max(rateIndex, 0)), cycle);
+                    }
+                    if (aborted)
+                    {
+                        throw new PotentiostatAbortedException($"The {technique} on '{Name}' was aborted after {sampleIndex} sample(s) of measurement loop {rateIndex + 1}.");
+                    }
+                    if (loops >= 0 && rateIndex + 1 != loops)
+                    {
+                        throw new DeviceProtocolException($"Potentiostat on '{Name}' ended the {technique} script after {rateIndex + 1} measurement loop(s); the script has {loops}.");
+                    }
+                    yield break;
+                }
+                switch (reply[0])
+                {
+                    case 'P':
+                        if (rateIndex < 0)
+                        {
+                            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent a data package '{MethodScriptPackage.Shorten(reply)}' outside a measurement loop.");
+                        }
+                        var (potentialV, currentA) = ReadSample(reply);
+                        chunk.Add(sampleIndex * intervalS, potentialV, currentA, sampleIndex);
+                        sampleIndex++;
+                        if (chunk.Count >= options.ChunkSize)
+                        {
+                            yield return chunk.Take(rateIndex, scanRate(rateIndex), cycle);
+                        }
+                        break;
+                    case 'M':
+                        if (chunk.Count > 0)
+                        {
+                            yield return chunk.Take(rateIndex, scanRate(rateIndex), cycle);
+                        }
+                        rateIndex++;
+                        if (rateIndex >= loops)
+                        {
+                            throw new DeviceProtocolException($"Potentiostat on '{Name}' started measurement loop {rateIndex + 1}; the {technique} script has {loops}.");
+                        }
+                        cycle = 0;
+                        sampleIndex = 0;
+                        intervalS = cv is null ? holdIntervalS : cv.IntervalS(scanRate(rateIndex));
+                        break;
+                    case '-':
+                    case '*':
+                        // '-' ends one scan of an nscans() loop, '*' the measurement loop: a chunk never spans either.
+                        if (chunk.Count > 0)
+                        {
+                            yield return chunk.Take(rateIndex, scanRate(Math.Max(rateIndex, 0)), cycle);
+                        }
+                        if (reply[0] == '-')
+                        {
+                            cycle++;
+                        }
+                        break;
+                    case '+':
+                        break;
+                    case 'Z' when reply.Length == 1:
+                        aborted = true;
+                        break;
+                    default:
+                        if (reply.Contains('!', StringComparison.Ordinal))
+                        {
+                            finished = await TryDrainAfterErrorAsync().ConfigureAwait(false);
+                            ThrowIfError(reply);
+                        }
+                        throw new DeviceProtocolException($"Potentiostat on '{Name}' sent '{MethodScriptPackage.Shorten(reply)}' during the {technique}: not a MethodSCRIPT reply.");
+                }
+            }
+        }
+        finally
+        {
+            _scriptRunning = false;
+            if (!finished)
+            {
+                // The consumer stopped early, or the device misbehaved: stop the script so the next one starts clean.
+                await AbortAndDrainQuietlyAsync().ConfigureAwait(false);
+            }
+            _busy.Release();
+        }
+    }
+
+    private (double PotentialV, double CurrentA) ReadSample(string reply)
+    {
+        MethodScriptValue[] values;
+        try
+        {
+            values = MethodScriptPackage.Parse(reply);
+        }
+        catch (FormatException ex)
+        {
+            throw new DeviceProtocolException($"Potentiostat on '{Name}': {ex.Message}");
+        }
+        double? potential = null, current = null;
+        foreach (var v in values)
+        {
+            switch (v.Type)
+            {
+                case "da":
+                    potential = v.Value;
+                    break;
+                case "ba":
+                    current = v.Value;
+                    break;
+            }
+        }
+        if (potential is null || current is null)
+        {
+            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent package '{MethodScriptPackage.Shorten(reply)}' without a set potential (da) and a current (ba).");
+        }
+        return (potential.Value, current.Value);
+    }
+
+    private void ThrowIfError(string reply)
+    {
+        var bang = reply.IndexOf('!', StringComparison.Ordinal);
+        if (bang < 0)
+        {
+            return;
+        }
+        if (bang + 5 > reply.Length
+            || !int.TryParse(reply.AsSpan(bang + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
+        {
+            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent an error reply without a 4-digit code: '{MethodScriptPackage.Shorten(reply)}'.");
+        }
+        int? scriptLine = null, column = null;
+        // The device appends where a script error is, e.g. "!4004: Line 3, Col 12".
+        var rest = reply[(bang + 5)..];
+        var lineAt = rest.IndexOf("Line ", StringComparison.OrdinalIgnoreCase);
+        if (lineAt >= 0)
+        {
+            scriptLine = LeadingInt(rest.AsSpan(lineAt + 5));
+        }
+        var colAt = rest.IndexOf("Col ", StringComparison.OrdinalIgnoreCase);
+        if (colAt >= 0)
+        {
+            column = LeadingInt(rest.AsSpan(colAt + 4));
+        }
+        throw new MethodScriptException(Name, code, scriptLine, column, reply);
+    }
+
+    private static int? LeadingInt(ReadOnlySpan<char> text)
+    {
+        var n = 0;
+        while (n < text.Length && char.IsAsciiDigit(text[n]))
+        {
+            n++;
+        }
+        return n > 0 && int.TryParse(text[..n], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    private static void ThrowIfRefused(IReadOnlyList<string> errors, string technique)
+    {
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"The {technique} request is refused: {string.Join(" ", errors)}");
+        }
+    }
+
+    private async ValueTask<string> ReadAsync(TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await line.ReadLineAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceTimeoutException)
+        {
+            throw new DeviceTimeoutException($"Potentiostat on '{Name}' sent nothing for {timeout.TotalSeconds:0.###} s while {what} was expected: is it connected and powered?");
+        }
+    }
+
+    private async ValueTask WriteAsync(string text, CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await line.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    /// <summary>After an error reply the device still ends the script with a blank line; eat it to stay in step.</summary>
+    private async ValueTask<bool> TryDrainAfterErrorAsync()
+    {
+        try
+        {
+            await DrainToScriptEndAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (DeviceException)
+        {
+            return false;
+        }
+    }
+
+    private async ValueTask DrainToScriptEndAsync()
+    {
+        while ((await ReadAsync(options.ResponseTimeout, "the end of the script", CancellationToken.None).ConfigureAwait(false)).Length != 0)
+        {
+        }
+    }
+
+    private async ValueTask AbortAndDrainQuietlyAsync()
+    {
+        try
+        {
+            await WriteAsync("Z\n", CancellationToken.None).ConfigureAwait(false);
+            await DrainToScriptEndAsync().ConfigureAwait(false);
+        }
+        catch (DeviceException)
+        {
+            // A device that is gone or garbled cannot be drained; the next command will report it.
+        }
+        line.DiscardInput();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await line.DisposeAsync().ConfigureAwait(false);
+        _busy.Dispose();
+        _writing.Dispose();
+    }
+
+    private sealed class ChunkBuilder(int capacity)
+    {
+        private readonly List<double> _time = new(capacity);
+        private readonly List<double> _potential = new(capacity);
+        private readonly List<double> _current = new(capacity);
+        private long _first;
+
+        public int Count => _time.Count;
+
+        public void Add(double timeS, double potentialV, double currentA, long sampleIndex)
+        {
+            if (_time.Count == 0)
+            {
+                _first = sampleIndex;
+            }
+            _time.Add(timeS);
+            _potential.Add(potentialV);
+            _current.Add(currentA);
+        }
+
+        public SampleChunk Take(int rateIndex, double scanRateVPerS, int cycle)
+        {
+            var chunk = new SampleChunk(Math.Max(rateIndex, 0), scanRateVPerS, cycle, _first, [.. _time], [.. _potential], [.. _current]);
+            _time.Clear();
+            _potential.Clear();
+            _current.Clear();
+            return chunk;
+        }
+    }
+}

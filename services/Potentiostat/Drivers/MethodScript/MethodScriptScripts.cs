@@ -1,0 +1,67 @@
+namespace Seccm.Potentiostat.Drivers.MethodScript;
+
+/// <summary>
+/// Writes the MethodSCRIPT for each technique. Every technique script ends in <c>on_finished: cell_off</c> so the
+/// cell is switched off however the script ends, an abort included.
+/// </summary>
+internal static class MethodScriptScripts
+{
+    /// <summary>A hold without a duration runs this long (s) unless aborted: the device needs a number.</summary>
+    public const double UntilStoppedS = 1e6;
+
+    public static IReadOnlyList<string> Cv(CvRequest request)
+    {
+        var lines = Preamble(request.CurrentRangeA);
+        foreach (var rate in request.ScanRatesVPerS)
+        {
+            var loop = string.Join(' ', "meas_loop_cv p c",
+                MethodScriptValues.Format(request.StartPotentialV),
+                MethodScriptValues.Format(request.Vertex1PotentialV),
+                MethodScriptValues.Format(request.Vertex2PotentialV),
+                MethodScriptValues.Format(request.StepV),
+                MethodScriptValues.Format(rate));
+            lines.Add(request.Cycles > 1 ? $"{loop} nscans({request.Cycles})" : loop);
+            AddPackageBody(lines);
+        }
+        AddEnd(lines);
+        return lines;
+    }
+
+    public static IReadOnlyList<string> Hold(HoldRequest request)
+    {
+        var lines = Preamble(request.CurrentRangeA);
+        lines.Add(string.Join(' ', "meas_loop_ca p c",
+            MethodScriptValues.Format(request.PotentialV),
+            MethodScriptValues.Format(request.IntervalS),
+            MethodScriptValues.Format(request.DurationS ?? UntilStoppedS)));
+        AddPackageBody(lines);
+        AddEnd(lines);
+        return lines;
+    }
+
+    public static IReadOnlyList<string> Cell(bool on) => ["set_pgstat_mode 3", on ? "cell_on" : "cell_off"];
+
+    private static List<string> Preamble(double currentRangeA) =>
+    [
+        "var c",
+        "var p",
+        "set_pgstat_mode 3",
+        $"set_range ba {MethodScriptValues.Format(currentRangeA)}",
+        "cell_on",
+    ];
+
+    private static void AddPackageBody(List<string> lines)
+    {
+        lines.Add("  pck_start");
+        lines.Add("  pck_add p");
+        lines.Add("  pck_add c");
+        lines.Add("  pck_end");
+        lines.Add("endloop");
+    }
+
+    private static void AddEnd(List<string> lines)
+    {
+        lines.Add("on_finished:");
+        lines.Add("cell_off");
+    }
+}

@@ -1,0 +1,49 @@
+using Seccm.Devices.Emulators.MethodScript;
+using Seccm.Devices.Serial;
+using Seccm.Electrochemistry.Simulation;
+using Seccm.Potentiostat.Drivers.MethodScript;
+using Seccm.TestSupport;
+
+namespace Seccm.Potentiostat.Tests.Drivers.MethodScript;
+
+/// <summary>The driver on one end of a socat pair, the MethodSCRIPT emulator on the other.</summary>
+internal sealed class EmulatedPico : IAsyncDisposable
+{
+    private readonly SocatPair _pair;
+
+    private EmulatedPico(SocatPair pair, MethodScriptEmulator emulator, MethodScriptPotentiostat driver)
+    {
+        _pair = pair;
+        Emulator = emulator;
+        Driver = driver;
+    }
+
+    public MethodScriptEmulator Emulator { get; }
+
+    public MethodScriptPotentiostat Driver { get; }
+
+    public string HostPort => _pair.HostPort;
+
+    /// <summary>An LTO grain under a 55 nm pipette (PHYSICS.md): E0 1.55 V, D 2.47e-11 cm^2/s, A 9.50e-11 cm^2.</summary>
+    public static Electrode Lto { get; } = new(
+        [new RedoxCouple(E0V: 1.55, K0CmPerS: 1, Alpha: 0.5, DCm2PerS: 2.47e-11, ConcentrationMolCm3: 0.0227)],
+        AreaCm2: Math.PI * 55e-7 * 55e-7);
+
+    public static async Task<EmulatedPico> StartAsync(bool realTime = false, MethodScriptOptions? options = null)
+    {
+        var pair = await SocatPair.StartAsync();
+        var deviceLine = StreamSerialLine.OpenPort(pair.DevicePort, MethodScriptPotentiostat.PicoBaudRate);
+        var emulator = new MethodScriptEmulator(deviceLine, () => Lto, TimeProvider.System, realTime);
+        emulator.Start();
+        var driver = MethodScriptPotentiostat.Open(pair.HostPort, MethodScriptPotentiostat.PicoBaudRate,
+            options ?? MethodScriptOptions.Default with { ChunkSize = 64 }, TimeProvider.System);
+        return new EmulatedPico(pair, emulator, driver);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Driver.DisposeAsync();
+        await Emulator.DisposeAsync();
+        _pair.Dispose();
+    }
+}

@@ -1,0 +1,32 @@
+using Seccm.Potentiostat.Drivers;
+using Seccm.Potentiostat.Drivers.MethodScript;
+
+namespace Seccm.Potentiostat.Tests.Drivers.MethodScript;
+
+public sealed class MethodScriptScriptsTests
+{
+    [Fact]
+    public void A_cv_script_has_one_loop_per_rate_with_nscans_for_cycles()
+    {
+        var script = MethodScriptScripts.Cv(new CvRequest(-0.5, 0.5, -1.0, 0.01, [0.1, 1.0], 3, 100e-9));
+
+        Assert.Equal(
+        [
+            "var c", "var p", "set_pgstat_mode 3", "set_range ba 100n", "cell_on",
+            "meas_loop_cv p c -500m 500m -1 10m 100m nscans(3)", "  pck_start", "  pck_add p", "  pck_add c", "  pck_end", "endloop",
+            "meas_loop_cv p c -500m 500m -1 10m 1 nscans(3)", "  pck_start", "  pck_add p", "  pck_add c", "  pck_end", "endloop",
+            "on_finished:", "cell_off",
+        ], script);
+    }
+
+    [Fact]
+    public void A_single_cycle_cv_has_no_nscans() =>
+        Assert.Contains("meas_loop_cv p c 1200m 1900m 1200m 5m 20", MethodScriptScripts.Cv(new CvRequest(1.2, 1.9, 1.2, 0.005, [20], 1, 1e-9)));
+
+    [Fact]
+    public void A_hold_is_a_chronoamperometry_loop_and_until_stopped_runs_a_million_seconds()
+    {
+        Assert.Contains("meas_loop_ca p c 1300m 10m 2", MethodScriptScripts.Hold(new HoldRequest(1.3, 0.01, 2, 1e-9)));
+        Assert.Contains("meas_loop_ca p c 1300m 10m 1M", MethodScriptScripts.Hold(new HoldRequest(1.3, 0.01, null, 1e-9)));
+    }
+}
