@@ -1,25 +1,38 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
+using Seccm.Stage.Drivers;
 
 namespace Seccm.Stage;
 
 /// <summary>Registers the stage service.</summary>
 public static class StageServiceExtensions
 {
-    /// <summary>Adds the stage service: its MQTT connection, retained status and commands.</summary>
-    public static IHostApplicationBuilder AddStageService(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// Adds the stage service: its MQTT connection, the driver chosen by <c>Stage:Driver</c> (simulated | pi-gcs),
+    /// the commands move/retract/approach/stop/home and position telemetry.
+    /// </summary>
+    public static IHostApplicationBuilder AddStageService(this IHostApplicationBuilder builder) =>
+        builder.AddStageService(null);
+
+    /// <summary>As <see cref="AddStageService(IHostApplicationBuilder)"/> with a given driver (tests, the demo's shared simulated world).</summary>
+    internal static IHostApplicationBuilder AddStageService(this IHostApplicationBuilder builder, Func<IServiceProvider, IStage>? driver)
     {
-        builder.AddServiceBus(ServiceNames.Stage);
-        builder.Services.AddHostedService(sp => new StageWorker(sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Stage)));
+        builder.Services.AddOptions<StageOptions>().Bind(builder.Configuration.GetSection(StageOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.AddServiceBus(ServiceNames.Stage, builder.Configuration[$"{StageOptions.Section}:Driver"] ?? StageOptions.Simulated);
+        builder.Services.AddHostedService(sp => new StageWorker(
+            sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Stage),
+            driver is null
+                ? () => StageDriverFactory.Create(sp.GetRequiredService<IOptions<StageOptions>>().Value, sp.GetRequiredService<TimeProvider>())
+                : () => driver(sp),
+            sp.GetRequiredService<IOptions<StageOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<StageWorker>>()));
         return builder;
     }
-}
-
-/// <summary>Answers the stage service's commands.</summary>
-internal sealed class StageWorker(MqttBus bus) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => bus.ListenForCommandsAsync();
 }

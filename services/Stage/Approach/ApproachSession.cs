@@ -31,6 +31,7 @@ internal sealed class ApproachSession
 {
     private readonly IStage _stage;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TaskCompletionSource<ApproachOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ApproachOutcome? _outcome;
 
     private ApproachSession(IStage stage, double startZUm, double endZUm, double speedUmPerS)
@@ -44,6 +45,9 @@ internal sealed class ApproachSession
     public double StartZUm { get; }
     public double EndZUm { get; }
     public double SpeedUmPerS { get; }
+
+    /// <summary>Completes with the outcome when the approach ends, whichever way.</summary>
+    public Task<ApproachOutcome> Completion => _completion.Task;
 
     /// <summary>Null while the approach runs.</summary>
     public ApproachOutcome? Outcome => Volatile.Read(ref _outcome);
@@ -124,6 +128,7 @@ internal sealed class ApproachSession
     private ApproachOutcome Finish(ApproachOutcome outcome)
     {
         Volatile.Write(ref _outcome, outcome);
+        _completion.TrySetResult(outcome);
         return outcome;
     }
 }

@@ -1,0 +1,405 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Protocol;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Stage;
+using Seccm.Devices;
+using Seccm.Messaging.Bus;
+using Seccm.Messaging.Commands;
+using Seccm.Stage.Approach;
+using Seccm.Stage.Drivers;
+
+namespace Seccm.Stage;
+
+/// <summary>
+/// The stage service: answers move/retract/approach/stop/home and publishes position telemetry, fast while anything moves
+/// and slow when idle. One motion at a time; <c>stop</c> interrupts whatever runs, at once.
+/// </summary>
+internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time, ILogger<StageWorker> logger)
+    : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, byte> _stopTopics = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _motion = new(1, 1);
+    private readonly object _gate = new();
+    private IStage _stage = null!;
+    private StageLimits _limits = null!;
+    private ApproachSession? _approach;
+    private string? _approachStopTopic;
+    private CancellationTokenSource _interrupt = new();
+    private CancellationTokenSource _wake = new();
+
+    private TimeSpan MovingPeriod => TimeSpan.FromSeconds(1 / options.TelemetryMovingHz);
+    private TimeSpan IdlePeriod => TimeSpan.FromSeconds(1 / options.TelemetryIdleHz);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            _stage = createDriver();
+            await _stage.SetServoAsync(true, stoppingToken).ConfigureAwait(false);
+            _limits = await _stage.GetLimitsAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            LogDriverFailed(logger, ex.Message);
+            throw;
+        }
+        LogStarted(logger, _stage.Name, _limits.X.MaxUm - _limits.X.MinUm, _limits.Y.MaxUm - _limits.Y.MinUm, _limits.Z.MinUm, _limits.Z.MaxUm);
+        await bus.SetStatusAsync(null, _stage.Name, stoppingToken).ConfigureAwait(false);
+        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, MoveAsync).ConfigureAwait(false);
+        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, RetractAsync).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, HomeAsync).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, StopAsync).ConfigureAwait(false);
+        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, ApproachAsync).ConfigureAwait(false);
+        try
+        {
+            await TelemetryLoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await StopMotionAsync(ApproachStopReason.Stopped, "service stopping", CancellationToken.None).ConfigureAwait(false);
+            await _stage.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task TelemetryLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var moving = false;
+            try
+            {
+                var position = await _stage.GetPositionAsync(stoppingToken).ConfigureAwait(false);
+                var onTarget = await _stage.IsOnTargetAsync(stoppingToken).ConfigureAwait(false);
+                var approach = Volatile.Read(ref _approach);
+                moving = !onTarget || approach is { Outcome: null };
+                await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
+                    new StagePositionTelemetry(time.GetUtcNow(), position.XUm, position.YUm, position.ZUm, onTarget, !onTarget, approach is { Outcome: null }),
+                    MqttQualityOfServiceLevel.AtMostOnce, cancellationToken: stoppingToken).ConfigureAwait(false);
+                if (approach is not null)
+                {
+                    await approach.TickAsync(position, onTarget, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (DeviceException ex)
+            {
+                LogTelemetryFailed(logger, ex.Message);
+            }
+            CancellationTokenSource wake;
+            lock (_gate)
+            {
+                wake = _wake;
+            }
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, wake.Token);
+            try
+            {
+                await Task.Delay(moving ? MovingPeriod : IdlePeriod, time, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                lock (_gate)
+                {
+                    if (_wake == wake)
+                    {
+                        _wake = new CancellationTokenSource();
+                    }
+                }
+                wake.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Switches telemetry to the fast rate now instead of at the end of an idle period.</summary>
+    private void Wake()
+    {
+        lock (_gate)
+        {
+            _wake.Cancel();
+        }
+    }
+
+    private async Task<StagePositionResult> MoveAsync(MoveCommand command, CancellationToken cancellationToken)
+    {
+        var target = new StageTarget(command.XUm, command.YUm, command.ZUm);
+        if (_limits.Check(target) is { } problem)
+        {
+            throw CommandException.Refused($"move: {problem} Nothing moved.");
+        }
+        return await RunMoveAsync("move", [target], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StagePositionResult> RetractAsync(RetractCommand command, CancellationToken cancellationToken)
+    {
+        var z = (await Device(() => _stage.GetPositionAsync(cancellationToken)).ConfigureAwait(false)).ZUm;
+        var target = new StageTarget(ZUm: z + command.DzUm);
+        if (_limits.Check(target) is { } problem)
+        {
+            throw CommandException.Refused(FormattableString.Invariant(
+                $"retract by {command.DzUm} um from Z = {z:0.###} um: {problem} Nothing moved."));
+        }
+        return await RunMoveAsync("retract", [target], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Home raises Z first, then moves X and Y, so the pipette never drags across the sample.</summary>
+    private Task<StagePositionResult> HomeAsync(EmptyCommand command, CancellationToken cancellationToken)
+    {
+        var z = new StageTarget(ZUm: options.HomeZUm ?? _limits.Z.MaxUm);
+        var xy = new StageTarget(options.HomeXUm ?? (_limits.X.MinUm + _limits.X.MaxUm) / 2, options.HomeYUm ?? (_limits.Y.MinUm + _limits.Y.MaxUm) / 2);
+        foreach (var step in new[] { z, xy })
+        {
+            if (_limits.Check(step) is { } problem)
+            {
+                throw CommandException.Refused($"home: the configured home position is outside the travel: {problem} Fix Stage:HomeXUm/HomeYUm/HomeZUm.");
+            }
+        }
+        return RunMoveAsync("home", [z, xy], cancellationToken);
+    }
+
+    private async Task<StagePositionResult> StopAsync(EmptyCommand command, CancellationToken cancellationToken)
+    {
+        await StopMotionAsync(ApproachStopReason.Stopped, "stop command", cancellationToken).ConfigureAwait(false);
+        return await PositionResultAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ApproachStoppedEvent> ApproachAsync(ApproachCommand command, CancellationToken cancellationToken)
+    {
+        var interrupt = await AcquireMotionAsync("approach").ConfigureAwait(false);
+        try
+        {
+            if (command.StopOnTopic is { } topic && _stopTopics.TryAdd(topic, 0))
+            {
+                await bus.SubscribeAsync(topic, OnStopTopicMessageAsync).ConfigureAwait(false);
+            }
+            ApproachSession session;
+            try
+            {
+                session = await ApproachSession.StartAsync(_stage, command.SpeedUmPerS, command.MaxTravelUm, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StageCommandException ex)
+            {
+                throw CommandException.Refused($"approach: {ex.Message}");
+            }
+            catch (DeviceException ex)
+            {
+                throw new CommandException(ErrorCodes.DeviceError, $"approach: {ex.Message}");
+            }
+            lock (_gate)
+            {
+                _approachStopTopic = command.StopOnTopic;
+                _approach = session;
+            }
+            Wake();
+            await bus.PublishAsync(StageTopics.ApproachStartedTopic(bus.Instrument),
+                new ApproachStartedEvent(time.GetUtcNow(), session.StartZUm, session.EndZUm, session.SpeedUmPerS, command.StopOnTopic),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            ApproachOutcome outcome;
+            try
+            {
+                outcome = await session.Completion.WaitAsync(interrupt).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                outcome = await session.StopAsync(ApproachStopReason.Stopped, CancellationToken.None, "stop command").ConfigureAwait(false);
+            }
+            lock (_gate)
+            {
+                _approach = null;
+                _approachStopTopic = null;
+            }
+            var stopped = new ApproachStoppedEvent(time.GetUtcNow(), ReasonText(outcome.Reason), outcome.ZUm, outcome.TravelledUm, outcome.Detail);
+            LogApproachEnded(logger, stopped.Reason, outcome.ZUm, outcome.TravelledUm);
+            await bus.PublishAsync(StageTopics.ApproachStoppedTopic(bus.Instrument), stopped, cancellationToken: CancellationToken.None)
+                .ConfigureAwait(false);
+            return stopped;
+        }
+        finally
+        {
+            _motion.Release();
+        }
+    }
+
+    /// <summary>Any non-retained message on the approach's stop-on topic is a contact: stop the stage now, not at the next tick.</summary>
+    private async Task OnStopTopicMessageAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        ApproachSession? session;
+        lock (_gate)
+        {
+            session = _approachStopTopic is not null && MqttTopicFilterMatches(_approachStopTopic, message.Topic) ? _approach : null;
+        }
+        if (session is null || message.Retain)
+        {
+            return;
+        }
+        try
+        {
+            await session.StopAsync(ApproachStopReason.Contact, cancellationToken, $"message on {message.Topic}").ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            LogStopFailed(logger, ex.Message);
+            await session.StopAsync(ApproachStopReason.Fault, cancellationToken, ex.Message).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<StagePositionResult> RunMoveAsync(string verb, StageTarget[] steps, CancellationToken cancellationToken)
+    {
+        var interrupt = await AcquireMotionAsync(verb).ConfigureAwait(false);
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(interrupt, cancellationToken);
+            foreach (var step in steps)
+            {
+                var from = await Device(() => _stage.GetPositionAsync(linked.Token)).ConfigureAwait(false);
+                var distance = Enum.GetValues<StageAxis>().Max(a => step[a] is { } t ? Math.Abs(t - from[a]) : 0);
+                foreach (var axis in Enum.GetValues<StageAxis>().Where(a => step[a] is not null))
+                {
+                    await Device(() => _stage.SetVelocityAsync(axis, options.MoveVelocityUmPerS, linked.Token)).ConfigureAwait(false);
+                }
+                await Device(() => _stage.MoveAbsoluteAsync(step, linked.Token)).ConfigureAwait(false);
+                Wake();
+                // Generous hang guard in stage time: twice the travel time plus settling.
+                var deadline = time.GetTimestamp();
+                var allowed = TimeSpan.FromSeconds(2 * distance / options.MoveVelocityUmPerS + 2);
+                while (!await Device(() => _stage.IsOnTargetAsync(linked.Token)).ConfigureAwait(false))
+                {
+                    if (time.GetElapsedTime(deadline) > allowed)
+                    {
+                        throw new CommandException(ErrorCodes.Timeout,
+                            FormattableString.Invariant($"{verb}: the stage did not reach its target within {allowed.TotalSeconds:0.#} s."));
+                    }
+                    try
+                    {
+                        await Task.Delay(MovingPeriod, time, linked.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+                    {
+                        throw CommandException.Refused($"{verb}: interrupted by a stop command.");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            throw CommandException.Refused($"{verb}: interrupted by a stop command.");
+        }
+        finally
+        {
+            _motion.Release();
+        }
+        return await PositionResultAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<CancellationToken> AcquireMotionAsync(string verb)
+    {
+        if (!await _motion.WaitAsync(TimeSpan.Zero).ConfigureAwait(false))
+        {
+            throw new CommandException(ErrorCodes.Busy, $"{verb}: the stage is busy with another move or approach; wait for its reply or send stop.");
+        }
+        lock (_gate)
+        {
+            if (_interrupt.IsCancellationRequested)
+            {
+                _interrupt.Dispose();
+                _interrupt = new CancellationTokenSource();
+            }
+            return _interrupt.Token;
+        }
+    }
+
+    private async Task StopMotionAsync(ApproachStopReason reason, string detail, CancellationToken cancellationToken)
+    {
+        ApproachSession? approach;
+        lock (_gate)
+        {
+            approach = _approach;
+            _interrupt.Cancel();
+        }
+        if (approach is not null)
+        {
+            await Device(() => approach.StopAsync(reason, cancellationToken, detail)).ConfigureAwait(false);
+        }
+        await Device(() => _stage.StopAsync(cancellationToken)).ConfigureAwait(false);
+    }
+
+    private async Task<StagePositionResult> PositionResultAsync(CancellationToken cancellationToken)
+    {
+        var p = await Device(() => _stage.GetPositionAsync(cancellationToken)).ConfigureAwait(false);
+        var onTarget = await Device(() => _stage.IsOnTargetAsync(cancellationToken)).ConfigureAwait(false);
+        return new StagePositionResult(p.XUm, p.YUm, p.ZUm, onTarget);
+    }
+
+    /// <summary>Driver errors become replies the caller can act on: refused (nothing moved) or device error (port, line).</summary>
+    private static async Task<T> Device<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (StageCommandException ex)
+        {
+            throw CommandException.Refused(ex.Message);
+        }
+        catch (DeviceException ex)
+        {
+            throw new CommandException(ErrorCodes.DeviceError, ex.Message);
+        }
+    }
+
+    private static async Task Device(Func<Task> call) => await Device(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    }).ConfigureAwait(false);
+
+    private static string ReasonText(ApproachStopReason reason) => reason switch
+    {
+        ApproachStopReason.Contact => ApproachStopReasons.Contact,
+        ApproachStopReason.TravelExhausted => ApproachStopReasons.TravelExhausted,
+        ApproachStopReason.Stopped => ApproachStopReasons.Stopped,
+        _ => ApproachStopReasons.Fault,
+    };
+
+    /// <summary>MQTT filter matching (+ one level, # the rest), so a stop-on filter like <c>.../event/+</c> works too.</summary>
+    internal static bool MqttTopicFilterMatches(string filter, string topic)
+    {
+        var f = filter.Split('/');
+        var t = topic.Split('/');
+        for (var i = 0; i < f.Length; i++)
+        {
+            if (f[i] == "#")
+            {
+                return true;
+            }
+            if (i >= t.Length || (f[i] != "+" && f[i] != t[i]))
+            {
+                return false;
+            }
+        }
+        return f.Length == t.Length;
+    }
+
+    public override void Dispose()
+    {
+        _interrupt.Dispose();
+        _wake.Dispose();
+        _motion.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stage driver {Driver} ready: travel {XUm} x {YUm} um, Z {ZMinUm}..{ZMaxUm} um")]
+    private static partial void LogStarted(ILogger logger, string driver, double xUm, double yUm, double zMinUm, double zMaxUm);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Stage driver could not start: {Message}")]
+    private static partial void LogDriverFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage telemetry read failed: {Message}")]
+    private static partial void LogTelemetryFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopping the stage on contact failed: {Message}")]
+    private static partial void LogStopFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Approach ended: {Reason} at Z = {ZUm} um after {TravelledUm} um")]
+    private static partial void LogApproachEnded(ILogger logger, string reason, double zUm, double travelledUm);
+}
