@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +17,9 @@ public static class MessagingHostingExtensions
     public static IHostApplicationBuilder AddSeccmMessaging(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(sp => new SimulationClock(
+            sp.GetRequiredService<TimeProvider>(),
+            builder.Configuration.GetValue("Simulation:TimeScale", 1.0)));
         if (builder.Services.Any(d => d.ServiceType == typeof(IConfigureOptions<MqttOptions>)))
         {
             return builder;
