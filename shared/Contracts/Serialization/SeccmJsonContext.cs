@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Seccm.Contracts.Messages;
+using Seccm.Contracts.Scan;
 
 namespace Seccm.Contracts.Serialization;
 
 /// <summary>
-/// The source-generated JSON context for every payload. Each feature adds its records with
-/// <c>[JsonSerializable]</c> on its own <c>partial</c> declaration of this class, next to the records.
+/// The source-generated JSON context for every payload: add one <c>[JsonSerializable]</c> line below for each
+/// new payload record (the generator does not accept the attributes spread over several partial declarations).
 /// Missing required constructor parameters and nulls in non-nullable members are errors, not defaults.
 /// </summary>
 [JsonSourceGenerationOptions(
@@ -24,6 +25,15 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(PingResult))]
 [JsonSerializable(typeof(EmptyCommand))]
 [JsonSerializable(typeof(JsonElement))]
+// scan
+[JsonSerializable(typeof(Recipe))]
+[JsonSerializable(typeof(StartScanCommand))]
+[JsonSerializable(typeof(ScanStatusResult))]
+[JsonSerializable(typeof(ScanProgress))]
+[JsonSerializable(typeof(ScanStartedEvent))]
+[JsonSerializable(typeof(PixelDoneEvent))]
+[JsonSerializable(typeof(ScanFinishedEvent))]
+[JsonSerializable(typeof(ScanStateEvent))]
 // Stage: one attribute list for the whole context, because the JSON source generator cannot combine [JsonSerializable]
 // lists from several partial declarations (it emits each type twice and fails).
 [JsonSerializable(typeof(Seccm.Contracts.Stage.MoveCommand))]

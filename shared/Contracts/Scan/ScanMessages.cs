@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+using Seccm.Contracts.Messages;
+
+namespace Seccm.Contracts.Scan;
+
+/// <summary><c>scan/cmd/start</c>: run a recipe. <c>ScanId</c> is chosen by the service when not given.</summary>
+public sealed record StartScanCommand(Recipe Recipe, string? ScanId = null) : Payload;
+
+/// <summary>Reply to start, pause, resume, abort and status.</summary>
+public sealed record ScanStatusResult(ScanProgress? Progress, string Message) : Payload;
+
+[JsonConverter(typeof(JsonStringEnumConverter<ScanState>))]
+public enum ScanState
+{
+    Idle,
+    Starting,
+    Running,
+    Pausing,
+    Paused,
+    Completed,
+    Aborted,
+    Failed,
+}
+
+/// <summary>Retained <c>scan/telemetry/progress</c>: where the scan is and when it will end.</summary>
+public sealed record ScanProgress(
+    string ScanId,
+    string RecipeName,
+    ScanState State,
+    int PixelsDone,
+    int PixelsTotal,
+    int PixelsWithoutContact,
+    double? EtaS,
+    string? PauseReason,
+    DateTimeOffset StartedUtc,
+    DateTimeOffset UpdatedUtc,
+    int? CurrentPixel = null,
+    double? LastDCm2PerS = null) : Payload
+{
+    public bool IsActive => State is ScanState.Starting or ScanState.Running or ScanState.Pausing or ScanState.Paused;
+}
+
+/// <summary><c>scan/event/started</c> (retained): geometry and analysis settings for everyone who builds maps.</summary>
+public sealed record ScanStartedEvent(
+    string ScanId,
+    Recipe Recipe,
+    int Nx,
+    int Ny,
+    IReadOnlyList<PixelSpec> Pixels,
+    DateTimeOffset StartedUtc) : Payload;
+
+/// <summary>One pixel of a scan: its index in the plan, grid position and stage coordinates.</summary>
+public sealed record PixelSpec(int Index, int Ix, int Iy, double XUm, double YUm);
+
+/// <summary><c>scan/event/pixel</c>: a pixel is finished (measured, or recorded as no contact).</summary>
+public sealed record PixelDoneEvent(
+    string ScanId,
+    int Index,
+    int Ix,
+    int Iy,
+    double XUm,
+    double YUm,
+    bool Contact,
+    double? ContactZUm,
+    DateTimeOffset TimestampUtc) : Payload;
+
+/// <summary><c>scan/event/finished</c>: the scan ended (completed or aborted); maps can be exported.</summary>
+public sealed record ScanFinishedEvent(string ScanId, ScanState State, int PixelsDone, int PixelsTotal, DateTimeOffset TimestampUtc) : Payload;
+
+/// <summary><c>scan/event/state</c>: paused, resumed, interlock tripped.</summary>
+public sealed record ScanStateEvent(string ScanId, ScanState State, string Reason, DateTimeOffset TimestampUtc) : Payload;
