@@ -36,8 +36,8 @@ public sealed record AnalysisSettings
     /// <summary>Part of the forward sweep (fractions of its length) where the baseline is fitted: before the wave.</summary>
     public double BaselineFromFraction { get; init; } = 0.03;
     public double BaselineToFraction { get; init; } = 0.25;
-    /// <summary>A peak counts when its prominence exceeds this many noise sigmas.</summary>
-    public double ProminenceSigmas { get; init; } = 5;
+    /// <summary>A peak counts when its prominence exceeds this many raw-noise sigmas (smoothed noise still leaves correlated bumps of a few smoothed sigmas).</summary>
+    public double ProminenceSigmas { get; init; } = 3;
     public double MinPeakSeparationV { get; init; } = 0.03;
     /// <summary>Divide each peak current by the Butler-Volmer peak-height factor for its dEp (alpha 0.5 assumed).</summary>
     public bool CorrectKinetics { get; init; } = true;

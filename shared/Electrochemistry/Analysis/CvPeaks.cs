@@ -55,7 +55,7 @@ public static class CvPeakAnalysis
         int fwdLen = vertex + 1;
         var corrected = new double[fwdLen];
         for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - (offset + slope * e[k]));
-        var peaks = FindPeaks(corrected, e, settings.ProminenceSigmas * noise / Math.Sqrt(half), settings.MinPeakSeparationV, b1);
+        var peaks = FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1);
         int best = b1;
         for (int k = b1; k < fwdLen; k++) if (corrected[k] > corrected[best]) best = k;
         double epf = RefineVertex(e, corrected, best, out double ipf);

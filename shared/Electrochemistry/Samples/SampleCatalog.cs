@@ -65,7 +65,7 @@ internal sealed class LtoSample : Sample
         int g = _grains.GrainAt(xUm, yUm);
         var (cx, cy) = _grains.Centre(g);
         var f = _facets[g];
-        return Math.Max(5, f.Base + f.Sx * (xUm - cx) + f.Sy * (yUm - cy));
+        return Math.Clamp(f.Base + f.Sx * (xUm - cx) + f.Sy * (yUm - cy), 5, 90);
     }
 }
 

@@ -145,7 +145,7 @@ public static class CvSimulator
         /// <summary>Root of a strictly decreasing function: bracket by doubling, then Newton safeguarded by bisection.</summary>
         internal static double SolveDecreasing(Func<double, double> g, double guess)
         {
-            double lo = guess, hi = guess, step = 1e-3;
+            double lo = guess, hi = guess, step = 1e-4;
             double glo = g(lo), ghi = glo;
             if (glo == 0) return guess;
             if (glo > 0)
@@ -161,12 +161,14 @@ public static class CvSimulator
             {
                 double gx = g(x);
                 if (gx > 0) lo = x; else hi = x;
-                if (hi - lo < 1e-10) break;
                 const double h = 1e-7;
                 double slope = (g(x + h) - gx) / h;
                 double next = slope < 0 ? x - gx / slope : double.NaN;
-                x = next > lo && next < hi ? next : 0.5 * (lo + hi);
-                if (Math.Abs(gx) < 1e-18) break;
+                bool newton = next > lo && next < hi;
+                if (!newton) next = 0.5 * (lo + hi);
+                // Converged when the step is far below any potential resolution (1 nV).
+                if (Math.Abs(next - x) < 1e-9 || hi - lo < 1e-9) { x = next; break; }
+                x = next;
             }
             return x;
         }
