@@ -115,9 +115,9 @@ public sealed class BufferedSinkInfluxdTests(InfluxdFixture influxd)
 
     private BufferedSink NewSink(string database, string bufferDir) => NewSink(influxd.Server.Url, database, bufferDir);
 
-    internal static BufferedSink NewSink(Uri url, string database, string bufferDir, int batchSize = 5000) => new(
+    internal static BufferedSink NewSink(Uri url, string database, string bufferDir, int batchSize = 5000, int maxPending = 20_000) => new(
         new InfluxDb1Writer(url, database, null, null, TimeSpan.FromSeconds(30)),
-        new SinkSettings(batchSize, TimeSpan.FromMilliseconds(200), 20_000, bufferDir, 1L << 30,
+        new SinkSettings(batchSize, TimeSpan.FromMilliseconds(200), maxPending, bufferDir, 1L << 30,
             TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30)),
         TimeProvider.System,
         NullLogger.Instance);
