@@ -147,6 +147,15 @@ public sealed record PotentiostatLimits(
         return errors;
     }
 
+    /// <summary>Throws <see cref="ArgumentException"/> listing every reason when <paramref name="errors"/> is not empty.</summary>
+    internal static void ThrowIfRefused(IReadOnlyList<string> errors, string technique)
+    {
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"The {technique} request is refused: {string.Join(" ", errors)}");
+        }
+    }
+
     private void CheckPotential(List<string> errors, string field, double value)
     {
         if (!(value >= MinPotentialV && value <= MaxPotentialV))

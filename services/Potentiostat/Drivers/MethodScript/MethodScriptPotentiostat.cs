@@ -74,14 +74,14 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
 
     public IAsyncEnumerable<SampleChunk> RunCvAsync(CvRequest request, CancellationToken cancellationToken)
     {
-        ThrowIfRefused(Limits.Check(request), "CV");
+        PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "CV");
         return RunScriptAsync(MethodScriptScripts.Cv(request), rateIndex => request.ScanRatesVPerS[rateIndex],
             request.ScanRatesVPerS.Count, "CV", cancellationToken, request);
     }
 
     public IAsyncEnumerable<SampleChunk> RunHoldAsync(HoldRequest request, CancellationToken cancellationToken)
     {
-        ThrowIfRefused(Limits.Check(request), "hold");
+        PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "hold");
         return RunScriptAsync(MethodScriptScripts.Hold(request), _ => 0, 1, "hold", cancellationToken, null, request.IntervalS);
     }
 
@@ -307,14 +307,6 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
             n++;
         }
         return n > 0 && int.TryParse(text[..n], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
-    }
-
-    private static void ThrowIfRefused(IReadOnlyList<string> errors, string technique)
-    {
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException($"The {technique} request is refused: {string.Join(" ", errors)}");
-        }
     }
 
     private async ValueTask<string> ReadAsync(TimeSpan timeout, string what, CancellationToken cancellationToken)
