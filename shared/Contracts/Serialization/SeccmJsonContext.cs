@@ -43,4 +43,12 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Stage.StagePositionTelemetry))]
 [JsonSerializable(typeof(Seccm.Contracts.Stage.ApproachStartedEvent))]
 [JsonSerializable(typeof(Seccm.Contracts.Stage.ApproachStoppedEvent))]
+// glovebox
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.PumpCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.PumpStateResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.SimulateCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.SimulateResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.GloveboxTelemetry))]
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.GloveboxAlarmEvent))]
+[JsonSerializable(typeof(Seccm.Contracts.Glovebox.GloveboxStatusDetails))]
 public sealed partial class SeccmJsonContext : JsonSerializerContext;
