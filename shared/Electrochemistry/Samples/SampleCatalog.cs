@@ -17,7 +17,7 @@ public static class SampleCatalog
             "lco" => new LcoSample(),
             "lfp" => new LfpSample(),
             "substrate" => new SubstrateSample(),
-            _ => throw new ArgumentException($"unknown sample '{name}'; valid samples: {string.Join(", ", Names)}", nameof(name)),
+            _ => throw new ArgumentException($"unknown sample '{name}'; valid samples: {string.Join(", ", Names)}"),
         };
     }
 }

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Seccm.Electrochemistry.Analysis;
+using Seccm.Maps;
+using Seccm.Maps.Figures;
+using Seccm.Maps.Gsf;
+using Seccm.Maps.LongCsv;
+using Seccm.Maps.Tables;
+using Spectre.Console;
+using AnalysisCurve = Seccm.Electrochemistry.Analysis.CvCurve;
+using FileCurve = Seccm.Maps.LongCsv.CvCurve;
+
+namespace Seccm.Host.Verbs;
+
+/// <summary>
+/// <c>seccm analyze --input FILE.csv --out DIR --radius-nm R --concentration-mol-cm3 C [--area-cm2 A] [--n N] [--temperature-k T]</c>:
+/// streams a long CSV, analyses each pixel as soon as its curves are complete (on every core), and writes
+/// DIR/diffusion_map.csv, summary.json, diffusion_map.gsf and (more than one pixel) diffusion_map.png.
+/// </summary>
+internal static class AnalyzeVerb
+{
+    public static Command Create()
+    {
+        var input = new Option<FileInfo>("--input") { Description = "Long CSV (pixel_x,pixel_y,scan_rate_v_s,potential_v,current_a)", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the map files (created if missing)", Required = true };
+        var radius = new Option<double?>("--radius-nm") { Description = "Pipette opening radius in nm (wetted area pi r^2)" };
+        var concentration = new Option<double?>("--concentration-mol-cm3") { Description = "Concentration of redox sites in mol/cm^3 (LTO: 0.0227)" };
+        var area = new Option<double?>("--area-cm2") { Description = "Wetted area in cm^2 (overrides --radius-nm)" };
+        var n = new Option<int>("--n") { Description = "Electrons per reaction", DefaultValueFactory = _ => 1 };
+        var temperature = new Option<double>("--temperature-k") { Description = "Temperature in K", DefaultValueFactory = _ => 298.15 };
+        var pitch = new Option<double>("--pitch-um") { Description = "Pixel pitch in um for the map files", DefaultValueFactory = _ => 1.0 };
+        var command = new Command("analyze", "Randles-Sevcik diffusion map from a long CSV of CVs");
+        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch }) command.Options.Add(o);
+        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(radius), parse.GetValue(concentration),
+            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch)));
+        return command;
+    }
+
+    private sealed record PixelRow(int X, int Y, PixelResult Result);
+
+    internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm)
+    {
+        if (areaCm2 is { } a && !(a > 0 && double.IsFinite(a))) return Fail($"--area-cm2 {a}: must be a positive area in cm^2");
+        if (areaCm2 is null && radiusNm is null) return Fail("--radius-nm is required (or give --area-cm2)");
+        if (radiusNm is { } r && !(r > 0 && double.IsFinite(r))) return Fail($"--radius-nm {r}: must be a positive radius in nm");
+        if (concentration is null) return Fail("--concentration-mol-cm3 is required (LTO: 0.0227)");
+        if (!(concentration > 0) || !double.IsFinite(concentration.Value)) return Fail($"--concentration-mol-cm3 {concentration}: must be a positive concentration");
+        if (n < 1) return Fail($"--n {n}: must be >= 1");
+        if (!(temperatureK > 0) || !double.IsFinite(temperatureK)) return Fail($"--temperature-k {temperatureK}: must be a positive temperature in K");
+        if (!(pitchUm > 0) || !double.IsFinite(pitchUm)) return Fail($"--pitch-um {pitchUm}: must be a positive pitch in um");
+        if (!input.Exists) return Fail($"{input.FullName}: the file does not exist");
+        var settings = new AnalysisSettings
+        {
+            AreaCm2 = areaCm2,
+            RadiusNm = radiusNm ?? 55,
+            ConcentrationMolCm3 = concentration.Value,
+            N = n,
+            TemperatureK = temperatureK,
+        };
+
+        var results = new ConcurrentBag<PixelRow>();
+        try
+        {
+            using var stream = new FileStream(input.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            var pixels = GroupByPixel(LongCsvReader.ReadCurves(stream, input.FullName), input.FullName);
+            void AnalyzeAll(Action? tick) =>
+                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(pixels, EnumerablePartitionerOptions.NoBuffering),
+                    new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                    pixel => { results.Add(AnalyzePixel(pixel, settings, input.FullName)); tick?.Invoke(); });
+            if (Console.IsOutputRedirected || Console.IsErrorRedirected)
+            {
+                AnalyzeAll(null);
+            }
+            else
+            {
+                AnsiConsole.Progress().Start(ctx =>
+                {
+                    var task = ctx.AddTask("analysing", maxValue: Math.Max(1, stream.Length));
+                    AnalyzeAll(() => task.Value = stream.Position);
+                    task.Value = task.MaxValue;
+                });
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is DataFileException))
+        {
+            return Fail(ex.InnerExceptions[0].Message);
+        }
+        catch (DataFileException ex)
+        {
+            return Fail(ex.Message);
+        }
+        catch (IOException ex)
+        {
+            return Fail($"{input.FullName}: cannot read: {ex.Message}");
+        }
+        if (results.IsEmpty) return Fail($"{input.FullName}: no CV in the file");
+
+        try
+        {
+            Write(output, results.OrderBy(p => p.Y).ThenBy(p => p.X).ToArray(), pitchUm);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Fail($"{output.FullName}: cannot write: {ex.Message}");
+        }
+        Console.WriteLine($"seccm analyze: {results.Count} pixels analysed, maps in {output.FullName}");
+        return 0;
+    }
+
+    /// <summary>Consecutive curves of one pixel form a group; a pixel that comes back later is an error (files are written pixel by pixel).</summary>
+    private static IEnumerable<List<FileCurve>> GroupByPixel(IEnumerable<FileCurve> curves, string file)
+    {
+        var seen = new HashSet<(int, int)>();
+        List<FileCurve>? group = null;
+        foreach (var c in curves)
+        {
+            if (group is not null && (group[0].PixelX != c.PixelX || group[0].PixelY != c.PixelY))
+            {
+                yield return group;
+                group = null;
+            }
+            if (group is null)
+            {
+                if (!seen.Add((c.PixelX, c.PixelY)))
+                    throw new DataFileException(file, c.FirstLine, "pixel_x", $"pixel ({c.PixelX}, {c.PixelY}) appears again after other pixels; the curves of a pixel must be contiguous");
+                group = [];
+            }
+            group.Add(c);
+        }
+        if (group is not null) yield return group;
+    }
+
+    private static PixelRow AnalyzePixel(List<FileCurve> pixel, AnalysisSettings settings, string file)
+    {
+        var first = pixel[0];
+        if (pixel.Select(c => c.ScanRateVPerS).Distinct().Count() < 2)
+            throw new DataFileException(file, first.FirstLine, "scan_rate_v_s",
+                $"pixel ({first.PixelX}, {first.PixelY}) has only the scan rate {first.ScanRateVPerS} V/s; the Randles-Sevcik fit needs at least two rates");
+        foreach (var c in pixel)
+        {
+            if (c.Count < AnalysisCurve.MinimumPoints)
+                throw new DataFileException(file, c.FirstLine, "potential_v",
+                    $"the CV of pixel ({c.PixelX}, {c.PixelY}) at {c.ScanRateVPerS} V/s has {c.Count} points; at least {AnalysisCurve.MinimumPoints} are needed");
+        }
+        try
+        {
+            var result = PixelAnalysis.Analyze(pixel.Select(c => new AnalysisCurve(c.ScanRateVPerS, c.PotentialV, c.CurrentA)).ToArray(), settings);
+            return new PixelRow(first.PixelX, first.PixelY, result);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new DataFileException(file, first.FirstLine, null, $"pixel ({first.PixelX}, {first.PixelY}): {ex.Message}");
+        }
+    }
+
+    private static void Write(DirectoryInfo output, PixelRow[] rows, double pitchUm)
+    {
+        Directory.CreateDirectory(output.FullName);
+        var table = new PixelTable(rows.Length)
+            .Add("pixel_x", rows.Select(r => r.X).ToArray())
+            .Add("pixel_y", rows.Select(r => r.Y).ToArray())
+            .Add("d_cm2_s", rows.Select(r => r.Result.DCm2PerS).ToArray(), "cm^2/s")
+            .Add("r2", rows.Select(r => r.Result.RSquared).ToArray())
+            .Add("flag", rows.Select(r => r.Result.FlagText).ToArray())
+            .Add("rates_used", rows.Select(r => r.Result.RatesUsed).ToArray())
+            .Add("k0_cm_s", rows.Select(r => r.Result.K0CmPerS).ToArray(), "cm/s")
+            .Add("slope_a_per_sqrt_v_s", rows.Select(r => r.Result.SlopeAPerSqrtVPerS).ToArray(), "A/(V/s)^0.5")
+            .Add("dep_fastest_v", rows.Select(r => r.Result.Curves[^1].PeakSeparationV).ToArray(), "V");
+        PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), table);
+
+        var finite = rows.Select(r => r.Result.DCm2PerS).Where(double.IsFinite).Order().ToArray();
+        double median = finite.Length == 0 ? double.NaN
+            : finite.Length % 2 == 1 ? finite[finite.Length / 2] : 0.5 * (finite[finite.Length / 2 - 1] + finite[finite.Length / 2]);
+        var summary = new JsonObject
+        {
+            ["pixels"] = rows.Length,
+            ["pixels_with_d"] = finite.Length,
+            ["median_d_cm2_s"] = SummaryJson.Number(median),
+            ["min_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[0] : double.NaN),
+            ["max_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[^1] : double.NaN),
+            ["flagged_pixels"] = rows.Count(r => r.Result.Flags != PixelFlags.None),
+        };
+        SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), summary);
+
+        int nx = rows.Max(r => r.X) + 1, ny = rows.Max(r => r.Y) + 1;
+        var values = new double[nx * ny];
+        Array.Fill(values, double.NaN);
+        foreach (var r in rows) values[r.Y * nx + r.X] = r.Result.DCm2PerS;
+        var map = new MapGrid("D", "cm^2/s", nx, ny, pitchUm, values);
+        // GSF carries SI: m^2/s.
+        GsfFormat.Write(Path.Combine(output.FullName, "diffusion_map.gsf"), map, zFactor: 1e-4, zUnits: "m^2/s");
+        if (rows.Length > 1)
+        {
+            MapFigure.Save(Path.Combine(output.FullName, "diffusion_map.png"), map,
+                new MapFigureOptions { Title = "Diffusion coefficient (Randles-Sevcik)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true, ClipPercentiles = true });
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"seccm analyze: {message}");
+        return 2;
+    }
+}
