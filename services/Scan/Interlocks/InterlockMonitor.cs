@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Topics;
+using Seccm.Messaging.Bus;
+using Seccm.Scan.Orchestration;
+using Seccm.Contracts.Scan;
+
+namespace Seccm.Scan.Interlocks;
+
+/// <summary>
+/// Watches the retained status of every service of the instrument. Safe to scan means: every other service
+/// online, and the glovebox says <c>safeToScan</c> with O2 and H2O within the recipe's limits.
+/// </summary>
+internal sealed class InterlockMonitor : IInterlocks
+{
+    private static readonly string[] Required = [ServiceNames.Stage, ServiceNames.Potentiostat, ServiceNames.Glovebox, ServiceNames.Diffusion];
+    private readonly ConcurrentDictionary<string, ServiceStatus> _statuses = new();
+
+    public async Task StartAsync(MqttBus bus)
+    {
+        await bus.SubscribeAsync(Topic.StatusFilter(bus.Instrument), (message, ct) =>
+        {
+            var parsed = Topic.Parse(message.Topic);
+            if (parsed is null)
+            {
+                return Task.CompletedTask;
+            }
+            try
+            {
+                _statuses[parsed.Service] = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
+            }
+            catch (PayloadException)
+            {
+                // An unreadable status counts as unknown: the service is treated as offline.
+                _statuses.TryRemove(parsed.Service, out ServiceStatus? _);
+            }
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>For tests and the status command: the last status of each service.</summary>
+    public IReadOnlyDictionary<string, ServiceStatus> Statuses => _statuses;
+
+    public InterlockVerdict Check(GloveboxLimits limits)
+    {
+        var offline = Required.Where(s => !_statuses.TryGetValue(s, out var st) || !st.IsOnline).ToList();
+        if (offline.Count > 0)
+        {
+            return new InterlockVerdict(false, $"{string.Join(", ", offline)} offline");
+        }
+        var glovebox = _statuses[ServiceNames.Glovebox];
+        if (glovebox.Details is not { ValueKind: JsonValueKind.Object } details)
+        {
+            return new InterlockVerdict(false, "the glovebox has not reported its atmosphere yet");
+        }
+        if (details.TryGetProperty("safeToScan", out var safe) && safe.ValueKind == JsonValueKind.False)
+        {
+            var why = details.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : "alarm";
+            return new InterlockVerdict(false, $"glovebox not safe to scan ({why})");
+        }
+        if (Number(details, "o2Ppm") is { } o2 && o2 > limits.MaxO2Ppm)
+        {
+            return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"O2 {o2:0.##} ppm above the recipe's {limits.MaxO2Ppm} ppm"));
+        }
+        if (Number(details, "h2oPpm") is { } h2o && h2o > limits.MaxH2oPpm)
+        {
+            return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"H2O {h2o:0.##} ppm above the recipe's {limits.MaxH2oPpm} ppm"));
+        }
+        return InterlockVerdict.Ok;
+    }
+
+    private static double? Number(JsonElement details, string name) =>
+        details.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+}

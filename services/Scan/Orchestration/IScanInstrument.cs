@@ -1,0 +1,26 @@
+using Seccm.Contracts.Scan;
+
+namespace Seccm.Scan.Orchestration;
+
+/// <summary>What the scan needs from the other services for one pixel; implemented over MQTT by MqttScanInstrument.</summary>
+internal interface IScanInstrument
+{
+    /// <summary>Raises the pipette by <paramref name="dzUm"/>.</summary>
+    Task RetractAsync(double dzUm, CancellationToken cancellationToken);
+
+    /// <summary>Moves in x, y only (the pipette is retracted).</summary>
+    Task MoveXyAsync(double xUm, double yUm, CancellationToken cancellationToken);
+
+    /// <summary>Holds the approach bias and lowers the pipette until the contact current or the end of travel.</summary>
+    Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken);
+
+    /// <summary>Runs the recipe's technique at the pixel; the curves go to the data topics.</summary>
+    Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken);
+
+    /// <summary>Waits <paramref name="seconds"/> of instrument time (meniscus settling).</summary>
+    Task SettleAsync(double seconds, CancellationToken cancellationToken);
+
+    Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken);
+}
+
+internal sealed record ApproachOutcome(bool Contact, double? ZUm, string Reason);

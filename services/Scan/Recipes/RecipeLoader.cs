@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Seccm.Contracts.Scan;
+using Seccm.Contracts.Serialization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Seccm.Scan.Recipes;
+
+/// <summary>Reads recipes from JSON or YAML files and checks them; every error names the file and the field.</summary>
+public static class RecipeLoader
+{
+    public static Recipe LoadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new RecipeException($"{path}: no such recipe file.");
+        }
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses recipe text; YAML unless it starts with '{' (JSON). <paramref name="source"/> names it in errors.</summary>
+    public static Recipe Parse(string text, string source)
+    {
+        var json = text.TrimStart().StartsWith('{') ? text : YamlToJson(text, source);
+        Recipe recipe;
+        try
+        {
+            recipe = SeccmJson.Deserialize<Recipe>(System.Text.Encoding.UTF8.GetBytes(json), source);
+        }
+        catch (PayloadException ex)
+        {
+            throw new RecipeException(ex.Message.Replace("invalid Recipe at $.", "field ", StringComparison.Ordinal));
+        }
+        var problems = RecipeValidator.Validate(recipe).ToList();
+        if (problems.Count > 0)
+        {
+            throw new RecipeException($"{source}: {string.Join("; ", problems)}");
+        }
+        return recipe;
+    }
+
+    /// <summary>The recipes shipped with seccm (embedded), by name: lto-d-map, lto-current-map, ...</summary>
+    public static IReadOnlyList<string> BuiltInNames { get; } = typeof(RecipeLoader).Assembly.GetManifestResourceNames()
+        .Where(n => n.EndsWith(".yaml", StringComparison.Ordinal))
+        .Select(n => n.Split('.')[^2])
+        .Order(StringComparer.Ordinal)
+        .ToList();
+
+    public static Recipe LoadBuiltIn(string name)
+    {
+        var resource = typeof(RecipeLoader).Assembly.GetManifestResourceNames()
+            .FirstOrDefault(n => n.EndsWith($".{name}.yaml", StringComparison.Ordinal))
+            ?? throw new RecipeException($"There is no built-in recipe '{name}'; there are: {string.Join(", ", BuiltInNames)}.");
+        using var stream = typeof(RecipeLoader).Assembly.GetManifestResourceStream(resource)!;
+        using var reader = new StreamReader(stream);
+        return Parse(reader.ReadToEnd(), $"built-in recipe {name}");
+    }
+
+    /// <summary>A recipe file path, or the name of a built-in recipe.</summary>
+    public static Recipe LoadFileOrBuiltIn(string pathOrName) =>
+        File.Exists(pathOrName) || pathOrName.Contains('/', StringComparison.Ordinal) || pathOrName.Contains('.', StringComparison.Ordinal)
+            ? LoadFile(pathOrName)
+            : LoadBuiltIn(pathOrName);
+
+    private static string YamlToJson(string text, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            throw new RecipeException($"{source} line {ex.Start.Line}, column {ex.Start.Column}: not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
+        }
+        if (stream.Documents.Count == 0)
+        {
+            throw new RecipeException($"{source}: the recipe is empty.");
+        }
+        return ToNode(stream.Documents[0].RootNode)?.ToJsonString() ?? "null";
+    }
+
+    private static JsonNode? ToNode(YamlNode node) => node switch
+    {
+        YamlMappingNode map => new JsonObject(map.Children.Select(kv =>
+            KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", ToNode(kv.Value)))),
+        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToNode).ToArray()),
+        YamlScalarNode scalar => Scalar(scalar),
+        _ => null,
+    };
+
+    private static JsonNode? Scalar(YamlScalarNode scalar)
+    {
+        var value = scalar.Value ?? "";
+        if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted)
+        {
+            return JsonValue.Create(value);
+        }
+        if (value is "" or "~" or "null")
+        {
+            return null;
+        }
+        if (value is "true" or "false")
+        {
+            return JsonValue.Create(value == "true");
+        }
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        {
+            return JsonValue.Create(l);
+        }
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+        {
+            return JsonValue.Create(d);
+        }
+        return JsonValue.Create(value);
+    }
+}
+
+/// <summary>A recipe that cannot run; the message names the file and the field.</summary>
+public sealed class RecipeException(string message) : Exception(message);
