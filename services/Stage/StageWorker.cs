@@ -23,6 +23,7 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
     private readonly ConcurrentDictionary<string, byte> _stopTopics = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _motion = new(1, 1);
     private readonly object _gate = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IStage _stage = null!;
     private StageLimits _limits = null!;
     private ApproachSession? _approach;
@@ -35,6 +36,13 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Commands are subscribed before the driver is up so that none sent right after our "online" status is lost;
+        // they wait for the driver (or get its start-up error).
+        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, Ready<MoveCommand, StagePositionResult>(MoveAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, Ready<RetractCommand, StagePositionResult>(RetractAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, Ready<EmptyCommand, StagePositionResult>(HomeAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, Ready<EmptyCommand, StagePositionResult>(StopAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, Ready<ApproachCommand, ApproachStoppedEvent>(ApproachAsync)).ConfigureAwait(false);
         try
         {
             _stage = createDriver();
@@ -44,15 +52,16 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         catch (DeviceException ex)
         {
             LogDriverFailed(logger, ex.Message);
+            if (_stage is not null)
+            {
+                await _stage.DisposeAsync().ConfigureAwait(false);
+            }
+            _ready.TrySetException(new CommandException(ErrorCodes.DeviceError, $"the stage driver could not start: {ex.Message}"));
             throw;
         }
+        _ready.TrySetResult();
         LogStarted(logger, _stage.Name, _limits.X.MaxUm - _limits.X.MinUm, _limits.Y.MaxUm - _limits.Y.MinUm, _limits.Z.MinUm, _limits.Z.MaxUm);
         await bus.SetStatusAsync(null, _stage.Name, stoppingToken).ConfigureAwait(false);
-        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, MoveAsync).ConfigureAwait(false);
-        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, RetractAsync).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, HomeAsync).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, StopAsync).ConfigureAwait(false);
-        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, ApproachAsync).ConfigureAwait(false);
         try
         {
             await TelemetryLoopAsync(stoppingToken).ConfigureAwait(false);
@@ -63,6 +72,13 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             await _stage.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    private Func<TCommand, CancellationToken, Task<TResult>> Ready<TCommand, TResult>(Func<TCommand, CancellationToken, Task<TResult>> handler) =>
+        async (command, cancellationToken) =>
+        {
+            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await handler(command, cancellationToken).ConfigureAwait(false);
+        };
 
     private async Task TelemetryLoopAsync(CancellationToken stoppingToken)
     {
