@@ -106,26 +106,23 @@ public static class MapFigure
 
         var plot = new Plot();
         FigureStyle.Apply(plot, options.Title ?? map.Name, "x (µm)", "y (µm)");
-        var heatmap = plot.Add.Heatmap(shown);
-        heatmap.Extent = new CoordinateRect(map.XOriginUm, map.XOriginUm + map.XRealUm, map.YOriginUm, map.YOriginUm + map.YRealUm);
-        heatmap.NaNCellColor = NoDataColor;
-        heatmap.Colormap = Colormap(options.Colormap);
-        var range = ColourRange(finite, options);
-        if (range is { } r)
+        var extent = new CoordinateRect(map.XOriginUm, map.XOriginUm + map.XRealUm, map.YOriginUm, map.YOriginUm + map.YRealUm);
+        if (finite.Count > 0 && ColourRange(finite, options) is { } range)
         {
-            heatmap.ManualRange = new ScottPlot.Range(r.Min, r.Max);
+            var heatmap = plot.Add.Heatmap(shown);
+            heatmap.Extent = extent;
+            heatmap.NaNCellColor = NoDataColor;
+            heatmap.Colormap = Colormap(options.Colormap);
+            heatmap.ManualRange = new ScottPlot.Range(range.Min, range.Max);
+            AddColourBar(plot, heatmap, options, range, quantity, unit);
         }
-
-        var colorBar = plot.Add.ColorBar(heatmap);
-        colorBar.Label = string.IsNullOrEmpty(unit) ? quantity : $"{quantity} ({unit})";
-        colorBar.LabelStyle.FontSize = FigureStyle.LabelSize;
-        colorBar.LabelStyle.Bold = false;
-        colorBar.LabelStyle.FontName = FigureStyle.SansFont;
-        colorBar.Axis.TickLabelStyle.FontName = FigureStyle.SansFont;
-        colorBar.Axis.TickLabelStyle.FontSize = FigureStyle.TickSize;
-        if (options.Log10 && range is { } lr)
+        else
         {
-            colorBar.Axis.TickGenerator = LogTicks(lr.Min, lr.Max);
+            // Nothing to colour (and ScottPlot cannot range an all-NaN heat map): the whole map is no-data grey,
+            // without a colour bar that would show a made-up range.
+            var empty = plot.Add.Rectangle(extent.Left, extent.Right, extent.Bottom, extent.Top);
+            empty.FillColor = NoDataColor;
+            empty.LineWidth = 0;
         }
 
         var scaleBarUm = options.ScaleBarUm ?? FigureStyle.NiceLength(map.XRealUm / 5);
@@ -150,6 +147,22 @@ public static class MapFigure
         plot.Axes.SetLimits(map.XOriginUm, map.XOriginUm + map.XRealUm, map.YOriginUm, map.YOriginUm + map.YRealUm);
         plot.Layout.Fixed(SquarePixelPadding(map, options.WidthPx, options.HeightPx));
         return FigureStyle.Png(plot, options.WidthPx, options.HeightPx);
+    }
+
+    private static void AddColourBar(Plot plot, ScottPlot.Plottables.Heatmap heatmap, MapFigureOptions options,
+        (double Min, double Max) range, string quantity, string unit)
+    {
+        var colorBar = plot.Add.ColorBar(heatmap);
+        colorBar.Label = string.IsNullOrEmpty(unit) ? quantity : $"{quantity} ({unit})";
+        colorBar.LabelStyle.FontSize = FigureStyle.LabelSize;
+        colorBar.LabelStyle.Bold = false;
+        colorBar.LabelStyle.FontName = FigureStyle.SansFont;
+        colorBar.Axis.TickLabelStyle.FontName = FigureStyle.SansFont;
+        colorBar.Axis.TickLabelStyle.FontSize = FigureStyle.TickSize;
+        if (options.Log10)
+        {
+            colorBar.Axis.TickGenerator = LogTicks(range.Min, range.Max);
+        }
     }
 
     /// <summary>
@@ -212,12 +225,14 @@ public static class MapFigure
     };
 
     /// <summary>Ticks at decades (and at 2x, 5x when the range spans few decades), labelled in the value's own units like 1e-11.</summary>
-    internal static ScottPlot.TickGenerators.NumericManual LogTicks(double log10Min, double log10Max)
+    internal static ScottPlot.TickGenerators.NumericManual LogTicks(double log10Min, double log10Max) =>
+        new([.. LogTickList(log10Min, log10Max)]);
+
+    internal static List<Tick> LogTickList(double log10Min, double log10Max)
     {
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        var ticks = new List<Tick>();
         var span = log10Max - log10Min;
         int[] multipliers = span < 1.2 ? [1, 2, 3, 5, 7] : span < 3 ? [1, 2, 5] : [1];
-        var labelled = 0;
         for (var decade = (int)Math.Floor(log10Min) - 1; decade <= (int)Math.Ceiling(log10Max); decade++)
         {
             for (var m = 1; m <= 9; m++)
@@ -227,22 +242,14 @@ public static class MapFigure
                 {
                     continue;
                 }
-                if (multipliers.Contains(m))
-                {
-                    ticks.AddMajor(position, LogLabel(m, decade));
-                    labelled++;
-                }
-                else
-                {
-                    ticks.AddMinor(position);
-                }
+                ticks.Add(multipliers.Contains(m) ? Tick.Major(position, LogLabel(m, decade)) : Tick.Minor(position));
             }
         }
-        if (labelled < 2)
+        if (ticks.Count(t => t.IsMajor) < 2)
         {
             // Narrow ranges: label the ends so the bar is never without numbers.
-            ticks.AddMajor(log10Min, FormatSig(Math.Pow(10, log10Min)));
-            ticks.AddMajor(log10Max, FormatSig(Math.Pow(10, log10Max)));
+            ticks.Add(Tick.Major(log10Min, FormatSig(Math.Pow(10, log10Min))));
+            ticks.Add(Tick.Major(log10Max, FormatSig(Math.Pow(10, log10Max))));
         }
         return ticks;
     }
