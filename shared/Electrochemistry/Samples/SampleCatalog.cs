@@ -83,15 +83,17 @@ internal sealed class LcoSample : Sample
 
 /// <summary>
 /// LiFePO4 secondary particle (10 um across, 1.5 um high) on a flat inert substrate. The 3.4 V wave is two
-/// couples: the stable LiFePO4/FePO4 and a metastable LixFePO4 phase whose anodic wave lags with rate
-/// (low anodic transfer coefficient) and merges with the first above about 10 mV/s.
+/// couples 140 mV apart: LiFePO4/FePO4 and a metastable LixFePO4 phase, each half of the Li sites, in primary
+/// particles ~100 nm deep (thin-layer at slow rates, so the waves are narrow and resolved). Their sluggish
+/// kinetics with a low anodic transfer coefficient broaden both waves with rate until they merge:
+/// two peaks at 1 and 5 mV/s, one from 10 mV/s on (needs a pipette of a few hundred nm for pA currents).
 /// </summary>
 internal sealed class LfpSample : Sample
 {
-    internal static readonly RedoxCouple Metastable = new(3.36, 3e-7, 0.75, 1e-10, 0.0114);
-    internal static readonly RedoxCouple Stable = new(3.46, 1e-4, 0.5, 1e-10, 0.0114);
+    internal static readonly RedoxCouple Lower = new(3.38, 1e-6, 0.7, 1e-11, 0.0114);
+    internal static readonly RedoxCouple Metastable = new(3.52, 1e-6, 0.7, 1e-11, 0.0114);
     private const double CentreUm = 7.5, RadiusUm = 5, PeakHeightNm = 1500;
-    private static readonly MaterialParameters Particle = new("lfp", [Metastable, Stable], 1.5e-4, 20e-6);
+    private static readonly MaterialParameters Particle = new("lfp", [Lower, Metastable], 100e-7, 20e-6);
     private static readonly MaterialParameters Bare = new("substrate", [], 1e-4, 10e-6);
     public override string Name => "lfp";
     public override double ScanSizeUm => 15;
