@@ -159,10 +159,9 @@ public static class MapFigure
         colorBar.LabelStyle.FontName = FigureStyle.SansFont;
         colorBar.Axis.TickLabelStyle.FontName = FigureStyle.SansFont;
         colorBar.Axis.TickLabelStyle.FontSize = FigureStyle.TickSize;
-        if (options.Log10)
-        {
-            colorBar.Axis.TickGenerator = LogTicks(range.Min, range.Max);
-        }
+        colorBar.Axis.TickGenerator = options.Log10
+            ? LogTicks(range.Min, range.Max)
+            : new ScottPlot.TickGenerators.NumericAutomatic { MinimumTickSpacing = 40 };
     }
 
     /// <summary>
