@@ -51,4 +51,15 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Glovebox.GloveboxTelemetry))]
 [JsonSerializable(typeof(Seccm.Contracts.Glovebox.GloveboxAlarmEvent))]
 [JsonSerializable(typeof(Seccm.Contracts.Glovebox.GloveboxStatusDetails))]
+// potentiostat
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CvCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.HoldCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CellCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CellResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.AbortResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurveChunk))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ContactEvent))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.TechniqueFinishedEvent))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.HoldStartedResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurrentTelemetry))]
 public sealed partial class SeccmJsonContext : JsonSerializerContext;

@@ -1,0 +1,193 @@
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Topics;
+
+namespace Seccm.Contracts.Potentiostat;
+
+/// <summary>Topic names and verbs of the potentiostat service.</summary>
+public static class PotentiostatTopics
+{
+    /// <summary><c>telemetry/current</c>: <see cref="CurrentTelemetry"/>, QoS 0, a few per second.</summary>
+    public const string Current = "current";
+
+    /// <summary><c>event/contact</c>: <see cref="ContactEvent"/> when |i| crosses a hold's threshold (give it to the stage's approach as StopOnTopic).</summary>
+    public const string Contact = "contact";
+
+    /// <summary><c>event/technique-finished</c>: <see cref="TechniqueFinishedEvent"/>.</summary>
+    public const string TechniqueFinished = "technique-finished";
+
+    /// <summary><c>data/{scanId}/cv</c> and <c>data/{scanId}/hold</c>: <see cref="CurveChunk"/>, QoS 1.</summary>
+    public const string CvData = "cv";
+    public const string HoldData = "hold";
+
+    /// <summary><c>cmd/cv</c>: <see cref="CvCommand"/>; replies <see cref="TechniqueFinishedEvent"/> when every rate is measured and published.</summary>
+    public const string CvVerb = "cv";
+
+    /// <summary>
+    /// <c>cmd/hold</c>: <see cref="HoldCommand"/>. With a duration it replies <see cref="TechniqueFinishedEvent"/> at the end;
+    /// without (until stopped, e.g. during an approach) it replies as soon as the hold runs, and ends with <c>abort</c>.
+    /// </summary>
+    public const string HoldVerb = "hold";
+
+    /// <summary><c>cmd/abort</c>: <see cref="EmptyCommand"/>; replies <see cref="AbortResult"/>.</summary>
+    public const string AbortVerb = "abort";
+
+    /// <summary><c>cmd/cell</c>: <see cref="CellCommand"/>; replies <see cref="CellResult"/>.</summary>
+    public const string CellVerb = "cell";
+
+    public static string CurrentTopic(string instrument) => Topic.Telemetry(instrument, ServiceNames.Potentiostat, Current);
+
+    public static string ContactTopic(string instrument) => Topic.Event(instrument, ServiceNames.Potentiostat, Contact);
+
+    public static string TechniqueFinishedTopic(string instrument) => Topic.Event(instrument, ServiceNames.Potentiostat, TechniqueFinished);
+
+    public static string CvDataTopic(string instrument, string scanId) => Topic.Data(instrument, scanId, CvData);
+
+    public static string HoldDataTopic(string instrument, string scanId) => Topic.Data(instrument, scanId, HoldData);
+}
+
+/// <summary>Values of <see cref="TechniqueFinishedEvent.Outcome"/>.</summary>
+public static class TechniqueOutcomes
+{
+    public const string Completed = "completed";
+    public const string Aborted = "aborted";
+    public const string Failed = "failed";
+}
+
+/// <summary>
+/// <c>cmd/cv</c>: CVs at every scan rate in turn (start -> vertex 1 -> vertex 2 -> start, <see cref="Cycles"/> times),
+/// published as <see cref="CurveChunk"/>s on <c>data/{scanId}/cv</c>. Limits of the device are checked before anything is applied.
+/// </summary>
+public sealed record CvCommand(
+    string ScanId,
+    int Pixel,
+    double StartV,
+    double Vertex1V,
+    double Vertex2V,
+    IReadOnlyList<double> ScanRatesVPerS,
+    double StepV = 0.001,
+    int Cycles = 1,
+    double CurrentRangeA = 1e-9,
+    double? XUm = null,
+    double? YUm = null) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (!Topic.IsValidSegment(ScanId))
+        {
+            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+        }
+        if (Pixel < 0)
+        {
+            yield return $"pixel must be >= 0, got {Pixel}";
+        }
+        foreach (var (name, v) in new[] { ("startV", StartV), ("vertex1V", Vertex1V), ("vertex2V", Vertex2V), ("stepV", StepV), ("currentRangeA", CurrentRangeA) })
+        {
+            if (!double.IsFinite(v))
+            {
+                yield return $"{name} must be a finite number, got {v}";
+            }
+        }
+        if (ScanRatesVPerS is null || ScanRatesVPerS.Count == 0)
+        {
+            yield return "scanRatesVPerS must list at least one scan rate";
+        }
+        else if (ScanRatesVPerS.Count > 100)
+        {
+            yield return $"scanRatesVPerS lists {ScanRatesVPerS.Count} rates; at most 100";
+        }
+    }
+}
+
+/// <summary>
+/// <c>cmd/hold</c>: hold <see cref="PotentialV"/>, sample every <see cref="IntervalS"/>, for <see cref="DurationS"/> or
+/// until <c>abort</c> (null). With <see cref="ContactThresholdA"/>, the first sample with |i| above it publishes
+/// <c>event/contact</c>. With <see cref="ScanId"/>, the samples are published on <c>data/{scanId}/hold</c>.
+/// </summary>
+public sealed record HoldCommand(
+    double PotentialV,
+    double? DurationS = null,
+    double IntervalS = 0.001,
+    double? ContactThresholdA = null,
+    string? ScanId = null,
+    int Pixel = 0,
+    double CurrentRangeA = 1e-9) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (!double.IsFinite(PotentialV))
+        {
+            yield return $"potentialV must be a finite number, got {PotentialV}";
+        }
+        if (ContactThresholdA is { } t && !(t > 0 && double.IsFinite(t)))
+        {
+            yield return $"contactThresholdA must be a positive current in A, got {t}";
+        }
+        if (ScanId is not null && !Topic.IsValidSegment(ScanId))
+        {
+            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+        }
+        if (Pixel < 0)
+        {
+            yield return $"pixel must be >= 0, got {Pixel}";
+        }
+    }
+}
+
+/// <summary><c>cmd/cell</c>: switch the cell on or off.</summary>
+public sealed record CellCommand(bool On) : Payload;
+
+/// <summary>Reply of <c>cmd/cell</c>.</summary>
+public sealed record CellResult(bool On) : Payload;
+
+/// <summary>Reply of <c>cmd/abort</c>: what was running (null when nothing was).</summary>
+public sealed record AbortResult(string? AbortedTechnique) : Payload;
+
+/// <summary>
+/// A piece of a measured curve. Chunks of one rate are numbered 0..<see cref="ChunkCount"/>-1 and the last one has
+/// <see cref="Last"/>; samples run from <see cref="FirstSampleIndex"/> on, so the curve rebuilds exactly. A CV sample's
+/// cycle is <c>min(index / SamplesPerCycle, cycles - 1)</c>. Time restarts at 0 for every rate. A hold until stopped
+/// does not know its count: <see cref="ChunkCount"/> is null except on the last chunk.
+/// </summary>
+public sealed record CurveChunk(
+    string ScanId,
+    int Pixel,
+    string Technique,
+    int RateIndex,
+    int RateCount,
+    double ScanRateVPerS,
+    int SamplesPerCycle,
+    int ChunkIndex,
+    int? ChunkCount,
+    bool Last,
+    long FirstSampleIndex,
+    DateTimeOffset StartUtc,
+    double[] TimeS,
+    double[] PotentialV,
+    double[] CurrentA) : Payload;
+
+/// <summary><c>event/contact</c>: the current crossed the hold's contact threshold.</summary>
+public sealed record ContactEvent(DateTimeOffset TimestampUtc, double CurrentA, double ThresholdA, double PotentialV, double HoldTimeS) : Payload;
+
+/// <summary><c>event/technique-finished</c> and the reply of <c>cmd/cv</c> (and of a timed <c>cmd/hold</c>).</summary>
+public sealed record TechniqueFinishedEvent(
+    DateTimeOffset TimestampUtc,
+    string Technique,
+    string Outcome,
+    string? ScanId,
+    int Pixel,
+    long Samples,
+    int Chunks,
+    string? Detail = null) : Payload;
+
+/// <summary>Reply of a <c>cmd/hold</c> without duration: the hold runs.</summary>
+public sealed record HoldStartedResult(DateTimeOffset StartUtc, double PotentialV, double IntervalS) : Payload;
+
+/// <summary><c>telemetry/current</c>: the latest reading and the mean since the previous telemetry.</summary>
+public sealed record CurrentTelemetry(
+    DateTimeOffset TimestampUtc,
+    string Technique,
+    bool CellOn,
+    double? PotentialV,
+    double? CurrentA,
+    double? MeanCurrentA,
+    long SamplesSinceLast) : Payload;
