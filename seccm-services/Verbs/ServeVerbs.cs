@@ -13,7 +13,12 @@ internal static class ServeVerbs
             ServiceNames.All, embeddedBrokerAllowed: true);
         foreach (var service in ServiceNames.All)
         {
-            yield return Serve(service, $"Run the {service} service", [service], embeddedBrokerAllowed: false);
+            var command = Serve(service, $"Run the {service} service", [service], embeddedBrokerAllowed: false);
+            if (service == ServiceNames.Scan)
+            {
+                ScanClientVerbs.AddTo(command);
+            }
+            yield return command;
         }
     }
 

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Globalization;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Scan;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Topics;
+using Seccm.Host.Hosting;
+using Seccm.Messaging.Bus;
+using Seccm.Messaging.Commands;
+using Seccm.Scan.Recipes;
+using Spectre.Console;
+
+namespace Seccm.Host.Verbs;
+
+/// <summary><c>seccm scan start RECIPE | pause | resume | abort | status</c>: a thin client of the scan service.</summary>
+internal static class ScanClientVerbs
+{
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
+
+    public static void AddTo(Command scan)
+    {
+        var recipeArgument = new Argument<string>("recipe") { Description = "Recipe file (YAML or JSON) or a built-in recipe name: " + string.Join(", ", RecipeLoader.BuiltInNames) };
+        var scanIdOption = new Option<string?>("--scan-id") { Description = "Scan id (default: recipe name and time)" };
+        var detach = new Option<bool>("--detach") { Description = "Return once the scan has started instead of following it" };
+        var start = Client("start", "Start a scan from a recipe and follow its progress", async (bus, parse, ct) =>
+        {
+            var recipe = RecipeLoader.LoadFileOrBuiltIn(parse.GetValue(recipeArgument)!);
+            var result = await bus.CallAsync<StartScanCommand, ScanStatusResult>(ServiceNames.Scan, "start",
+                new StartScanCommand(recipe, parse.GetValue(scanIdOption)), ReplyTimeout, ct).ConfigureAwait(false);
+            Console.WriteLine(result.Message);
+            if (parse.GetValue(detach) || result.Progress is null)
+            {
+                return 0;
+            }
+            var final = await FollowAsync(bus, result.Progress.ScanId, ct).ConfigureAwait(false);
+            return final?.State == ScanState.Completed ? 0 : 1;
+        }, recipeArgument, scanIdOption, detach);
+        scan.Subcommands.Add(start);
+        scan.Subcommands.Add(Simple("pause", "Pause the running scan at the next safe point (pipette retracted)"));
+        scan.Subcommands.Add(Simple("resume", "Resume a paused scan"));
+        scan.Subcommands.Add(Simple("abort", "Abort the running scan (pipette retracted, pump back on)"));
+        scan.Subcommands.Add(Simple("status", "Show the scan's state and progress"));
+    }
+
+    private static Command Simple(string verb, string description) =>
+        Client(verb, description, async (bus, _, ct) =>
+        {
+            var result = await bus.CallAsync<EmptyCommand, ScanStatusResult>(ServiceNames.Scan, verb, new EmptyCommand(), ReplyTimeout, ct)
+                .ConfigureAwait(false);
+            Console.WriteLine(result.Message);
+            if (result.Progress is { } p)
+            {
+                Console.WriteLine(Describe(p));
+            }
+            return 0;
+        });
+
+    private static Command Client(string name, string description, Func<MqttBus, ParseResult, CancellationToken, Task<int>> action,
+        params Symbol[] symbols)
+    {
+        var common = new CommonOptions();
+        var command = new Command(name, description);
+        common.AddTo(command);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument a:
+                    command.Arguments.Add(a);
+                    break;
+                case Option o:
+                    command.Options.Add(o);
+                    break;
+            }
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var configuration = HostComposer.BuildConfiguration(parse.GetValue(common.Config), common.ToOverrides(parse));
+                await using var bus = await ClientBus.ConnectAsync(configuration, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+                return await action(bus, parse, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RecipeException or StartupException or CommandException or TimeoutException)
+            {
+                await Console.Error.WriteLineAsync($"seccm scan {name}: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Follows the retained progress until the scan ends; a progress bar on a terminal, lines otherwise.</summary>
+    public static async Task<ScanProgress?> FollowAsync(MqttBus bus, string scanId, CancellationToken cancellationToken)
+    {
+        ScanProgress? latest = null;
+        var finished = new TaskCompletionSource<ScanProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await bus.SubscribeAsync(Topic.Telemetry(bus.Instrument, ServiceNames.Scan, "progress"), (m, _) =>
+        {
+            try
+            {
+                var p = SeccmJson.Deserialize<ScanProgress>(m.Payload.Span, m.Topic);
+                if (p.ScanId == scanId)
+                {
+                    latest = p;
+                    if (!p.IsActive)
+                    {
+                        finished.TrySetResult(p);
+                    }
+                }
+            }
+            catch (PayloadException)
+            {
+            }
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
+        {
+            var lastReported = -1;
+            while (!finished.Task.IsCompleted)
+            {
+                await Task.WhenAny(finished.Task, Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, cancellationToken)).ConfigureAwait(false);
+                if (latest is { } p && p.PixelsDone != lastReported)
+                {
+                    lastReported = p.PixelsDone;
+                    Console.WriteLine(Describe(p));
+                }
+            }
+            return await finished.Task.ConfigureAwait(false);
+        }
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask($"scan {scanId}", maxValue: 1);
+                while (!finished.Task.IsCompleted)
+                {
+                    await Task.WhenAny(finished.Task, Task.Delay(TimeSpan.FromMilliseconds(250), TimeProvider.System, cancellationToken)).ConfigureAwait(false);
+                    if (latest is { } p)
+                    {
+                        task.MaxValue = Math.Max(1, p.PixelsTotal);
+                        task.Value = p.PixelsDone;
+                        task.Description = Markup.Escape(ShortDescription(p));
+                    }
+                }
+                task.Value = task.MaxValue;
+            }).ConfigureAwait(false);
+        var final = await finished.Task.ConfigureAwait(false);
+        Console.WriteLine(Describe(final));
+        return final;
+    }
+
+    public static string Describe(ScanProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.ScanId}: {p.State.ToString().ToLowerInvariant()} {p.PixelsDone}/{p.PixelsTotal} pixels" +
+        (p.PixelsWithoutContact > 0 ? $" ({p.PixelsWithoutContact} without contact)" : "") +
+        (p.EtaS is { } eta && p.IsActive ? $", ETA {TimeSpan.FromSeconds(Math.Round(eta)):g}" : "") +
+        (p.LastDCm2PerS is { } d ? $", last D {d:0.00e+00} cm^2/s" : "") +
+        (p.PauseReason is { } r ? $", paused: {r}" : ""));
+
+    private static string ShortDescription(ScanProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.State.ToString().ToLowerInvariant()} {p.PixelsDone}/{p.PixelsTotal}" +
+        (p.LastDCm2PerS is { } d ? $" D {d:0.00e+00}" : "") +
+        (p.PauseReason is { } r ? $" ({r})" : ""));
+}
