@@ -44,6 +44,9 @@ public sealed class PumpController : IAsyncDisposable
 
     public PumpState State { get; private set; }
 
+    /// <summary>When the pump will be switched back on by itself (max off time or a pending retry); null while it runs.</summary>
+    public DateTimeOffset? AutoOnAt { get; private set; }
+
     /// <summary>The last error from the device while switching the pump on automatically, cleared on success.</summary>
     public string? LastError { get; private set; }
 
@@ -123,6 +126,7 @@ public sealed class PumpController : IAsyncDisposable
     private void Arm(TimeSpan dueTime, string reason)
     {
         _timer?.Dispose();
+        AutoOnAt = _time.GetUtcNow() + dueTime;
         _timer = _time.CreateTimer(_ => _ = OnTimerAsync(reason), null, dueTime, Timeout.InfiniteTimeSpan);
     }
 
@@ -130,6 +134,7 @@ public sealed class PumpController : IAsyncDisposable
     {
         _timer?.Dispose();
         _timer = null;
+        AutoOnAt = null;
     }
 
     private async Task OnTimerAsync(string reason)
