@@ -43,7 +43,9 @@ public static class CvPeakAnalysis
         double stepV = Math.Abs(e[vertex] - e[0]) / Math.Max(1, vertex);
         int half = Math.Max(2, (int)Math.Round(settings.SmoothingWindowV / 2 / Math.Max(stepV, 1e-9)));
         var smooth = new double[n];
-        SavitzkyGolay.Smooth(i, smooth, half);
+        // Each sweep on its own: the charging current jumps at the vertex, and smoothing across it fakes a bump.
+        SavitzkyGolay.Smooth(i.AsSpan(0, vertex + 1), smooth.AsSpan(0, vertex + 1), half);
+        if (vertex < n - 1) SavitzkyGolay.Smooth(i.AsSpan(vertex + 1), smooth.AsSpan(vertex + 1), half);
         double noise = NoiseRms(i);
 
         // Baseline: straight line through the pre-wave stretch of the forward sweep, extrapolated under the wave.
