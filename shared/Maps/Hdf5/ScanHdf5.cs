@@ -20,8 +20,12 @@ public sealed class ScanHdf5Content
     /// <summary>Becomes <c>/pixels/{column}</c>, one 1D dataset per column with a <c>unit</c> attribute.</summary>
     public PixelTable? Pixels { get; init; }
 
-    /// <summary>Raw curves, concatenated into <c>/curves/potential_v</c> and <c>/curves/current_a</c> with an index.</summary>
-    public IReadOnlyList<CvCurve> Curves { get; init; } = [];
+    /// <summary>
+    /// Raw curves, concatenated into <c>/curves/potential_v</c> and <c>/curves/current_a</c> with an index. Enumerated
+    /// twice (once to size the datasets, once to write them curve by curve), so a re-readable lazy source such as
+    /// <c>LongCsvReader.ReadCurves(path)</c> converts a file of any size in constant memory.
+    /// </summary>
+    public IEnumerable<CvCurve> Curves { get; init; } = [];
 
     /// <summary>The recipe as JSON, stored as the <c>json</c> attribute of <c>/recipe</c>.</summary>
     public string? RecipeJson { get; init; }
@@ -49,7 +53,19 @@ public static class ScanHdf5
     {
         ArgumentNullException.ThrowIfNull(content);
         var file = Build(content);
-        AtomicFile.Write(path, stream => file.Write(stream));
+        var curves = IndexCurves(content.Curves);
+        if (curves is not null)
+        {
+            file["curves"] = curves.Group;
+        }
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = file.BeginWrite(new NonClosingStream(stream));
+            if (curves is not null)
+            {
+                WriteSamples(writer, curves, content.Curves);
+            }
+        });
     }
 
     private static H5File Build(ScanHdf5Content content)
@@ -103,11 +119,6 @@ public static class ScanHdf5
             file["pixels"] = pixels;
         }
 
-        if (content.Curves.Count > 0)
-        {
-            file["curves"] = BuildCurves(content.Curves);
-        }
-
         if (content.RecipeJson is { } recipe)
         {
             file["recipe"] = new H5Group { Attributes = new() { ["json"] = recipe } };
@@ -115,8 +126,16 @@ public static class ScanHdf5
         return file;
     }
 
-    private static H5Group BuildCurves(IReadOnlyList<CvCurve> curves)
+    private sealed record CurveIndex(H5Group Group, H5Dataset<double[]> Potential, H5Dataset<double[]> Current, long[] Start, long[] Count);
+
+    /// <summary>First pass: the per-curve index, and sample datasets sized for all curves but not yet filled.</summary>
+    private static CurveIndex? IndexCurves(IEnumerable<CvCurve> curves)
     {
+        var px = new List<int>();
+        var py = new List<int>();
+        var rate = new List<double>();
+        var start = new List<long>();
+        var count = new List<long>();
         long total = 0;
         foreach (var c in curves)
         {
@@ -124,35 +143,87 @@ public static class ScanHdf5
             {
                 throw new ArgumentException($"Curve of pixel ({c.PixelX}, {c.PixelY}) at {c.ScanRateVPerS} V/s: {c.PotentialV.Length} potentials but {c.CurrentA.Length} currents.", nameof(curves));
             }
+            px.Add(c.PixelX);
+            py.Add(c.PixelY);
+            rate.Add(c.ScanRateVPerS);
+            start.Add(total);
+            count.Add(c.Count);
             total += c.Count;
         }
-        var potential = new double[total];
-        var current = new double[total];
-        var px = new int[curves.Count];
-        var py = new int[curves.Count];
-        var rate = new double[curves.Count];
-        var start = new long[curves.Count];
-        var count = new long[curves.Count];
-        long at = 0;
-        for (var k = 0; k < curves.Count; k++)
+        if (px.Count == 0)
         {
-            var c = curves[k];
-            c.PotentialV.CopyTo(potential, at);
-            c.CurrentA.CopyTo(current, at);
-            (px[k], py[k], rate[k], start[k], count[k]) = (c.PixelX, c.PixelY, c.ScanRateVPerS, at, c.Count);
-            at += c.Count;
+            return null;
         }
-        return new H5Group
+        // Chunked so the samples can be written curve by curve; 64 Ki values (512 KiB) per chunk.
+        var chunk = (uint)Math.Clamp(total, 1, 1 << 16);
+        var potential = new H5Dataset<double[]>(fileDims: [(ulong)total], chunks: [chunk]) { Attributes = new() { ["unit"] = "V" } };
+        var current = new H5Dataset<double[]>(fileDims: [(ulong)total], chunks: [chunk]) { Attributes = new() { ["unit"] = "A" } };
+        var group = new H5Group
         {
             Attributes = new() { ["layout"] = "curve k = samples [start[k], start[k] + count[k]) of potential_v and current_a" },
-            ["potential_v"] = new H5Dataset(potential) { Attributes = new() { ["unit"] = "V" } },
-            ["current_a"] = new H5Dataset(current) { Attributes = new() { ["unit"] = "A" } },
-            ["pixel_x"] = new H5Dataset(px),
-            ["pixel_y"] = new H5Dataset(py),
-            ["scan_rate_v_s"] = new H5Dataset(rate) { Attributes = new() { ["unit"] = "V/s" } },
-            ["start"] = new H5Dataset(start),
-            ["count"] = new H5Dataset(count),
+            ["potential_v"] = potential,
+            ["current_a"] = current,
+            ["pixel_x"] = new H5Dataset(px.ToArray()),
+            ["pixel_y"] = new H5Dataset(py.ToArray()),
+            ["scan_rate_v_s"] = new H5Dataset(rate.ToArray()) { Attributes = new() { ["unit"] = "V/s" } },
+            ["start"] = new H5Dataset(start.ToArray()),
+            ["count"] = new H5Dataset(count.ToArray()),
         };
+        return new CurveIndex(group, potential, current, [.. start], [.. count]);
+    }
+
+    /// <summary>Second pass: the samples, checked against the first pass so a source that changed is an error, not a corrupt file.</summary>
+    private static void WriteSamples(H5NativeWriter writer, CurveIndex index, IEnumerable<CvCurve> curves)
+    {
+        var k = 0;
+        foreach (var c in curves)
+        {
+            if (k >= index.Start.Length || c.Count != index.Count[k])
+            {
+                throw new InvalidOperationException("The curves changed between the two passes of the HDF5 export; pass a source that yields the same curves each time.");
+            }
+            if (c.Count > 0)
+            {
+                var selection = new PureHDF.Selections.HyperslabSelection((ulong)index.Start[k], (ulong)c.Count);
+                writer.Write(index.Potential, c.PotentialV, fileSelection: selection);
+                writer.Write(index.Current, c.CurrentA, fileSelection: selection);
+            }
+            k++;
+        }
+        if (k != index.Start.Length)
+        {
+            throw new InvalidOperationException("The curves changed between the two passes of the HDF5 export; pass a source that yields the same curves each time.");
+        }
+    }
+
+    /// <summary>Lets PureHDF close "its" stream without closing the atomic file before it is committed.</summary>
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => inner.CanSeek;
+
+        public override bool CanWrite => inner.CanWrite;
+
+        public override long Length => inner.Length;
+
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void SetLength(long value) => inner.SetLength(value);
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        protected override void Dispose(bool disposing) => inner.Flush();
     }
 
     private static void CheckName(string name, string what)

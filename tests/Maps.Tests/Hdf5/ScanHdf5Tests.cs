@@ -72,13 +72,61 @@ public sealed class ScanHdf5Tests
         Assert.Equal([0, 0, 3], file.Dataset("/curves/pixel_x").Read<int[]>());
         Assert.Equal([0, 0, 2], file.Dataset("/curves/pixel_y").Read<int[]>());
         Assert.Equal([1.25, 2.5, 1.25], file.Dataset("/curves/scan_rate_v_s").Read<double[]>());
-        for (var k = 0; k < content.Curves.Count; k++)
+        var curves = content.Curves.ToList();
+        for (var k = 0; k < curves.Count; k++)
         {
-            Assert.Equal(content.Curves[k].PotentialV, potential.AsSpan((int)start[k], (int)count[k]).ToArray());
-            Assert.Equal(content.Curves[k].CurrentA, current.AsSpan((int)start[k], (int)count[k]).ToArray());
+            Assert.Equal(curves[k].PotentialV, potential.AsSpan((int)start[k], (int)count[k]).ToArray());
+            Assert.Equal(curves[k].CurrentA, current.AsSpan((int)start[k], (int)count[k]).ToArray());
         }
 
         Assert.Equal(content.RecipeJson, file.Group("recipe").Attribute("json").Read<string>());
+    }
+
+    [Fact]
+    public void Converts_a_long_csv_file_curve_by_curve()
+    {
+        using var dir = new TempDir();
+        var csv = dir.File("cv.csv");
+        var rng = new Random(5);
+        var written = new List<CvCurve>();
+        for (var p = 0; p < 30; p++)
+        {
+            foreach (var rate in new[] { 1.25, 2.5, 5 })
+            {
+                var n = 1 + rng.Next(3000); // chunk boundaries fall inside curves
+                written.Add(new CvCurve(p % 6, p / 6, rate,
+                    Enumerable.Range(0, n).Select(i => 1.3 + (i * 1e-4)).ToArray(),
+                    Enumerable.Range(0, n).Select(_ => (rng.NextDouble() - 0.5) * 1e-11).ToArray()));
+            }
+        }
+        LongCsvWriter.WriteFile(csv, written);
+        var h5 = dir.File("scan.h5");
+        ScanHdf5.Write(h5, new ScanHdf5Content { ScanId = "csv", Curves = LongCsvReader.ReadCurves(csv) });
+
+        using var file = H5File.OpenRead(h5);
+        var start = file.Dataset("/curves/start").Read<long[]>();
+        var count = file.Dataset("/curves/count").Read<long[]>();
+        var current = file.Dataset("/curves/current_a").Read<double[]>();
+        Assert.Equal(written.Count, start.Length);
+        Assert.Equal(written.Sum(c => (long)c.Count), current.LongLength);
+        for (var k = 0; k < written.Count; k++)
+        {
+            Assert.Equal(written[k].CurrentA, current.AsSpan((int)start[k], (int)count[k]).ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_source_that_changes_between_passes_is_an_error_and_leaves_no_file()
+    {
+        using var dir = new TempDir();
+        var calls = 0;
+        IEnumerable<CvCurve> Curves()
+        {
+            calls++;
+            yield return new CvCurve(0, 0, 1, new double[calls], new double[calls]);
+        }
+        Assert.Throws<InvalidOperationException>(() => ScanHdf5.Write(dir.File("x.h5"), new ScanHdf5Content { ScanId = "s", Curves = Curves() }));
+        Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
     [Fact]
