@@ -6,6 +6,7 @@ using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
 using Seccm.Stage.Drivers;
+using Seccm.Storage;
 
 namespace Seccm.Stage;
 
@@ -14,7 +15,7 @@ public static class StageServiceExtensions
 {
     /// <summary>
     /// Adds the stage service: its MQTT connection, the driver chosen by <c>Stage:Driver</c> (simulated | pi-gcs),
-    /// the commands move/retract/approach/stop/home and position telemetry.
+    /// the commands move/retract/approach/stop/home, position telemetry and the <c>stage</c> time series.
     /// </summary>
     public static IHostApplicationBuilder AddStageService(this IHostApplicationBuilder builder) =>
         builder.AddStageService(null);
@@ -24,6 +25,7 @@ public static class StageServiceExtensions
     {
         builder.Services.AddOptions<StageOptions>().Bind(builder.Configuration.GetSection(StageOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.AddSeccmStorage();
         builder.AddServiceBus(ServiceNames.Stage, builder.Configuration[$"{StageOptions.Section}:Driver"] ?? StageOptions.Simulated);
         builder.Services.AddHostedService(sp => new StageWorker(
             sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Stage),
@@ -32,6 +34,7 @@ public static class StageServiceExtensions
                 : () => driver(sp),
             sp.GetRequiredService<IOptions<StageOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ITimeSeriesSink>(),
             sp.GetRequiredService<ILogger<StageWorker>>()));
         return builder;
     }

@@ -10,6 +10,7 @@ using Seccm.Messaging.Bus;
 using Seccm.Messaging.Commands;
 using Seccm.Stage.Approach;
 using Seccm.Stage.Drivers;
+using Seccm.Storage;
 
 namespace Seccm.Stage;
 
@@ -17,7 +18,8 @@ namespace Seccm.Stage;
 /// The stage service: answers move/retract/approach/stop/home and publishes position telemetry, fast while anything moves
 /// and slow when idle. One motion at a time; <c>stop</c> interrupts whatever runs, at once.
 /// </summary>
-internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time, ILogger<StageWorker> logger)
+internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time,
+    ITimeSeriesSink sink, ILogger<StageWorker> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<string, byte> _stopTopics = new(StringComparer.Ordinal);
@@ -91,8 +93,11 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
                 var onTarget = await _stage.IsOnTargetAsync(stoppingToken).ConfigureAwait(false);
                 var approach = Volatile.Read(ref _approach);
                 moving = !onTarget || approach is { Outcome: null };
+                var now = time.GetUtcNow();
+                sink.Write(Points.New(Measurements.Stage, bus.Instrument, bus.Service, now)
+                    .Field("x_um", position.XUm).Field("y_um", position.YUm).Field("z_um", position.ZUm).Field("moving", !onTarget));
                 await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
-                    new StagePositionTelemetry(time.GetUtcNow(), position.XUm, position.YUm, position.ZUm, onTarget, !onTarget, approach is { Outcome: null }),
+                    new StagePositionTelemetry(now, position.XUm, position.YUm, position.ZUm, onTarget, !onTarget, approach is { Outcome: null }),
                     MqttQualityOfServiceLevel.AtMostOnce, cancellationToken: stoppingToken).ConfigureAwait(false);
                 if (approach is not null)
                 {

@@ -15,6 +15,8 @@ namespace Seccm.Stage.Tests;
 
 public sealed class StageOptionsTests
 {
+    private static readonly string DataDir = Directory.CreateTempSubdirectory("seccm-stage-").FullName;
+
     private static IHost Build(int port, Dictionary<string, string?> stage)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -23,6 +25,8 @@ public sealed class StageOptionsTests
             ["Instrument"] = "t1",
             ["Mqtt:Host"] = "127.0.0.1",
             ["Mqtt:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Storage:Directory"] = Path.Combine(DataDir, "timeseries"),
+            ["Storage:BufferDirectory"] = Path.Combine(DataDir, "buffer"),
         };
         foreach (var (k, v) in stage)
         {

@@ -11,6 +11,7 @@ using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
 using Seccm.Stage.Drivers;
+using Seccm.Storage;
 using Seccm.TestSupport;
 using Xunit.Abstractions;
 
@@ -23,6 +24,7 @@ public sealed class StageServiceTests(ITestOutputHelper output) : IAsyncLifetime
     private const string Instrument = "t1";
     private readonly SimulatedStage _stage = new(new SimulatedStageOptions { PositionNoiseNmRms = 1, ServoOnAtStart = false }, TimeProvider.System);
     private readonly ConcurrentQueue<StagePositionTelemetry> _telemetry = new();
+    private static readonly string DataDir = Directory.CreateTempSubdirectory("seccm-stage-").FullName;
     private IHost _host = null!;
     private MqttBus _client = null!;
 
@@ -35,6 +37,8 @@ public sealed class StageServiceTests(ITestOutputHelper output) : IAsyncLifetime
             ["Instrument"] = Instrument,
             ["Mqtt:Host"] = "127.0.0.1",
             ["Mqtt:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Storage:Directory"] = Path.Combine(DataDir, "timeseries"),
+            ["Storage:BufferDirectory"] = Path.Combine(DataDir, "buffer"),
             ["Stage:TelemetryMovingHz"] = "50",
             ["Stage:MoveVelocityUmPerS"] = "200",
         });
@@ -71,11 +75,12 @@ public sealed class StageServiceTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var result = await CallAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, new MoveCommand(XUm: 20, YUm: 30));
         Assert.True(result.OnTarget);
-        Assert.Equal(20, result.XUm, 2);
-        Assert.Equal(30, result.YUm, 2);
-        Assert.Equal(60, result.ZUm, 2);
+        Assert.Equal(20, result.XUm, 0.01);
+        Assert.Equal(30, result.YUm, 0.01);
+        Assert.Equal(60, result.ZUm, 0.01);
         Assert.Contains(_telemetry, t => t.Moving);
         await Eventually.TrueAsync(() => _telemetry.LastOrDefault() is { OnTarget: true, XUm: > 19.99 and < 20.01 }, "telemetry at the target");
+        Assert.True(_host.Services.GetRequiredService<ITimeSeriesSink>().Status.PointsWritten >= _telemetry.Count / 2, "stage points go to the time-series sink");
     }
 
     [Fact]
@@ -137,7 +142,7 @@ public sealed class StageServiceTests(ITestOutputHelper output) : IAsyncLifetime
         // Over a real broker the overshoot adds the message round trip, which a loaded machine stretches; the bound of one
         // telemetry period is checked in deterministic time in ApproachSessionTests. Here: it stopped on contact, below the surface.
         Assert.InRange(overshootUm, 0, 5);
-        Assert.Equal(stopped.ZUm, _stage.TruePosition.ZUm, 2);
+        Assert.Equal(stopped.ZUm, _stage.TruePosition.ZUm, 0.01);
     }
 
     [Fact]
@@ -171,7 +176,7 @@ public sealed class StageServiceTests(ITestOutputHelper output) : IAsyncLifetime
         var stopped = await approach;
         Assert.Equal(ApproachStopReasons.Stopped, stopped.Reason);
         await Task.Delay(300);
-        Assert.Equal(atStop.ZUm, _stage.TruePosition.ZUm, 2);
+        Assert.Equal(atStop.ZUm, _stage.TruePosition.ZUm, 0.01);
         Assert.InRange(stopped.TravelledUm, 0, 49);
 
         var home = await CallAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, new EmptyCommand());

@@ -48,7 +48,7 @@ public sealed class ApproachSessionTests(ITestOutputHelper output)
         output.WriteLine($"speed {speedUmPerS} um/s, telemetry {telemetryHz} Hz: overshoot {overshootUm * 1e3:0.0} nm (bound {speedUmPerS / telemetryHz * 1e3:0.0} nm)");
         Assert.InRange(overshootUm, -0.005, speedUmPerS / telemetryHz + 0.005);
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(outcome.ZUm, stage.TruePosition.ZUm, 2);
+        Assert.Equal(outcome.ZUm, stage.TruePosition.ZUm, 0.01);
     }
 
     [Fact]
