@@ -46,6 +46,18 @@ public sealed class MapGrid
         Values = values;
     }
 
+    /// <summary>A map with every pixel NaN (no data), to be filled in as pixel results arrive.</summary>
+    public static MapGrid NoData(string name, string unit, int nx, int ny, double pitchUm, double xOriginUm = 0, double yOriginUm = 0)
+    {
+        if (nx <= 0 || ny <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(nx), $"Map '{name}': size {nx} x {ny} must be positive in both directions.");
+        }
+        var values = new double[(long)nx * ny];
+        Array.Fill(values, double.NaN);
+        return new MapGrid(name, unit, nx, ny, pitchUm, values, xOriginUm, yOriginUm);
+    }
+
     public string Name { get; }
 
     public string Unit { get; }

@@ -10,7 +10,8 @@ namespace Seccm.Maps.Gsf;
 /// data starts at a multiple of 4, then little-endian float32 values row by row. Gwyddion draws the first row at the
 /// top with y growing downwards; rows are written in <see cref="MapGrid"/> order (row 0 at <c>YOffset</c>), so
 /// coordinates agree with the map although Gwyddion shows it upside down relative to our PNGs (y up). NaN pixels are
-/// written as NaN, which Gwyddion imports as missing data.
+/// written as NaN (Gwyddion's file modules replace non-finite values and mask them; not checked against a Gwyddion
+/// install here).
 /// </summary>
 public static class GsfFormat
 {
