@@ -71,6 +71,19 @@ internal sealed class CoupleGrid
     {
         double xi = Math.Clamp(_fOverRt * (potentialV - _couple.E0V), -700, 700);
         double fractionOx = 1 / (1 + Math.Exp(-xi));
+        double g = _couple.InteractionG;
+        if (g > 0)
+        {
+            // Frumkin isotherm xi = ln(x/(1-x)) + g(1-2x) is monotone for g < 2: bisect in x.
+            double lo = 0, hi = 1;
+            for (int it = 0; it < 200; it++)
+            {
+                double x = 0.5 * (lo + hi);
+                double f = Math.Log(x / (1 - x)) + g * (1 - 2 * x);
+                if (f < xi) lo = x; else hi = x;
+            }
+            fractionOx = 0.5 * (lo + hi);
+        }
         Array.Fill(_c, _couple.ConcentrationMolCm3 * fractionOx);
         Array.Fill(_cPrev, _couple.ConcentrationMolCm3 * fractionOx);
         _hasHistory = false;
@@ -101,7 +114,9 @@ internal sealed class CoupleGrid
     /// <summary>Faradaic current (A, anodic positive) if the electrode sits at <paramref name="potentialV"/> over the step.</summary>
     public double CurrentA(double potentialV)
     {
-        double xi = _fOverRt * (potentialV - _couple.E0V);
+        double e0 = _couple.E0V;
+        if (_couple.InteractionG > 0) e0 += _couple.InteractionG * (1 - 2 * SurfaceOxidisedFraction) / _fOverRt;
+        double xi = _fOverRt * (potentialV - e0);
         double k0 = _couple.K0CmPerS;
         double kOx = k0 * Math.Exp(Math.Clamp((1 - _couple.Alpha) * xi, -600, 600));
         double kRed = k0 * Math.Exp(Math.Clamp(-_couple.Alpha * xi, -600, 600));

@@ -126,7 +126,12 @@ public static class CvSimulator
             double beta = _hasHistory ? 1.5 : 1.0;
             double rhsE = _hasHistory ? 2 * _eEff - 0.5 * _eEffPrev : _eEff;
             double cdl = _electrode.DoubleLayerF;
-            double e = SolveDecreasing(ev => currentA - Faradaic(ev) - cdl * (beta * ev - rhsE) / dtS, _eEff);
+            double G(double ev) => currentA - Faradaic(ev) - cdl * (beta * ev - rhsE) / dtS;
+            // Beyond what the film can deliver the potential runs away; 5 V past the last value is past any cut-off.
+            const double runaway = 5;
+            double e = G(_eEff + runaway) > 0 ? _eEff + runaway
+                : G(_eEff - runaway) < 0 ? _eEff - runaway
+                : SolveDecreasing(G, _eEff);
             Faradaic(e);
             foreach (var g in _grids) g.Commit();
             _eEffPrev = _eEff;

@@ -1,0 +1,73 @@
+namespace Seccm.Electrochemistry.Simulation;
+
+/// <summary>
+/// Constant-current cycling between potential cut-offs: charge (anodic, +|I|) to the upper cut-off, then
+/// discharge (-|I|) to the lower one, <paramref name="Cycles"/> times, starting at rest at the lower cut-off.
+/// <paramref name="MaxHalfCycleS"/> stops a half-cycle that never reaches its cut-off.
+/// </summary>
+public sealed record GalvanostaticProtocol(double CurrentA, double LowerCutoffV, double UpperCutoffV, double IntervalS, int Cycles = 1, double MaxHalfCycleS = 1e5)
+{
+    internal void Validate()
+    {
+        if (!(CurrentA > 0) || !double.IsFinite(CurrentA)) throw new ArgumentOutOfRangeException(nameof(CurrentA), CurrentA, "current magnitude must be > 0 A");
+        if (!(UpperCutoffV > LowerCutoffV)) throw new ArgumentException($"upper cut-off {UpperCutoffV} V must lie above the lower {LowerCutoffV} V", nameof(UpperCutoffV));
+        if (!(IntervalS > 0)) throw new ArgumentOutOfRangeException(nameof(IntervalS), IntervalS, "interval must be > 0 s");
+        if (Cycles < 1) throw new ArgumentOutOfRangeException(nameof(Cycles), Cycles, "cycles must be >= 1");
+        if (!(MaxHalfCycleS > IntervalS)) throw new ArgumentOutOfRangeException(nameof(MaxHalfCycleS), MaxHalfCycleS, "max half-cycle time must exceed the interval");
+    }
+}
+
+/// <summary>A charge/discharge record: samples plus the charge passed in each half-cycle (C; charge first).</summary>
+public sealed record ChargeDischargeResult(double[] TimeS, double[] PotentialV, double[] CurrentA, double[] HalfCycleChargeC, int[] HalfCycleIndex)
+{
+    /// <summary>C to uAh.</summary>
+    public static double MicroAmpHours(double charge) => charge / 3.6e-3;
+}
+
+/// <summary>Chronopotentiometry on the same implicit engine as the CV simulator.</summary>
+public static class ChargeDischargeSimulator
+{
+    /// <summary>Theoretical capacity of the wetted film: n F C A L (C), for each couple summed.</summary>
+    public static double FilmCapacityC(Electrode electrode)
+    {
+        ArgumentNullException.ThrowIfNull(electrode);
+        if (double.IsPositiveInfinity(electrode.FilmThicknessCm)) return double.PositiveInfinity;
+        return electrode.Couples.Sum(c => c.N * PhysicalConstants.FaradayCPerMol * c.ConcentrationMolCm3) * electrode.AreaCm2 * electrode.FilmThicknessCm;
+    }
+
+    public static ChargeDischargeResult Run(Electrode electrode, GalvanostaticProtocol protocol)
+    {
+        ArgumentNullException.ThrowIfNull(electrode);
+        ArgumentNullException.ThrowIfNull(protocol);
+        electrode.Validate();
+        protocol.Validate();
+        var engine = new CvSimulator.Engine(electrode, protocol.IntervalS, protocol.MaxHalfCycleS * 2 * protocol.Cycles);
+        engine.Equilibrate(protocol.LowerCutoffV);
+        var time = new List<double> { 0 };
+        var potential = new List<double> { protocol.LowerCutoffV };
+        var current = new List<double> { 0 };
+        var half = new List<int> { 0 };
+        var charges = new List<double>();
+        var noise = electrode.NoiseRmsA > 0 ? new GaussianNoise(electrode.NoiseSeed) : null;
+        double t = 0;
+        for (int h = 0; h < 2 * protocol.Cycles; h++)
+        {
+            double i = h % 2 == 0 ? protocol.CurrentA : -protocol.CurrentA;
+            double q = 0, elapsed = 0;
+            while (elapsed < protocol.MaxHalfCycleS)
+            {
+                double e = engine.StepGalvanostatic(protocol.IntervalS, i) + i * electrode.UncompensatedOhm;
+                t += protocol.IntervalS;
+                elapsed += protocol.IntervalS;
+                q += Math.Abs(i) * protocol.IntervalS;
+                time.Add(t);
+                potential.Add(e);
+                current.Add(i + (noise is null ? 0 : electrode.NoiseRmsA * noise.Next()));
+                half.Add(h);
+                if (i > 0 ? e >= protocol.UpperCutoffV : e <= protocol.LowerCutoffV) break;
+            }
+            charges.Add(q);
+        }
+        return new ChargeDischargeResult([.. time], [.. potential], [.. current], [.. charges], [.. half]);
+    }
+}
