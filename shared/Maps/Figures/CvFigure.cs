@@ -54,7 +54,7 @@ public static class CvFigure
         }, factor);
         left.Add.HorizontalLine(0, 1, Colors.Gray, LinePattern.Dotted);
 
-        FigureStyle.Apply(right, "Randles-Sevcik fit", "v^½ (V^½ s^-½)", $"peak current iₚ ({unit})");
+        FigureStyle.Apply(right, "Randles-Sevcik fit", "√v (√(V/s))", $"peak current iₚ ({unit})");
         for (var k = 0; k < fits.Count; k++)
         {
             var f = fits[k];
