@@ -60,7 +60,7 @@ public static class PixelAnalysis
         if (peaks.Any(p => p.SplitWave)) flags |= PixelFlags.SplitWave;
         if (peaks.Length < 2 || peaks.Select(p => p.ScanRateVPerS).Distinct().Count() < 2)
             return Empty(peaks, flags | PixelFlags.TooFewRates);
-        if (peaks.Any(p => !p.HasForwardPeak || !(p.ForwardPeakCurrentA * Math.Sign(p.ForwardPeakCurrentA) > 0)))
+        if (peaks.Any(p => !p.HasForwardPeak))
             return Empty(peaks, flags | PixelFlags.NoPeak);
 
         var ip = new double[peaks.Length];

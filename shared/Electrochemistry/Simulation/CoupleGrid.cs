@@ -30,7 +30,7 @@ internal sealed class CoupleGrid
         double d = couple.DCm2PerS;
         double far = Math.Min(filmThicknessCm, 6.5 * Math.Sqrt(d * totalTimeS));
         double h0 = Math.Min(0.04 * Math.Sqrt(d * shortestTimeS), far / 40);
-        const double growth = 1.07;
+        const double growth = 1.12;
         var x = new List<double> { 0 };
         double h = h0;
         while (x[^1] + h < far)
