@@ -1,25 +1,47 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
+using Seccm.Potentiostat.Drivers;
+using Seccm.Storage;
 
 namespace Seccm.Potentiostat;
 
 /// <summary>Registers the potentiostat service.</summary>
 public static class PotentiostatServiceExtensions
 {
-    /// <summary>Adds the potentiostat service: its MQTT connection, retained status and commands.</summary>
-    public static IHostApplicationBuilder AddPotentiostatService(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// Adds the potentiostat service: its MQTT connection, the driver chosen by <c>Potentiostat:Driver</c>
+    /// (simulated | methodscript), the commands cv/hold/abort/cell, curve data, contact events and current telemetry.
+    /// </summary>
+    public static IHostApplicationBuilder AddPotentiostatService(this IHostApplicationBuilder builder) =>
+        builder.AddPotentiostatService(null);
+
+    /// <summary>As <see cref="AddPotentiostatService(IHostApplicationBuilder)"/> with a given driver (tests, the demo).</summary>
+    internal static IHostApplicationBuilder AddPotentiostatService(this IHostApplicationBuilder builder,
+        Func<IServiceProvider, IPipettePositionSource, IPotentiostat>? driver)
     {
-        builder.AddServiceBus(ServiceNames.Potentiostat);
-        builder.Services.AddHostedService(sp => new PotentiostatWorker(sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Potentiostat)));
+        builder.Services.AddOptions<PotentiostatOptions>().Bind(builder.Configuration.GetSection(PotentiostatOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.AddSeccmStorage();
+        builder.AddServiceBus(ServiceNames.Potentiostat, builder.Configuration[$"{PotentiostatOptions.Section}:Driver"] ?? PotentiostatOptions.Simulated);
+        builder.Services.AddHostedService(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PotentiostatOptions>>().Value;
+            var time = sp.GetRequiredService<TimeProvider>();
+            var position = new PipettePositionTracker();
+            return new PotentiostatWorker(
+                sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Potentiostat),
+                driver is null
+                    ? () => PotentiostatDriverFactory.Create(options, position, time, sp.GetRequiredService<SimulationClock>().Time)
+                    : () => driver(sp, position),
+                position, options, time,
+                sp.GetRequiredService<ITimeSeriesSink>(),
+                sp.GetRequiredService<ILogger<PotentiostatWorker>>());
+        });
         return builder;
     }
-}
-
-/// <summary>Answers the potentiostat service's commands.</summary>
-internal sealed class PotentiostatWorker(MqttBus bus) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => bus.ListenForCommandsAsync();
 }

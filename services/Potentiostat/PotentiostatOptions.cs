@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+using Seccm.Electrochemistry.Samples;
+
+namespace Seccm.Potentiostat;
+
+/// <summary>Settings of the potentiostat service (section <c>Potentiostat</c>, env <c>SECCM__POTENTIOSTAT__DRIVER</c> etc.).</summary>
+public sealed class PotentiostatOptions : IValidatableObject
+{
+    public const string Section = "Potentiostat";
+    public const string Simulated = "simulated";
+    public const string MethodScript = "methodscript";
+
+    /// <summary><c>simulated</c> (default) or <c>methodscript</c> (PalmSens EmStat Pico / EmStat4 on <see cref="Port"/>).</summary>
+    [Required]
+    public string Driver { get; set; } = Simulated;
+
+    /// <summary>Serial port of the potentiostat (methodscript), e.g. /dev/ttyUSB0.</summary>
+    public string? Port { get; set; }
+
+    /// <summary>230400 for the EmStat Pico, 921600 for the EmStat4.</summary>
+    [Range(9600, 4_000_000, ErrorMessage = "Potentiostat:BaudRate must be between 9600 and 4000000.")]
+    public int BaudRate { get; set; } = 230400;
+
+    [Range(50, 60_000, ErrorMessage = "Potentiostat:ResponseTimeoutMs must be between 50 and 60000.")]
+    public int ResponseTimeoutMs { get; set; } = 3000;
+
+    /// <summary>Simulated driver: the sample under the pipette (lto, lco, lfp, substrate) and its seed.</summary>
+    public string Sample { get; set; } = "lto";
+
+    public int SampleSeed { get; set; } = 1;
+
+    /// <summary>Simulated driver: seed of the current noise; same seed, same curves.</summary>
+    public int Seed { get; set; } = 1;
+
+    [Range(0, 1e-9, ErrorMessage = "Potentiostat:NoiseRmsA must be between 0 and 1e-9 A.")]
+    public double NoiseRmsA { get; set; } = 0.2e-12;
+
+    /// <summary>Simulated driver: the droplet touches when the pipette is this close above the surface.</summary>
+    [Range(0, 10, ErrorMessage = "Potentiostat:MeniscusUm must be between 0 and 10 um.")]
+    public double MeniscusUm { get; set; } = 0.05;
+
+    /// <summary>Samples per data message.</summary>
+    [Range(16, 100_000, ErrorMessage = "Potentiostat:ChunkSamples must be between 16 and 100000.")]
+    public int ChunkSamples { get; set; } = 1000;
+
+    /// <summary>Data messages that may wait in the MQTT queue before the measurement waits for them (bounds memory).</summary>
+    [Range(1, 10_000, ErrorMessage = "Potentiostat:MaxQueuedDataMessages must be between 1 and 10000.")]
+    public int MaxQueuedDataMessages { get; set; } = 64;
+
+    [Range(0.5, 50, ErrorMessage = "Potentiostat:TelemetryHz must be between 0.5 and 50.")]
+    public double TelemetryHz { get; set; } = 5;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Driver is not (Simulated or MethodScript))
+        {
+            yield return new ValidationResult($"Potentiostat:Driver '{Driver}' is unknown: use '{Simulated}' or '{MethodScript}'.", [nameof(Driver)]);
+        }
+        if (Driver == MethodScript && string.IsNullOrWhiteSpace(Port))
+        {
+            yield return new ValidationResult("Potentiostat:Port is required with Potentiostat:Driver = methodscript (e.g. /dev/ttyUSB0).", [nameof(Port)]);
+        }
+        if (Driver == Simulated && !SampleCatalog.Names.Contains(Sample))
+        {
+            yield return new ValidationResult($"Potentiostat:Sample '{Sample}' is unknown: use one of {string.Join(", ", SampleCatalog.Names)}.", [nameof(Sample)]);
+        }
+    }
+}

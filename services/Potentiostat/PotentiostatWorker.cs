@@ -1,0 +1,354 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Protocol;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Potentiostat;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Stage;
+using Seccm.Devices;
+using Seccm.Messaging.Bus;
+using Seccm.Messaging.Commands;
+using Seccm.Potentiostat.Drivers;
+using Seccm.Potentiostat.Publishing;
+using Seccm.Storage;
+
+namespace Seccm.Potentiostat;
+
+/// <summary>
+/// The potentiostat service: runs cv/hold on the driver one at a time, publishes curves as numbered chunks (QoS 1),
+/// a contact event when a hold's current crosses its threshold, and current telemetry; abort interrupts at once.
+/// The stage's position telemetry feeds the simulated driver (where the pipette is, whether it touches).
+/// </summary>
+internal sealed partial class PotentiostatWorker(
+    MqttBus bus, Func<IPotentiostat> createDriver, PipettePositionTracker position, PotentiostatOptions options, TimeProvider time,
+    ITimeSeriesSink sink, ILogger<PotentiostatWorker> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _technique = new(1, 1);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _liveGate = new();
+    private IPotentiostat _driver = null!;
+    private CancellationToken _stopping;
+    private string? _running;
+    private bool _cellOn;
+    private double? _lastPotentialV;
+    private double? _lastCurrentA;
+    private double _sumCurrentA;
+    private long _samplesSinceTelemetry;
+
+    /// <summary>The running technique ("cv", "hold") or null.</summary>
+    public string? Running => Volatile.Read(ref _running);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+        await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
+        try
+        {
+            _driver = createDriver();
+            var version = await _driver.GetVersionAsync(stoppingToken).ConfigureAwait(false);
+            LogStarted(logger, _driver.Name, version);
+        }
+        catch (DeviceException ex)
+        {
+            LogDriverFailed(logger, ex.Message);
+            if (_driver is not null)
+            {
+                await _driver.DisposeAsync().ConfigureAwait(false);
+            }
+            _ready.TrySetException(new CommandException(ErrorCodes.DeviceError, $"the potentiostat driver could not start: {ex.Message}"));
+            throw;
+        }
+        _ready.TrySetResult();
+        await bus.SetStatusAsync(null, _driver.Name, stoppingToken).ConfigureAwait(false);
+        try
+        {
+            await TelemetryLoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _driver.AbortAsync(CancellationToken.None).ConfigureAwait(false);
+            // Let a running technique see the abort and release the device before it is closed.
+            if (await _technique.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false))
+            {
+                _technique.Release();
+            }
+            await _driver.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private Func<TCommand, CancellationToken, Task<TResult>> Ready<TCommand, TResult>(Func<TCommand, CancellationToken, Task<TResult>> handler) =>
+        async (command, cancellationToken) =>
+        {
+            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await handler(command, cancellationToken).ConfigureAwait(false);
+        };
+
+    private Task OnStagePositionAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var p = SeccmJson.Deserialize<StagePositionTelemetry>(message.Payload.Span, message.Topic);
+            position.Latest = new PipettePosition(p.XUm, p.YUm, p.ZUm);
+        }
+        catch (PayloadException ex)
+        {
+            LogBadPosition(logger, ex.Message);
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task<TechniqueFinishedEvent> CvAsync(CvCommand command, CancellationToken cancellationToken)
+    {
+        var request = new CvRequest(command.StartV, command.Vertex1V, command.Vertex2V, command.StepV, command.ScanRatesVPerS, command.Cycles, command.CurrentRangeA);
+        Refuse("cv", _driver.Limits.Check(request));
+        await EnterAsync("cv").ConfigureAwait(false);
+        var cycleSamples = (int)Math.Round((Math.Abs(command.Vertex1V - command.StartV) + Math.Abs(command.Vertex2V - command.Vertex1V) + Math.Abs(command.StartV - command.Vertex2V)) / command.StepV);
+        var publisher = NewPublisher(command.ScanId, command.Pixel, PotentiostatTopics.CvData, command.ScanRatesVPerS.Count, cycleSamples,
+            (long)cycleSamples * command.Cycles + 1);
+        return await RunAsync("cv", command.ScanId, command.Pixel, _driver.RunCvAsync(request, _stopping), publisher, null, 0).ConfigureAwait(false);
+    }
+
+    private async Task<System.Text.Json.JsonElement> HoldAsync(HoldCommand command, CancellationToken cancellationToken)
+    {
+        var request = new HoldRequest(command.PotentialV, command.IntervalS, command.DurationS, command.CurrentRangeA);
+        Refuse("hold", _driver.Limits.Check(request));
+        await EnterAsync("hold").ConfigureAwait(false);
+        long? expected = command.DurationS is { } d ? (long)Math.Floor(d / command.IntervalS + 1e-9) + 1 : null;
+        var publisher = command.ScanId is { } scanId ? NewPublisher(scanId, command.Pixel, PotentiostatTopics.HoldData, 1, 0, expected) : null;
+        var start = time.GetUtcNow();
+        var run = RunAsync("hold", command.ScanId, command.Pixel, _driver.RunHoldAsync(request, _stopping), publisher, command.ContactThresholdA, command.PotentialV);
+        if (command.DurationS is null)
+        {
+            // Until stopped: the caller (an approach) goes on while the hold runs; its end is the technique-finished event.
+            _ = run.ContinueWith(t => LogHoldEnded(logger, t.Exception?.GetBaseException().Message ?? t.Result.Outcome), TaskScheduler.Default);
+            return SeccmJson.ToElement(new HoldStartedResult(start, command.PotentialV, command.IntervalS));
+        }
+        return SeccmJson.ToElement(await run.ConfigureAwait(false));
+    }
+
+    private async Task<AbortResult> AbortAsync(EmptyCommand command, CancellationToken cancellationToken)
+    {
+        var running = Running;
+        await Device(() => _driver.AbortAsync(cancellationToken)).ConfigureAwait(false);
+        return new AbortResult(running);
+    }
+
+    private async Task<CellResult> CellAsync(CellCommand command, CancellationToken cancellationToken)
+    {
+        await EnterAsync("cell").ConfigureAwait(false);
+        try
+        {
+            await Device(() => _driver.SetCellAsync(command.On, cancellationToken)).ConfigureAwait(false);
+            lock (_liveGate)
+            {
+                _cellOn = command.On;
+            }
+            return new CellResult(command.On);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, null);
+            _technique.Release();
+        }
+    }
+
+    private CurvePublisher NewPublisher(string scanId, int pixel, string technique, int rates, int samplesPerCycle, long? expected)
+    {
+        var topic = technique == PotentiostatTopics.CvData
+            ? PotentiostatTopics.CvDataTopic(bus.Instrument, scanId)
+            : PotentiostatTopics.HoldDataTopic(bus.Instrument, scanId);
+        return new CurvePublisher(chunk => PublishDataAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
+            options.ChunkSamples, time);
+    }
+
+    private async ValueTask PublishDataAsync(string topic, CurveChunk chunk)
+    {
+        await bus.PublishAsync(topic, chunk, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: _stopping).ConfigureAwait(false);
+        // Back-pressure: the measurement waits for the broker rather than piling up messages in memory.
+        while (bus.QueuedMessages > options.MaxQueuedDataMessages)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(2), TimeProvider.System, _stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs one technique to its end, publishing data, contact and the finished event; never leaves the device busy.</summary>
+    private async Task<TechniqueFinishedEvent> RunAsync(string technique, string? scanId, int pixel, IAsyncEnumerable<SampleChunk> samples,
+        CurvePublisher? publisher, double? contactThresholdA, double holdPotentialV)
+    {
+        var outcome = TechniqueOutcomes.Completed;
+        string? detail = null;
+        long count = 0;
+        var contactSent = false;
+        var start = time.GetUtcNow();
+        try
+        {
+            lock (_liveGate)
+            {
+                _cellOn = true;
+            }
+            await foreach (var chunk in samples.ConfigureAwait(false))
+            {
+                count += chunk.Count;
+                Observe(chunk);
+                if (contactThresholdA is { } threshold && !contactSent)
+                {
+                    for (var k = 0; k < chunk.Count; k++)
+                    {
+                        if (Math.Abs(chunk.CurrentA[k]) > threshold)
+                        {
+                            contactSent = true;
+                            await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument),
+                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k]),
+                                MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: _stopping).ConfigureAwait(false);
+                            LogContact(logger, chunk.CurrentA[k], threshold, chunk.TimeS[k]);
+                            break;
+                        }
+                    }
+                }
+                if (publisher is not null)
+                {
+                    await publisher.AddAsync(chunk).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (PotentiostatAbortedException ex)
+        {
+            outcome = TechniqueOutcomes.Aborted;
+            detail = ex.Message;
+        }
+        catch (DeviceException ex)
+        {
+            outcome = TechniqueOutcomes.Failed;
+            detail = ex.Message;
+            LogTechniqueFailed(logger, technique, ex.Message);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            outcome = TechniqueOutcomes.Aborted;
+            detail = "the service is stopping";
+        }
+        finally
+        {
+            lock (_liveGate)
+            {
+                _cellOn = false;
+            }
+            Volatile.Write(ref _running, null);
+            _technique.Release();
+        }
+        if (publisher is not null)
+        {
+            await publisher.CompleteAsync().ConfigureAwait(false);
+        }
+        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail);
+        await bus.PublishAsync(PotentiostatTopics.TechniqueFinishedTopic(bus.Instrument), finished, MqttQualityOfServiceLevel.AtLeastOnce,
+            cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        LogFinished(logger, technique, outcome, count, (time.GetUtcNow() - start).TotalSeconds);
+        if (outcome == TechniqueOutcomes.Failed)
+        {
+            throw new CommandException(ErrorCodes.DeviceError, $"{technique} failed after {count} sample(s): {detail}");
+        }
+        return finished;
+    }
+
+    private void Observe(SampleChunk chunk)
+    {
+        lock (_liveGate)
+        {
+            _lastPotentialV = chunk.PotentialV[^1];
+            _lastCurrentA = chunk.CurrentA[^1];
+            foreach (var i in chunk.CurrentA)
+            {
+                _sumCurrentA += i;
+            }
+            _samplesSinceTelemetry += chunk.Count;
+        }
+    }
+
+    private async Task TelemetryLoopAsync(CancellationToken stoppingToken)
+    {
+        var period = TimeSpan.FromSeconds(1 / options.TelemetryHz);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            CurrentTelemetry telemetry;
+            var now = time.GetUtcNow();
+            lock (_liveGate)
+            {
+                telemetry = new CurrentTelemetry(now, Running ?? "idle", _cellOn, _lastPotentialV, _lastCurrentA,
+                    _samplesSinceTelemetry > 0 ? _sumCurrentA / _samplesSinceTelemetry : null, _samplesSinceTelemetry);
+                _sumCurrentA = 0;
+                _samplesSinceTelemetry = 0;
+            }
+            if (telemetry.SamplesSinceLast > 0)
+            {
+                sink.Write(Points.New(Measurements.PotentiostatSample, bus.Instrument, bus.Service, now, technique: telemetry.Technique)
+                    .Field("current_a", telemetry.CurrentA ?? 0).Field("mean_current_a", telemetry.MeanCurrentA ?? 0)
+                    .Field("potential_v", telemetry.PotentialV ?? 0).Field("samples", telemetry.SamplesSinceLast));
+            }
+            await bus.PublishAsync(PotentiostatTopics.CurrentTopic(bus.Instrument), telemetry, MqttQualityOfServiceLevel.AtMostOnce,
+                cancellationToken: stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(period, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task EnterAsync(string technique)
+    {
+        if (!await _technique.WaitAsync(0).ConfigureAwait(false))
+        {
+            throw new CommandException(ErrorCodes.Busy, $"{technique} refused: a {Running ?? "technique"} is running; send abort first. Nothing was applied.");
+        }
+        Volatile.Write(ref _running, technique);
+    }
+
+    private static void Refuse(string technique, IReadOnlyList<string> errors)
+    {
+        if (errors.Count > 0)
+        {
+            throw CommandException.Refused($"{technique} refused, outside the device limits: {string.Join(" ", errors)} Nothing was applied.");
+        }
+    }
+
+    private static async Task Device(Func<Task> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            throw new CommandException(ErrorCodes.DeviceError, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Potentiostat driver {Driver} ready ({Version})")]
+    private static partial void LogStarted(ILogger logger, string driver, string version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Potentiostat driver failed to start: {Message}")]
+    private static partial void LogDriverFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a stage position message: {Message}")]
+    private static partial void LogBadPosition(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Contact: |{CurrentA} A| > {ThresholdA} A at {HoldTimeS} s into the hold")]
+    private static partial void LogContact(ILogger logger, double currentA, double thresholdA, double holdTimeS);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Technique} failed: {Message}")]
+    private static partial void LogTechniqueFailed(ILogger logger, string technique, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Technique} {Outcome}: {Samples} samples in {Seconds:0.###} s")]
+    private static partial void LogFinished(ILogger logger, string technique, string outcome, long samples, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Hold until stopped ended: {Outcome}")]
+    private static partial void LogHoldEnded(ILogger logger, string outcome);
+}
