@@ -62,4 +62,9 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.TechniqueFinishedEvent))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.HoldStartedResult))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurrentTelemetry))]
+// diffusion
+[JsonSerializable(typeof(Seccm.Contracts.Diffusion.PixelResultMessage))]
+[JsonSerializable(typeof(Seccm.Contracts.Diffusion.MapUpdate))]
+[JsonSerializable(typeof(Seccm.Contracts.Diffusion.ExportCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Diffusion.DiffusionExportedEvent))]
 public sealed partial class SeccmJsonContext : JsonSerializerContext;

@@ -1,0 +1,116 @@
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Topics;
+
+namespace Seccm.Contracts.Diffusion;
+
+/// <summary>Topic names and verbs of the diffusion service.</summary>
+public static class DiffusionTopics
+{
+    /// <summary><c>result/{scanId}/pixel</c>: <see cref="PixelResultMessage"/>, QoS 1, one per pixel of the scan.</summary>
+    public const string PixelResult = "pixel";
+
+    /// <summary><c>result/{scanId}/map</c>: <see cref="MapUpdate"/>, QoS 0, after every pixel result.</summary>
+    public const string Map = "map";
+
+    /// <summary><c>event/exported</c>: <see cref="DiffusionExportedEvent"/> when a scan's files are written.</summary>
+    public const string Exported = "exported";
+
+    /// <summary><c>cmd/export</c>: <see cref="ExportCommand"/>; replies <see cref="DiffusionExportedEvent"/>.</summary>
+    public const string ExportVerb = "export";
+
+    public static string PixelResultTopic(string instrument, string scanId) => Topic.Result(instrument, scanId, PixelResult);
+
+    public static string MapTopic(string instrument, string scanId) => Topic.Result(instrument, scanId, Map);
+
+    public static string ExportedTopic(string instrument) => Topic.Event(instrument, ServiceNames.Diffusion, Exported);
+}
+
+/// <summary>
+/// The analysis of one pixel. Null numbers mean "no data" (no contact, no peak, too few rates). Currents in A, potentials
+/// in V, D in cm^2/s, k0 in cm/s, heights in um. <see cref="Flags"/> is "ok" or flag names joined with '|'.
+/// </summary>
+public sealed record PixelResultMessage(
+    string ScanId,
+    int Index,
+    int Ix,
+    int Iy,
+    double XUm,
+    double YUm,
+    string Technique,
+    bool Contact,
+    double? ContactZUm,
+    double? DCm2PerS,
+    double? RSquared,
+    double? K0CmPerS,
+    double? DeltaEpV,
+    double? SlopeAPerSqrtVPerS,
+    double? MeanCurrentA,
+    string Flags,
+    int RatesUsed,
+    IReadOnlyList<double> RatesUsedVPerS,
+    IReadOnlyList<CvPeakResult> Peaks,
+    string Worker,
+    DateTimeOffset TimestampUtc) : Payload;
+
+/// <summary>Peaks of one CV of a pixel: forward (ip, Ep) and reverse wave, dEp; null where no peak was found.</summary>
+public sealed record CvPeakResult(
+    int RateIndex,
+    double ScanRateVPerS,
+    double? IpA,
+    double? EpV,
+    double? IpReverseA,
+    double? EpReverseV,
+    double? DeltaEpV,
+    bool HasPeak);
+
+/// <summary><c>result/{scanId}/map</c>: progress of the map and the latest pixel's values (for live views).</summary>
+public sealed record MapUpdate(
+    string ScanId,
+    int PixelsDone,
+    int? PixelsTotal,
+    int Nx,
+    int Ny,
+    int Index,
+    int Ix,
+    int Iy,
+    double? DCm2PerS,
+    double? MeanCurrentA,
+    double? TopographyUm,
+    double? MedianDCm2PerS,
+    DateTimeOffset TimestampUtc) : Payload;
+
+/// <summary><c>cmd/export</c>: write the files of a scan now (also done by itself when the scan finishes).</summary>
+public sealed record ExportCommand(string ScanId) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (!Topic.IsValidSegment(ScanId))
+        {
+            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+        }
+    }
+}
+
+/// <summary><c>event/exported</c> and the reply of <c>cmd/export</c>: where the files are and what the map says.</summary>
+public sealed record DiffusionExportedEvent(
+    string ScanId,
+    string Directory,
+    IReadOnlyList<string> Files,
+    ExportSummary Summary,
+    DateTimeOffset TimestampUtc) : Payload;
+
+/// <summary>Statistics of an exported map (D in cm^2/s; null when no pixel has a value).</summary>
+public sealed record ExportSummary(
+    string Technique,
+    int Nx,
+    int Ny,
+    int Pixels,
+    int PixelsWithContact,
+    int PixelsWithD,
+    double? MedianDCm2PerS,
+    double? MeanDCm2PerS,
+    double? SdDCm2PerS,
+    double FractionFlagged,
+    double? MeanCurrentA,
+    IReadOnlyList<double> ScanRatesVPerS,
+    double MeanRatesUsed);
