@@ -19,7 +19,7 @@ public static class GloveboxServiceExtensions
     /// <summary>
     /// Adds the glovebox service: O2 and H2O sensors and the pump relay chosen by the <c>Glovebox</c> section
     /// (simulated by default), alarms and safeToScan, commands pump/simulate/status, telemetry every poll, and the
-    /// <c>glovebox</c> and <c>alarm</c> time series when a storage sink is registered.
+    /// <c>glovebox</c> and <c>alarm</c> time series through the shared storage sink.
     /// </summary>
     public static IHostApplicationBuilder AddGloveboxService(this IHostApplicationBuilder builder) => builder.AddGloveboxService(null, null);
 
@@ -29,6 +29,7 @@ public static class GloveboxServiceExtensions
     {
         builder.Services.AddOptions<GloveboxOptions>().Bind(builder.Configuration.GetSection(GloveboxOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.AddSeccmStorage();
         builder.AddServiceBus(ServiceNames.Glovebox, builder.Configuration[$"{GloveboxOptions.Section}:Oxygen:0:Driver"] ?? DeviceOptions.Simulated);
         builder.Services.AddHostedService(sp =>
         {
@@ -44,7 +45,7 @@ public static class GloveboxServiceExtensions
                 options,
                 world,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ITimeSeriesSink>(),
+                sp.GetRequiredService<ITimeSeriesSink>(),
                 sp.GetRequiredService<ILogger<GloveboxWorker>>(),
                 openPort);
         });
