@@ -1,25 +1,43 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
+using Seccm.Scan.Checkpoints;
+using Seccm.Scan.Interlocks;
+using Seccm.Scan.Orchestration;
+using Seccm.Storage;
 
 namespace Seccm.Scan;
 
 /// <summary>Registers the scan service.</summary>
 public static class ScanServiceExtensions
 {
-    /// <summary>Adds the scan service: its MQTT connection, retained status and commands.</summary>
+    /// <summary>Adds the scan orchestration service: recipes, interlocks, checkpoints and the per-pixel loop over MQTT.</summary>
     public static IHostApplicationBuilder AddScanService(this IHostApplicationBuilder builder)
     {
+        builder.AddSeccmStorage();
         builder.AddServiceBus(ServiceNames.Scan);
-        builder.Services.AddHostedService(sp => new ScanWorker(sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Scan)));
+        builder.Services.AddOptions<ScanOptions>().Bind(builder.Configuration.GetSection(ScanOptions.SectionName))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService(sp =>
+        {
+            var bus = sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Scan);
+            var options = sp.GetRequiredService<IOptions<ScanOptions>>().Value;
+            var time = sp.GetRequiredService<TimeProvider>();
+            var store = new CheckpointStore(Path.Combine(options.StateDirectory, bus.Instrument));
+            var interlocks = new InterlockMonitor();
+            var runner = new ScanRunner(
+                new MqttScanInstrument(bus, sp.GetRequiredService<SimulationClock>(), options),
+                interlocks,
+                new MqttScanEvents(bus, sp.GetRequiredService<ITimeSeriesSink>()),
+                store,
+                time,
+                sp.GetRequiredService<ILogger<ScanRunner>>());
+            return new ScanWorker(bus, runner, interlocks, store, options, time, sp.GetRequiredService<ILogger<ScanWorker>>());
+        });
         return builder;
     }
-}
-
-/// <summary>Answers the scan service's commands.</summary>
-internal sealed class ScanWorker(MqttBus bus) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => bus.ListenForCommandsAsync();
 }

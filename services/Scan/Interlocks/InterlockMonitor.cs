@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
@@ -19,8 +20,24 @@ internal sealed class InterlockMonitor : IInterlocks
     private static readonly string[] Required = [ServiceNames.Stage, ServiceNames.Potentiostat, ServiceNames.Glovebox, ServiceNames.Diffusion];
     private readonly ConcurrentDictionary<string, ServiceStatus> _statuses = new();
 
+    private double? _o2Ppm;
+    private double? _h2oPpm;
+
     public async Task StartAsync(MqttBus bus)
     {
+        await bus.SubscribeAsync(GloveboxTopics.AtmosphereTopic(bus.Instrument), (message, _) =>
+        {
+            try
+            {
+                var atmosphere = SeccmJson.Deserialize<GloveboxTelemetry>(message.Payload.Span, message.Topic);
+                _o2Ppm = atmosphere.O2Ppm;
+                _h2oPpm = atmosphere.H2oPpm;
+            }
+            catch (PayloadException)
+            {
+            }
+            return Task.CompletedTask;
+        }, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
         await bus.SubscribeAsync(Topic.StatusFilter(bus.Instrument), (message, ct) =>
         {
             var parsed = Topic.Parse(message.Topic);
@@ -61,11 +78,11 @@ internal sealed class InterlockMonitor : IInterlocks
             var why = details.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : "alarm";
             return new InterlockVerdict(false, $"glovebox not safe to scan ({why})");
         }
-        if (Number(details, "o2Ppm") is { } o2 && o2 > limits.MaxO2Ppm)
+        if ((Number(details, "o2Ppm") ?? _o2Ppm) is { } o2 && o2 > limits.MaxO2Ppm)
         {
             return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"O2 {o2:0.##} ppm above the recipe's {limits.MaxO2Ppm} ppm"));
         }
-        if (Number(details, "h2oPpm") is { } h2o && h2o > limits.MaxH2oPpm)
+        if ((Number(details, "h2oPpm") ?? _h2oPpm) is { } h2o && h2o > limits.MaxH2oPpm)
         {
             return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"H2O {h2o:0.##} ppm above the recipe's {limits.MaxH2oPpm} ppm"));
         }

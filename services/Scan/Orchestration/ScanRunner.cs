@@ -30,6 +30,7 @@ internal sealed partial class ScanRunner(
     private bool _resumeRequested;
     private long _runStartedTimestamp;
     private int _pixelsDoneThisRun;
+    private bool _lastPixelWithoutContact;
 
     public ScanProgress? Progress
     {
@@ -217,8 +218,11 @@ internal sealed partial class ScanRunner(
     {
         var approach = recipe.Approach ?? new ApproachSpec();
         await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
-        await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, abort).ConfigureAwait(false);
+        // The first pixel of a run starts from the recipe's height; later ones from the retract above the last contact.
+        var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact ? approach.StartZUm : (double?)null;
+        await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, startZ, abort).ConfigureAwait(false);
         var outcome = await instrument.ApproachAsync(scanId, pixel, approach, abort).ConfigureAwait(false);
+        _lastPixelWithoutContact = !outcome.Contact;
         if (!outcome.Contact)
         {
             LogNoContact(logger, pixel.Index, outcome.Reason);

@@ -1,0 +1,92 @@
+using Seccm.Contracts.Glovebox;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Potentiostat;
+using Seccm.Contracts.Scan;
+using Seccm.Contracts.Stage;
+using Seccm.Contracts.Topics;
+using Seccm.Messaging.Bus;
+using Seccm.Messaging.Commands;
+using Seccm.Messaging.Hosting;
+
+namespace Seccm.Scan.Orchestration;
+
+/// <summary>The per-pixel steps as request/reply commands to the stage, potentiostat and glovebox services.</summary>
+internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
+{
+    private TimeSpan CommandTimeout => TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
+
+    public Task RetractAsync(double dzUm, CancellationToken cancellationToken) =>
+        bus.CallAsync<RetractCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.RetractVerb, new RetractCommand(dzUm),
+            CommandTimeout + MotionTime(dzUm, 10), cancellationToken);
+
+    public Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) =>
+        bus.CallAsync<MoveCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.MoveVerb, new MoveCommand(xUm, yUm, zUm),
+            CommandTimeout + MotionTime(100, 10), cancellationToken);
+
+    public async Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken)
+    {
+        // The potentiostat holds the bias and watches the current; its contact event stops the stage.
+        await bus.CallAsync<HoldCommand, HoldStartedResult>(ServiceNames.Potentiostat, PotentiostatTopics.HoldVerb,
+            new HoldCommand(approach.BiasV, DurationS: null, IntervalS: 0.001, ContactThresholdA: approach.ContactThresholdA, Pixel: pixel.Index),
+            CommandTimeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stopped = await bus.CallAsync<ApproachCommand, ApproachStoppedEvent>(ServiceNames.Stage, StageTopics.ApproachVerb,
+                new ApproachCommand(approach.SpeedUmPerS, approach.MaxTravelUm, PotentiostatTopics.ContactTopic(bus.Instrument)),
+                CommandTimeout + MotionTime(approach.MaxTravelUm, approach.SpeedUmPerS), cancellationToken).ConfigureAwait(false);
+            return stopped.Reason switch
+            {
+                ApproachStopReasons.Contact => new ApproachOutcome(true, stopped.ZUm, stopped.Reason),
+                ApproachStopReasons.TravelExhausted => new ApproachOutcome(false, null, $"no contact within {approach.MaxTravelUm} um"),
+                _ => throw new CommandException(ErrorCodes.DeviceError, $"the approach stopped: {stopped.Reason} {stopped.Detail}"),
+            };
+        }
+        finally
+        {
+            await bus.CallAsync<EmptyCommand, AbortResult>(ServiceNames.Potentiostat, PotentiostatTopics.AbortVerb, new EmptyCommand(),
+                CommandTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    public async Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    {
+        var technique = recipe.Technique!;
+        TechniqueFinishedEvent finished;
+        switch (technique.Kind)
+        {
+            case TechniqueKind.Cv:
+                var cv = technique.Cv!;
+                var sweepV = Math.Abs(cv.Vertex1V - cv.StartV) + Math.Abs(cv.Vertex2V - cv.Vertex1V) + Math.Abs(cv.StartV - cv.Vertex2V);
+                var seconds = cv.ScanRatesVPerS.Sum(rate => sweepV / rate) * cv.Cycles;
+                finished = await bus.CallAsync<CvCommand, TechniqueFinishedEvent>(ServiceNames.Potentiostat, PotentiostatTopics.CvVerb,
+                    new CvCommand(scanId, pixel.Index, cv.StartV, cv.Vertex1V, cv.Vertex2V, cv.ScanRatesVPerS, cv.StepV, cv.Cycles,
+                        XUm: pixel.XUm, YUm: pixel.YUm),
+                    CommandTimeout + InstrumentTime(seconds), cancellationToken).ConfigureAwait(false);
+                break;
+            case TechniqueKind.Hold:
+                var hold = technique.Hold!;
+                finished = await bus.CallAsync<HoldCommand, TechniqueFinishedEvent>(ServiceNames.Potentiostat, PotentiostatTopics.HoldVerb,
+                    new HoldCommand(hold.PotentialV, hold.DurationS, hold.IntervalS, ScanId: scanId, Pixel: pixel.Index),
+                    CommandTimeout + InstrumentTime(hold.DurationS), cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                throw new CommandException(ErrorCodes.InvalidArgument,
+                    $"technique {technique.Kind} is not supported by the potentiostat service's scan path yet");
+        }
+        if (finished.Outcome != TechniqueOutcomes.Completed)
+        {
+            throw new CommandException(ErrorCodes.DeviceError, $"the {finished.Technique} at pixel {pixel.Index} ended {finished.Outcome}: {finished.Detail}");
+        }
+    }
+
+    public Task SettleAsync(double seconds, CancellationToken cancellationToken) =>
+        seconds <= 0 ? Task.CompletedTask : simulation.DelayAsync(TimeSpan.FromSeconds(seconds), TimeSpan.Zero, TimeProvider.System, cancellationToken);
+
+    public Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken) =>
+        bus.CallAsync<PumpCommand, PumpStateResult>(ServiceNames.Glovebox, GloveboxTopics.PumpVerb, new PumpCommand(on, reason), CommandTimeout,
+            cancellationToken);
+
+    private TimeSpan InstrumentTime(double simulatedSeconds) => TimeSpan.FromSeconds(simulatedSeconds / simulation.TimeScale * 1.5);
+
+    private TimeSpan MotionTime(double distanceUm, double speedUmPerS) => InstrumentTime(distanceUm / speedUmPerS);
+}
