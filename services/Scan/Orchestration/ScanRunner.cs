@@ -195,12 +195,12 @@ internal sealed partial class ScanRunner(
                 }
             }
         }
-        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !abortOnly.IsCancellationRequested)
+        catch (Exception) when (_shutdown.IsCancellationRequested && !abortOnly.IsCancellationRequested)
         {
             LogSuspended(logger, checkpoint.ScanId, done.Count);
             return;
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (Exception) when (abort.IsCancellationRequested)
         {
             finalState = ScanState.Aborted;
             await TryRetractAsync(recipe).ConfigureAwait(false);
@@ -279,6 +279,7 @@ internal sealed partial class ScanRunner(
     {
         var limits = recipe.Glovebox ?? new GloveboxLimits();
         var paused = false;
+        string? pausedFor = null;
         string? interlockReason = null;
         while (true)
         {
@@ -313,11 +314,13 @@ internal sealed partial class ScanRunner(
                 }
                 return;
             }
-            if (!paused)
+            if (!paused || pausedFor != blockedBy)
             {
+                var first = !paused;
                 paused = true;
+                pausedFor = blockedBy;
                 await ChangeStateAsync(ScanState.Paused, blockedBy, abort).ConfigureAwait(false);
-                if (!verdict.Safe)
+                if (first && !verdict.Safe)
                 {
                     // A bad atmosphere needs the purifier: circulation back on while we wait.
                     await TrySetPumpAsync(on: true, $"scan {_checkpoint!.ScanId} paused: {blockedBy}").ConfigureAwait(false);

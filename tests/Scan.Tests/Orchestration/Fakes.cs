@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Scan;
+using Seccm.Messaging.Commands;
+using Seccm.Scan.Orchestration;
+
+namespace Seccm.Scan.Tests.Orchestration;
+
+/// <summary>An instrument that records what the runner asks of it (unit tests of the runner's logic only).</summary>
+internal sealed class RecordingInstrument : IScanInstrument
+{
+    public ConcurrentQueue<int> Measured { get; } = new();
+
+    public ConcurrentQueue<(bool On, string Reason)> Pump { get; } = new();
+
+    public HashSet<int> NoContactPixels { get; } = [];
+
+    /// <summary>Pixels whose measurement fails once (a service went away mid-pixel).</summary>
+    public ConcurrentDictionary<int, bool> FailOnce { get; } = new();
+
+    public Func<int, CancellationToken, Task>? BeforeMeasure { get; set; }
+
+    public bool PumpOn => Pump.LastOrDefault().On;
+
+    public Task RetractAsync(double dzUm, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken) =>
+        Task.FromResult(NoContactPixels.Contains(pixel.Index)
+            ? new ApproachOutcome(false, null, "travel exhausted")
+            : new ApproachOutcome(true, 0.01 * pixel.Index, "contact"));
+
+    public async Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    {
+        if (BeforeMeasure is { } hook)
+        {
+            await hook(pixel.Index, cancellationToken);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (FailOnce.TryRemove(pixel.Index, out _))
+        {
+            throw new CommandException(ErrorCodes.Timeout, "potentiostat did not answer");
+        }
+        Measured.Enqueue(pixel.Index);
+    }
+
+    public Task SettleAsync(double seconds, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken)
+    {
+        Pump.Enqueue((on, reason));
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class SwitchableInterlocks : IInterlocks
+{
+    public volatile string? Trip;
+
+    public InterlockVerdict Check(GloveboxLimits limits) => Trip is null ? InterlockVerdict.Ok : new InterlockVerdict(false, Trip);
+}
+
+internal sealed class RecordingEvents : IScanEvents
+{
+    public ConcurrentQueue<PixelDoneEvent> Pixels { get; } = new();
+
+    public ConcurrentQueue<ScanStateEvent> States { get; } = new();
+
+    public ConcurrentQueue<ScanFinishedEvent> Finished { get; } = new();
+
+    public ScanProgress? LastProgress { get; private set; }
+
+    public Task StartedAsync(ScanStartedEvent started, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task PixelDoneAsync(PixelDoneEvent pixel, CancellationToken cancellationToken)
+    {
+        Pixels.Enqueue(pixel);
+        return Task.CompletedTask;
+    }
+
+    public Task ProgressAsync(ScanProgress progress, CancellationToken cancellationToken)
+    {
+        LastProgress = progress;
+        return Task.CompletedTask;
+    }
+
+    public Task StateChangedAsync(ScanStateEvent change, CancellationToken cancellationToken)
+    {
+        States.Enqueue(change);
+        return Task.CompletedTask;
+    }
+
+    public Task FinishedAsync(ScanFinishedEvent finished, CancellationToken cancellationToken)
+    {
+        Finished.Enqueue(finished);
+        return Task.CompletedTask;
+    }
+}
