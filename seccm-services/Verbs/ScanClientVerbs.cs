@@ -151,15 +151,36 @@ internal static class ScanClientVerbs
         return final;
     }
 
-    public static string Describe(ScanProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.ScanId}: {p.State.ToString().ToLowerInvariant()} {p.PixelsDone}/{p.PixelsTotal} pixels" +
-        (p.PixelsWithoutContact > 0 ? $" ({p.PixelsWithoutContact} without contact)" : "") +
-        (p.EtaS is { } eta && p.IsActive ? $", ETA {TimeSpan.FromSeconds(Math.Round(eta)):g}" : "") +
-        (p.LastDCm2PerS is { } d ? $", last D {d:0.00e+00} cm^2/s" : "") +
-        (p.PauseReason is { } r ? $", paused: {r}" : ""));
+    public static string Describe(ScanProgress p)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = $"{p.ScanId}: {p.State.ToString().ToLowerInvariant()} {p.PixelsDone}/{p.PixelsTotal} pixels";
+        if (p.PixelsWithoutContact > 0)
+        {
+            text += $" ({p.PixelsWithoutContact} without contact)";
+        }
+        if (p.EtaS is { } eta && p.IsActive)
+        {
+            text += $", ETA {TimeSpan.FromSeconds(Math.Round(eta)).ToString("g", c)}";
+        }
+        if (p.LastDCm2PerS is { } d)
+        {
+            text += $", last D {d.ToString("0.00e+00", c)} cm^2/s";
+        }
+        if (p.PauseReason is { } r)
+        {
+            text += $", paused: {r}";
+        }
+        return text;
+    }
 
-    private static string ShortDescription(ScanProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.State.ToString().ToLowerInvariant()} {p.PixelsDone}/{p.PixelsTotal}" +
-        (p.LastDCm2PerS is { } d ? $" D {d:0.00e+00}" : "") +
-        (p.PauseReason is { } r ? $" ({r})" : ""));
+    private static string ShortDescription(ScanProgress p)
+    {
+        var text = $"{p.State.ToString().ToLowerInvariant()} {p.PixelsDone}/{p.PixelsTotal}";
+        if (p.LastDCm2PerS is { } d)
+        {
+            text += $" D {d.ToString("0.00e+00", CultureInfo.InvariantCulture)}";
+        }
+        return p.PauseReason is { } r ? text + $" ({r})" : text;
+    }
 }
