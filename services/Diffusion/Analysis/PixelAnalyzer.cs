@@ -1,0 +1,101 @@
+using Seccm.Contracts.Diffusion;
+using Seccm.Contracts.Scan;
+using Seccm.Diffusion.Assembly;
+using Seccm.Electrochemistry.Analysis;
+
+namespace Seccm.Diffusion.Analysis;
+
+/// <summary>Turns the rebuilt curves of one pixel into its <see cref="PixelResultMessage"/>. Pure.</summary>
+internal static class PixelAnalyzer
+{
+    public const string HoldTechnique = "hold";
+    public const string NoContactFlag = "no_contact";
+    public const string NoDataFlag = "no_data";
+    public const string InvalidFlag = "invalid";
+
+    public static AnalysisSettings Settings(AnalysisSpec? spec)
+    {
+        spec ??= new AnalysisSpec();
+        return new AnalysisSettings
+        {
+            AreaCm2 = spec.AreaCm2,
+            RadiusNm = spec.RadiusNm,
+            ConcentrationMolCm3 = spec.ConcentrationMolCm3,
+            N = spec.N,
+            TemperatureK = spec.TemperatureK,
+        };
+    }
+
+    /// <summary>
+    /// CVs: Randles-Sevcik over the rates (first cycle of each: the theory assumes the sweep starts from a uniform,
+    /// equilibrated film). Holds: the mean current over the last <paramref name="holdTailFraction"/> of the samples,
+    /// where the transient has decayed. Never throws for bad curves: the result says "invalid" and why is logged by the caller.
+    /// </summary>
+    public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<RebuiltCurve> curves,
+        AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
+    {
+        var empty = Empty(pixel, technique, worker, now);
+        if (!pixel.Contact)
+        {
+            return (empty with { Flags = NoContactFlag }, null);
+        }
+        if (curves.Count == 0)
+        {
+            return (empty with { Flags = NoDataFlag }, null);
+        }
+        if (technique == HoldTechnique)
+        {
+            var samples = curves.SelectMany(c => c.CurrentA).ToArray();
+            var tail = Math.Max(1, (int)Math.Ceiling(samples.Length * holdTailFraction));
+            var finite = samples[^tail..].Where(double.IsFinite).ToArray();
+            return finite.Length == 0
+                ? (empty with { Flags = NoDataFlag }, null)
+                : (empty with { MeanCurrentA = finite.Average(), Flags = "ok" }, null);
+        }
+        var cvs = curves.Select(FirstCycle).ToArray();
+        PixelResult result;
+        try
+        {
+            result = PixelAnalysis.Analyze(cvs, settings);
+        }
+        catch (ArgumentException ex)
+        {
+            return (empty with { Flags = InvalidFlag }, ex.Message);
+        }
+        var peaks = result.Curves.Select(p => new CvPeakResult(
+            curves.FirstOrDefault(c => c.ScanRateVPerS == p.ScanRateVPerS)?.RateIndex ?? -1,
+            p.ScanRateVPerS,
+            p.HasForwardPeak ? Finite(p.ForwardPeakCurrentA) : null,
+            p.HasForwardPeak ? Finite(p.ForwardPeakPotentialV) : null,
+            p.HasForwardPeak ? Finite(p.ReversePeakCurrentA) : null,
+            p.HasForwardPeak ? Finite(p.ReversePeakPotentialV) : null,
+            p.HasForwardPeak ? Finite(p.PeakSeparationV) : null,
+            p.HasForwardPeak)).ToArray();
+        var fastestUsed = result.RatesUsedVPerS.Count > 0 ? result.RatesUsedVPerS.Max() : double.NaN;
+        var dEp = peaks.FirstOrDefault(p => p.ScanRateVPerS == fastestUsed)?.DeltaEpV ?? peaks.LastOrDefault(p => p.HasPeak)?.DeltaEpV;
+        return (empty with
+        {
+            DCm2PerS = Finite(result.DCm2PerS),
+            RSquared = Finite(result.RSquared),
+            K0CmPerS = Finite(result.K0CmPerS),
+            DeltaEpV = dEp,
+            SlopeAPerSqrtVPerS = Finite(result.SlopeAPerSqrtVPerS),
+            Flags = result.FlagText,
+            RatesUsed = result.RatesUsed,
+            RatesUsedVPerS = result.RatesUsedVPerS,
+            Peaks = peaks,
+        }, null);
+    }
+
+    public static PixelResultMessage Empty(PixelDoneEvent pixel, string technique, string worker, DateTimeOffset now) =>
+        new(pixel.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm, technique, pixel.Contact,
+            pixel.Contact ? pixel.ContactZUm : null, null, null, null, null, null, null, NoDataFlag, 0, [], [], worker, now);
+
+    private static CvCurve FirstCycle(RebuiltCurve c)
+    {
+        var n = c.SamplesPerCycle > 0 && c.Count > c.SamplesPerCycle ? c.SamplesPerCycle : c.Count;
+        return new CvCurve(c.ScanRateVPerS, c.PotentialV[..n], c.CurrentA[..n]);
+    }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}

@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Seccm.Diffusion;
+
+/// <summary>Settings of the diffusion service (section <c>Diffusion</c>, env <c>SECCM__DIFFUSION__OUTPUTDIRECTORY</c> etc.).</summary>
+public sealed class DiffusionOptions
+{
+    public const string Section = "Diffusion";
+
+    /// <summary>Where map files go: <c>{OutputDirectory}/{scanId}/</c>, or the directory itself with <see cref="FlatOutput"/>.</summary>
+    [Required(ErrorMessage = "Diffusion:OutputDirectory must name a directory for the map files.")]
+    public string OutputDirectory { get; set; } = "seccm-data/maps";
+
+    /// <summary>Write the files directly into <see cref="OutputDirectory"/> (one scan per directory, e.g. <c>seccm demo --out</c>).</summary>
+    public bool FlatOutput { get; set; }
+
+    /// <summary>Where rebuilt curves are spilled while a scan runs; default: the system temp directory.</summary>
+    public string? SpillDirectory { get; set; }
+
+    /// <summary>How long a pixel's done event waits for chunks still missing before the pixel is analysed with what arrived.</summary>
+    [Range(0.01, 3600, ErrorMessage = "Diffusion:CurveWaitS must be between 0.01 and 3600.")]
+    public double CurveWaitS { get; set; } = 30;
+
+    /// <summary>How long the export at scan end waits for the results of pixels other workers are still analysing.</summary>
+    [Range(0, 3600, ErrorMessage = "Diffusion:ExportWaitS must be between 0 and 3600.")]
+    public double ExportWaitS { get; set; } = 60;
+
+    /// <summary>Hold scans: the current of a pixel is the mean over this last fraction of the hold (after the transient).</summary>
+    [Range(0.01, 1, ErrorMessage = "Diffusion:HoldTailFraction must be between 0.01 and 1.")]
+    public double HoldTailFraction { get; set; } = 0.2;
+
+    /// <summary>Scans whose state (results, spilled curves) is kept for <c>cmd/export</c>; older ones are dropped.</summary>
+    [Range(1, 100, ErrorMessage = "Diffusion:MaxScansKept must be between 1 and 100.")]
+    public int MaxScansKept { get; set; } = 3;
+
+    /// <summary>Pixels shown in <c>example_cvs.png</c> (lowest, median, highest D).</summary>
+    [Range(0, 8, ErrorMessage = "Diffusion:ExampleCvPixels must be between 0 and 8.")]
+    public int ExampleCvPixels { get; set; } = 3;
+}

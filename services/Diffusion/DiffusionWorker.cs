@@ -1,0 +1,525 @@
+using InfluxDB.Client.Api.Domain;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Protocol;
+using Seccm.Contracts.Diffusion;
+using Seccm.Contracts.Potentiostat;
+using Seccm.Contracts.Scan;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Topics;
+using Seccm.Diffusion.Analysis;
+using Seccm.Diffusion.Assembly;
+using Seccm.Diffusion.Export;
+using Seccm.Messaging.Bus;
+using Seccm.Messaging.Commands;
+using Seccm.Storage;
+
+namespace Seccm.Diffusion;
+
+/// <summary>
+/// One diffusion worker. How the work is split over several workers:
+/// an MQTT shared subscription splits MESSAGES, not pixels, so sharing the curve chunks would scatter the chunks of one
+/// pixel over the workers. Instead every worker reads every chunk (plain subscription to <c>potentiostat/data/#</c>) and
+/// rebuilds every pixel's curves (spilled to disk, so memory holds only pixels still in flight); the pixels are split by
+/// sharing the scan's <c>event/pixel</c> (<c>$share/diffusion/...</c>): the worker that receives a pixel's done event
+/// analyses it, at once or as soon as its last chunk arrives. Every worker also reads every pixel result (plain), so any
+/// of them holds the whole map; <c>event/finished</c> is shared too, so exactly one worker exports. On a broker without
+/// shared subscriptions (MQTTnet's embedded one) the worker subscribes plainly and is the only worker.
+/// </summary>
+internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time,
+    ILogger<DiffusionWorker> logger) : BackgroundService
+{
+    /// <summary>The share group of all diffusion workers of all instruments (the topic keeps instruments apart).</summary>
+    public const string ShareGroup = "diffusion";
+
+    // Event names of the scan service (services/Scan/Orchestration/MqttScanEvents.cs).
+    internal const string ScanStartedEvent = "started";
+    internal const string ScanPixelEvent = "pixel";
+    internal const string ScanFinishedEvent = "finished";
+
+    private readonly object _gate = new();
+    private readonly CurveAssembler _assembler = new();
+    private readonly Dictionary<string, ScanRecord> _scans = new(StringComparer.Ordinal);
+    private readonly List<string> _scanOrder = [];
+    private long _pixelsAnalysed;
+    private long _analysisTicks;
+    private CancellationToken _stopping;
+
+    /// <summary>Pixels this worker analysed (tests, throughput).</summary>
+    public long PixelsAnalysed => Interlocked.Read(ref _pixelsAnalysed);
+
+    /// <summary>Time spent analysing (the CPU part of the work).</summary>
+    public TimeSpan AnalysisTime => TimeSpan.FromTicks(Interlocked.Read(ref _analysisTicks));
+
+    /// <summary>Whether this worker joined the share group (false: it is the only worker).</summary>
+    public bool Shared { get; private set; }
+
+    public Task Ready => _ready.Task;
+
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private string SpillDirectory => options.SpillDirectory ?? Path.Combine(Path.GetTempPath(), "seccm-diffusion");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        await bus.MapCommandAsync<ExportCommand, DiffusionExportedEvent>(DiffusionTopics.ExportVerb, ExportCommandAsync).ConfigureAwait(false);
+        // Whether the broker offers shared subscriptions is only known after its CONNACK.
+        await bus.WaitConnectedAsync(Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
+        Shared = bus.SharedSubscriptionsAvailable;
+        var i = bus.Instrument;
+        await bus.SubscribeAsync(Topic.Event(i, ServiceNames.Scan, ScanStartedEvent), OnStartedAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync(Topic.DataFilter(i), OnChunkAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync($"{Topic.Root}/{i}/{ServiceNames.Diffusion}/result/+/{DiffusionTopics.PixelResult}", OnResultAsync).ConfigureAwait(false);
+        var pixelTopic = Topic.Event(i, ServiceNames.Scan, ScanPixelEvent);
+        var finishedTopic = Topic.Event(i, ServiceNames.Scan, ScanFinishedEvent);
+        await bus.SubscribeAsync(Shared ? Topic.Shared(ShareGroup, pixelTopic) : pixelTopic, OnPixelDoneAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync(Shared ? Topic.Shared(ShareGroup, finishedTopic) : finishedTopic, OnFinishedAsync).ConfigureAwait(false);
+        LogStarted(logger, bus.ClientId, Shared ? $"shared subscription group '{ShareGroup}'" : "plain subscriptions (the only worker)");
+        _ready.TrySetResult();
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                foreach (var scan in _scans.Values)
+                {
+                    scan.Dispose();
+                }
+                _scans.Clear();
+            }
+        }
+    }
+
+    private async Task OnChunkAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        CurveChunk chunk;
+        try
+        {
+            chunk = SeccmJson.Deserialize<CurveChunk>(message.Payload.Span, message.Topic);
+        }
+        catch (PayloadException ex)
+        {
+            LogDropped(logger, ex.Message);
+            return;
+        }
+        (ScanRecord Scan, PixelDoneEvent Pixel, IReadOnlyList<RebuiltCurve> Curves)? ready = null;
+        lock (_gate)
+        {
+            ChunkResult result;
+            try
+            {
+                result = _assembler.Add(chunk, message.Topic);
+            }
+            catch (ChunkException ex)
+            {
+                LogDropped(logger, ex.Message);
+                return;
+            }
+            if (result.Outcome != ChunkOutcome.PixelComplete)
+            {
+                return;
+            }
+            var scan = Scan(chunk.ScanId);
+            foreach (var curve in result.Curves!)
+            {
+                scan.Spill.Append(chunk.Pixel, curve);
+            }
+            scan.Technique ??= chunk.Technique;
+            if (scan.Waiting.Remove(chunk.Pixel, out var waiting))
+            {
+                waiting.Timer.Dispose();
+                ready = (scan, waiting.Pixel, result.Curves!);
+            }
+        }
+        if (ready is { } r)
+        {
+            await AnalyseAndPublishAsync(r.Scan, r.Pixel, r.Curves, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnPixelDoneAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        PixelDoneEvent pixel;
+        try
+        {
+            pixel = SeccmJson.Deserialize<PixelDoneEvent>(message.Payload.Span, message.Topic);
+            Check(Topic.IsValidSegment(pixel.ScanId), message.Topic, "scanId", $"'{pixel.ScanId}' is not a valid scan id");
+            Check(pixel.Index >= 0, message.Topic, "index", $"{pixel.Index} must be >= 0");
+            Check(pixel.Ix is >= 0 and < 100_000 && pixel.Iy is >= 0 and < 100_000, message.Topic, "ix/iy", $"({pixel.Ix}, {pixel.Iy}) must be 0-99999");
+            Check(double.IsFinite(pixel.XUm) && double.IsFinite(pixel.YUm), message.Topic, "xUm/yUm", "must be finite");
+            Check(pixel.ContactZUm is null || double.IsFinite(pixel.ContactZUm.Value), message.Topic, "contactZUm", "must be finite");
+        }
+        catch (PayloadException ex)
+        {
+            LogDropped(logger, ex.Message);
+            return;
+        }
+        IReadOnlyList<RebuiltCurve> curves;
+        ScanRecord scan;
+        lock (_gate)
+        {
+            scan = Scan(pixel.ScanId);
+            if (scan.Results.ContainsKey(pixel.Index) || scan.Waiting.ContainsKey(pixel.Index) || !scan.Claimed.Add(pixel.Index))
+            {
+                // Redelivered (QoS 1) or already analysed: each pixel is analysed once.
+                return;
+            }
+            if (!pixel.Contact)
+            {
+                curves = [];
+            }
+            else if (_assembler.IsComplete(pixel.ScanId, pixel.Index))
+            {
+                curves = scan.Spill.ReadPixel(pixel.Index, scan.Technique ?? "cv");
+            }
+            else
+            {
+                var key = (pixel.ScanId, pixel.Index);
+                var timer = time.CreateTimer(_ => _ = Task.Run(() => OnCurveWaitExpiredAsync(key.ScanId, key.Index)), null,
+                    TimeSpan.FromSeconds(options.CurveWaitS), Timeout.InfiniteTimeSpan);
+                scan.Waiting[pixel.Index] = new WaitingPixel(pixel, timer);
+                return;
+            }
+        }
+        await AnalyseAndPublishAsync(scan, pixel, curves, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task OnCurveWaitExpiredAsync(string scanId, int index)
+    {
+        ScanRecord? scan;
+        WaitingPixel? waiting;
+        IReadOnlyList<RebuiltCurve> curves;
+        lock (_gate)
+        {
+            if (!_scans.TryGetValue(scanId, out scan) || !scan.Waiting.Remove(index, out waiting))
+            {
+                return;
+            }
+            waiting.Timer.Dispose();
+            curves = _assembler.TakeCompleteRates(scanId, index);
+            foreach (var curve in curves)
+            {
+                scan.Spill.Append(index, curve);
+            }
+        }
+        LogCurvesMissing(logger, scanId, index, options.CurveWaitS, curves.Count);
+        try
+        {
+            await AnalyseAndPublishAsync(scan, waiting.Pixel, curves, _stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task AnalyseAndPublishAsync(ScanRecord scan, PixelDoneEvent pixel, IReadOnlyList<RebuiltCurve> curves, CancellationToken cancellationToken)
+    {
+        var technique = curves.FirstOrDefault()?.Technique ?? scan.Technique ?? "cv";
+        var started = time.GetTimestamp();
+        var (result, problem) = PixelAnalyzer.Analyze(pixel, technique, curves, PixelAnalyzer.Settings(scan.Started?.Recipe.Analysis),
+            options.HoldTailFraction, bus.ClientId, time.GetUtcNow());
+        Interlocked.Add(ref _analysisTicks, time.GetElapsedTime(started).Ticks);
+        if (problem is not null)
+        {
+            LogAnalysisFailed(logger, pixel.ScanId, pixel.Index, problem);
+        }
+        MapUpdate update;
+        lock (_gate)
+        {
+            scan.Results[pixel.Index] = result;
+            scan.Claimed.Remove(pixel.Index);
+            update = MapUpdateOf(scan, result);
+        }
+        Interlocked.Increment(ref _pixelsAnalysed);
+        await bus.PublishAsync(DiffusionTopics.PixelResultTopic(bus.Instrument, pixel.ScanId), result, MqttQualityOfServiceLevel.AtLeastOnce,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await bus.PublishAsync(DiffusionTopics.MapTopic(bus.Instrument, pixel.ScanId), update, MqttQualityOfServiceLevel.AtMostOnce,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        WritePoints(result, pixel.TimestampUtc);
+    }
+
+    private static MapUpdate MapUpdateOf(ScanRecord scan, PixelResultMessage result)
+    {
+        var d = scan.Results.Values.Select(r => r.DCm2PerS).OfType<double>().Order().ToArray();
+        double? median = d.Length == 0 ? null : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[(d.Length / 2) - 1] + d[d.Length / 2]);
+        return new MapUpdate(result.ScanId, scan.Results.Count, scan.Started?.Pixels.Count, scan.Started?.Nx ?? 0, scan.Started?.Ny ?? 0,
+            result.Index, result.Ix, result.Iy, result.DCm2PerS, result.MeanCurrentA, result.ContactZUm, median, result.TimestampUtc);
+    }
+
+    /// <summary>
+    /// One <c>pixel_result</c> point and one <c>cv_peak</c> point per rate. InfluxDB keeps one point per series and timestamp,
+    /// and pixels of one scan share their series: the timestamp is the pixel's done time at millisecond resolution plus
+    /// 100 ns per pixel index (mod 10000) plus 1 ns per rate, distinct unless two pixels 10000 apart finish in the same millisecond.
+    /// </summary>
+    private void WritePoints(PixelResultMessage r, DateTimeOffset doneUtc)
+    {
+        var ms = Points.ToUnixNanoseconds(doneUtc) / 1_000_000 * 1_000_000;
+        var ns = ms + (r.Index % 10_000 * 100L);
+        var point = Points.New(Measurements.PixelResult, bus.Instrument, bus.Service, doneUtc, r.ScanId, r.Technique)
+            .Timestamp(ns, WritePrecision.Ns)
+            .Field("pixel", r.Index)
+            .Field("ix", r.Ix)
+            .Field("iy", r.Iy)
+            .Field("x_um", r.XUm)
+            .Field("y_um", r.YUm)
+            .Field("contact", r.Contact)
+            .Field("flag", r.Flags)
+            .Field("ok", r.Flags == "ok")
+            .Field("rates_used", r.RatesUsed);
+        foreach (var (name, value) in new (string, double?)[]
+                 {
+                     ("d_cm2_s", r.DCm2PerS), ("d_m2_s", r.DCm2PerS * 1e-4), ("r2", r.RSquared), ("dep_v", r.DeltaEpV),
+                     ("delta_ep_v", r.DeltaEpV), ("k0_cm_s", r.K0CmPerS), ("slope_a_per_sqrt_v_s", r.SlopeAPerSqrtVPerS),
+                     ("contact_z_um", r.ContactZUm), ("current_a", r.MeanCurrentA),
+                 })
+        {
+            if (value is { } v && double.IsFinite(v))
+            {
+                point = point.Field(name, v);
+            }
+        }
+        sink.Write(point);
+        foreach (var p in r.Peaks)
+        {
+            var peak = Points.New(Measurements.CvPeak, bus.Instrument, bus.Service, doneUtc, r.ScanId, r.Technique)
+                .Timestamp(ns + 1 + Math.Clamp(p.RateIndex, 0, 98), WritePrecision.Ns)
+                .Field("pixel", r.Index)
+                .Field("x_um", r.XUm)
+                .Field("y_um", r.YUm)
+                .Field("rate_index", p.RateIndex)
+                .Field("scan_rate_v_s", p.ScanRateVPerS)
+                .Field("sqrt_scan_rate", Math.Sqrt(p.ScanRateVPerS))
+                .Field("has_peak", p.HasPeak)
+                .Field("used", r.RatesUsedVPerS.Contains(p.ScanRateVPerS));
+            foreach (var (name, value) in new (string, double?)[]
+                     {
+                         ("ip_a", p.IpA), ("ep_v", p.EpV), ("ip_reverse_a", p.IpReverseA), ("ep_reverse_v", p.EpReverseV), ("delta_ep_v", p.DeltaEpV),
+                     })
+            {
+                if (value is { } v && double.IsFinite(v))
+                {
+                    peak = peak.Field(name, v);
+                }
+            }
+            sink.Write(peak);
+        }
+    }
+
+    private Task OnResultAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        PixelResultMessage result;
+        try
+        {
+            result = SeccmJson.Deserialize<PixelResultMessage>(message.Payload.Span, message.Topic);
+            Check(Topic.IsValidSegment(result.ScanId) && message.Topic.Contains($"/{result.ScanId}/", StringComparison.Ordinal),
+                message.Topic, "scanId", $"'{result.ScanId}' does not match the topic");
+            Check(result.Index >= 0, message.Topic, "index", $"{result.Index} must be >= 0");
+            Check(result.Ix is >= 0 and < 100_000 && result.Iy is >= 0 and < 100_000, message.Topic, "ix/iy", $"({result.Ix}, {result.Iy}) must be 0-99999");
+        }
+        catch (PayloadException ex)
+        {
+            LogDropped(logger, ex.Message);
+            return Task.CompletedTask;
+        }
+        lock (_gate)
+        {
+            // Our own results are in already; another worker's fill in the map.
+            Scan(result.ScanId).Results.TryAdd(result.Index, result);
+        }
+        return Task.CompletedTask;
+    }
+
+    private Task OnStartedAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        ScanStartedEvent started;
+        try
+        {
+            started = SeccmJson.Deserialize<ScanStartedEvent>(message.Payload.Span, message.Topic);
+            Check(Topic.IsValidSegment(started.ScanId), message.Topic, "scanId", $"'{started.ScanId}' is not a valid scan id");
+            Check(started.Nx is > 0 and < 100_000 && started.Ny is > 0 and < 100_000, message.Topic, "nx/ny", $"{started.Nx} x {started.Ny} must be 1-99999 each");
+            Check(started.Pixels.All(p => p.Ix >= 0 && p.Ix < started.Nx && p.Iy >= 0 && p.Iy < started.Ny), message.Topic, "pixels",
+                "a pixel's ix/iy lies outside nx x ny");
+        }
+        catch (PayloadException ex)
+        {
+            LogDropped(logger, ex.Message);
+            return Task.CompletedTask;
+        }
+        lock (_gate)
+        {
+            var scan = Scan(started.ScanId);
+            scan.Started = started;
+            scan.Technique ??= started.Recipe.Technique?.Kind == TechniqueKind.Hold ? PixelAnalyzer.HoldTechnique : "cv";
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task OnFinishedAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        ScanFinishedEvent finished;
+        try
+        {
+            finished = SeccmJson.Deserialize<ScanFinishedEvent>(message.Payload.Span, message.Topic);
+            Check(Topic.IsValidSegment(finished.ScanId), message.Topic, "scanId", $"'{finished.ScanId}' is not a valid scan id");
+        }
+        catch (PayloadException ex)
+        {
+            LogDropped(logger, ex.Message);
+            return;
+        }
+        // Pixels other workers analyse, or that wait here for their last chunks, may not have reported yet.
+        var deadline = time.GetTimestamp();
+        while (ResultCount(finished.ScanId) < finished.PixelsDone && time.GetElapsedTime(deadline).TotalSeconds < options.ExportWaitS)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
+        }
+        var have = ResultCount(finished.ScanId);
+        if (have < finished.PixelsDone)
+        {
+            LogExportIncomplete(logger, finished.ScanId, have, finished.PixelsDone, options.ExportWaitS);
+        }
+        try
+        {
+            await ExportAsync(finished.ScanId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CommandException ex)
+        {
+            LogExportFailed(logger, finished.ScanId, ex.Message);
+        }
+    }
+
+    private int ResultCount(string scanId)
+    {
+        lock (_gate)
+        {
+            return _scans.TryGetValue(scanId, out var scan) ? scan.Results.Count : 0;
+        }
+    }
+
+    private Task<DiffusionExportedEvent> ExportCommandAsync(ExportCommand command, CancellationToken cancellationToken) =>
+        ExportAsync(command.ScanId, cancellationToken);
+
+    private async Task<DiffusionExportedEvent> ExportAsync(string scanId, CancellationToken cancellationToken)
+    {
+        ExportInput input;
+        lock (_gate)
+        {
+            if (!_scans.TryGetValue(scanId, out var scan))
+            {
+                throw CommandException.Invalid(
+                    $"scan '{scanId}' is unknown to {bus.ClientId}: it keeps the last {options.MaxScansKept} scans (known: {string.Join(", ", _scanOrder)})");
+            }
+            if (scan.Results.Count == 0)
+            {
+                throw CommandException.Refused($"scan '{scanId}' has no analysed pixel yet; nothing to export");
+            }
+            input = new ExportInput(scanId, bus.Instrument, scan.Started, scan.Results.Values.ToArray(), scan.Spill, scan.Technique ?? "cv",
+                options.ExampleCvPixels);
+        }
+        var directory = Path.GetFullPath(options.FlatOutput ? options.OutputDirectory : Path.Combine(options.OutputDirectory, scanId));
+        IReadOnlyList<string> files;
+        ExportSummary summary;
+        try
+        {
+            (files, summary) = await Task.Run(() => MapExporter.Export(input, directory), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandException(Contracts.Messages.ErrorCodes.Internal, $"{directory}: cannot write the map files of scan '{scanId}': {ex.Message}");
+        }
+        var exported = new DiffusionExportedEvent(scanId, directory, files, summary, time.GetUtcNow());
+        await bus.PublishAsync(DiffusionTopics.ExportedTopic(bus.Instrument), exported, MqttQualityOfServiceLevel.AtLeastOnce,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        LogExported(logger, scanId, input.Results.Count, directory);
+        return exported;
+    }
+
+    /// <summary>The state of a scan, created on first sight; beyond <see cref="DiffusionOptions.MaxScansKept"/> the oldest goes. Call under the lock.</summary>
+    private ScanRecord Scan(string scanId)
+    {
+        if (_scans.TryGetValue(scanId, out var scan))
+        {
+            return scan;
+        }
+        while (_scanOrder.Count >= options.MaxScansKept)
+        {
+            var oldest = _scanOrder[0];
+            _scanOrder.RemoveAt(0);
+            _scans.Remove(oldest, out var old);
+            old?.Dispose();
+            _assembler.ForgetScan(oldest);
+        }
+        var spillPath = Path.Combine(SpillDirectory, $"{bus.ClientId}-{scanId}-{Guid.NewGuid():N}.curves");
+        scan = new ScanRecord(scanId, new CurveSpill(spillPath));
+        _scans[scanId] = scan;
+        _scanOrder.Add(scanId);
+        return scan;
+    }
+
+    private static void Check(bool ok, string topic, string field, string problem)
+    {
+        if (!ok)
+        {
+            throw new PayloadException($"{topic}: field {field}: {problem}");
+        }
+    }
+
+    private sealed record WaitingPixel(PixelDoneEvent Pixel, ITimer Timer);
+
+    private sealed class ScanRecord(string scanId, CurveSpill spill) : IDisposable
+    {
+        public string ScanId { get; } = scanId;
+
+        public CurveSpill Spill { get; } = spill;
+
+        public ScanStartedEvent? Started { get; set; }
+
+        public string? Technique { get; set; }
+
+        public Dictionary<int, PixelResultMessage> Results { get; } = [];
+
+        /// <summary>Pixels whose done event came to this worker and whose chunks are still missing.</summary>
+        public Dictionary<int, WaitingPixel> Waiting { get; } = [];
+
+        /// <summary>Pixels this worker is analysing right now.</summary>
+        public HashSet<int> Claimed { get; } = [];
+
+        public void Dispose()
+        {
+            foreach (var w in Waiting.Values)
+            {
+                w.Timer.Dispose();
+            }
+            Waiting.Clear();
+            Spill.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{ClientId}: diffusion worker ready ({Mode})")]
+    private static partial void LogStarted(ILogger logger, string clientId, string mode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message: {Reason}")]
+    private static partial void LogDropped(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId} pixel {Index}: chunks still missing after {WaitS} s; analysing the {Rates} complete rate(s)")]
+    private static partial void LogCurvesMissing(ILogger logger, string scanId, int index, double waitS, int rates);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId} pixel {Index}: the curves cannot be analysed: {Reason}")]
+    private static partial void LogAnalysisFailed(ILogger logger, string scanId, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId}: exporting with {Have} of {Done} pixel results after waiting {WaitS} s")]
+    private static partial void LogExportIncomplete(ILogger logger, string scanId, int have, int done, double waitS);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId}: export failed: {Reason}")]
+    private static partial void LogExportFailed(ILogger logger, string scanId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scan {ScanId}: exported {Pixels} pixels to {Directory}")]
+    private static partial void LogExported(ILogger logger, string scanId, int pixels, string directory);
+}
