@@ -24,7 +24,8 @@ public sealed class DeviceFactory(GloveboxSimulation simulation, TimeProvider ti
         {
             DeviceOptions.Simulated => new SimulatedOxygenSensor(name, simulation),
             DeviceOptions.Rapidox => new RapidoxOxygenSensor(name, Line(options, where), options.Timeout, options.Retries, time),
-            _ => new TeledyneOxygenSensor(name, Line(options, where), options.Timeout, time),
+            // Streaming: Timeout is the line interval; a reading goes stale only after three missed lines, so jitter does not flap it.
+            _ => new TeledyneOxygenSensor(name, Line(options, where), options.Timeout * 3, time),
         };
     }
 

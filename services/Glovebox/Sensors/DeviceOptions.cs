@@ -30,7 +30,7 @@ public sealed class DeviceOptions
 
     public int BaudRate { get; set; } = 9600;
 
-    /// <summary>How long the device may take to answer (or, for streaming analysers, between two lines).</summary>
+    /// <summary>How long the device may take to answer; for streaming analysers the line interval (stale after three).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
     public int Retries { get; set; } = 2;
