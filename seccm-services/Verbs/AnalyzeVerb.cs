@@ -37,7 +37,7 @@ internal static class AnalyzeVerb
         return command;
     }
 
-    private sealed record PixelRow(int X, int Y, PixelResult Result);
+    internal sealed record PixelRow(int X, int Y, PixelResult Result);
 
     internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm)
     {
@@ -62,22 +62,17 @@ internal static class AnalyzeVerb
         var results = new ConcurrentBag<PixelRow>();
         try
         {
-            using var stream = new FileStream(input.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            var pixels = GroupByPixel(LongCsvReader.ReadCurves(stream, input.FullName), input.FullName);
-            void AnalyzeAll(Action? tick) =>
-                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(pixels, EnumerablePartitionerOptions.NoBuffering),
-                    new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-                    pixel => { results.Add(AnalyzePixel(pixel, settings, input.FullName)); tick?.Invoke(); });
+            using var stream = OpenInput(input.FullName);
             if (Console.IsOutputRedirected || Console.IsErrorRedirected)
             {
-                AnalyzeAll(null);
+                AnalyzeStream(stream, input.FullName, settings, results, null);
             }
             else
             {
                 AnsiConsole.Progress().Start(ctx =>
                 {
                     var task = ctx.AddTask("analysing", maxValue: Math.Max(1, stream.Length));
-                    AnalyzeAll(() => task.Value = stream.Position);
+                    AnalyzeStream(stream, input.FullName, settings, results, () => task.Value = stream.Position);
                     task.Value = task.MaxValue;
                 });
             }
@@ -106,6 +101,21 @@ internal static class AnalyzeVerb
         }
         Console.WriteLine($"seccm analyze: {results.Count} pixels analysed, maps in {output.FullName}");
         return 0;
+    }
+
+    internal static FileStream OpenInput(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+
+    /// <summary>
+    /// The verb's core (also what <c>seccm bench analyze</c> times): streams the curves, analyses each pixel on every core as
+    /// soon as its curves are complete. Throws <see cref="DataFileException"/> (possibly inside an AggregateException).
+    /// </summary>
+    internal static void AnalyzeStream(Stream stream, string fileName, AnalysisSettings settings, ConcurrentBag<PixelRow> results, Action? tick)
+    {
+        var pixels = GroupByPixel(LongCsvReader.ReadCurves(stream, fileName), fileName);
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(pixels, EnumerablePartitionerOptions.NoBuffering),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            pixel => { results.Add(AnalyzePixel(pixel, settings, fileName)); tick?.Invoke(); });
     }
 
     /// <summary>Consecutive curves of one pixel form a group; a pixel that comes back later is an error (files are written pixel by pixel).</summary>
