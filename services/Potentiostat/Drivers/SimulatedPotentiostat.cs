@@ -133,9 +133,12 @@ internal sealed class SimulatedPotentiostat(
             {
                 if (transient is null)
                 {
-                    // The droplet wets a fresh spot: the material relaxes from open circuit (its E0) to the held potential.
+                    // The droplet wets a fresh spot that was never polarised: its surface is wholly in the state the
+                    // hold converts from (300 mV past E0 on the far side), so contact gives the full Cottrell jump.
                     var electrode = ElectrodeAt(x, y);
-                    var rest = electrode.Couples.Count > 0 ? electrode.Couples[0].E0V : request.PotentialV;
+                    var rest = electrode.Couples.Count > 0
+                        ? electrode.Couples[0].E0V + (request.PotentialV < electrode.Couples[0].E0V ? 0.3 : -0.3)
+                        : request.PotentialV;
                     transient = CvSimulator.Hold(electrode, new HoldProtocol(rest, request.PotentialV, HoldTransientSamples * request.IntervalS, request.IntervalS)).CurrentA;
                     contactAt = k;
                 }
