@@ -42,11 +42,15 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
     private readonly Dictionary<string, ScanRecord> _scans = new(StringComparer.Ordinal);
     private readonly List<string> _scanOrder = [];
     private long _pixelsAnalysed;
+    private long _pixelsRebuilt;
     private long _analysisTicks;
     private CancellationToken _stopping;
 
     /// <summary>Pixels this worker analysed (tests, throughput).</summary>
     public long PixelsAnalysed => Interlocked.Read(ref _pixelsAnalysed);
+
+    /// <summary>Pixels whose curves this worker rebuilt completely (every worker rebuilds every pixel).</summary>
+    public long PixelsRebuilt => Interlocked.Read(ref _pixelsRebuilt);
 
     /// <summary>Time spent analysing (the CPU part of the work).</summary>
     public TimeSpan AnalysisTime => TimeSpan.FromTicks(Interlocked.Read(ref _analysisTicks));
@@ -126,6 +130,7 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             {
                 return;
             }
+            Interlocked.Increment(ref _pixelsRebuilt);
             var scan = Scan(chunk.ScanId);
             foreach (var curve in result.Curves!)
             {

@@ -45,7 +45,7 @@ public sealed class DiffusionServiceTests(ITestOutputHelper output)
     }
 
     internal static async Task<(ConcurrentDictionary<int, int> ResultsPerPixel, TaskCompletionSource<DiffusionExportedEvent> Exported)> ListenAsync(
-        MqttBus client, string scanId)
+        MqttBus client, string scanId, System.Runtime.CompilerServices.StrongBox<int>? exports = null)
     {
         var results = new ConcurrentDictionary<int, int>();
         var exported = new TaskCompletionSource<DiffusionExportedEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,6 +60,10 @@ public sealed class DiffusionServiceTests(ITestOutputHelper output)
             var e = SeccmJson.Deserialize<DiffusionExportedEvent>(m.Payload.Span, m.Topic);
             if (e.ScanId == scanId)
             {
+                if (exports is not null)
+                {
+                    Interlocked.Increment(ref exports.Value);
+                }
                 exported.TrySetResult(e);
             }
             return Task.CompletedTask;
