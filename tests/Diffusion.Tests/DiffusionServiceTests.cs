@@ -178,6 +178,7 @@ public sealed class DiffusionServiceTests(ITestOutputHelper output)
         Assert.Contains(peakLines, l => l.Contains("sqrt_scan_rate=", StringComparison.Ordinal) && l.Contains("ip_a=", StringComparison.Ordinal));
         Assert.Equal(peakLines.Count, peakLines.Select(l => l[(l.LastIndexOf(' ') + 1)..]).Distinct().Count());
         Assert.Equal(pixelLines.Count, pixelLines.Select(l => l[(l.LastIndexOf(' ') + 1)..]).Distinct().Count());
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
@@ -214,5 +215,6 @@ public sealed class DiffusionServiceTests(ITestOutputHelper output)
         {
             await DiffusionHosts.StopAsync(host);
         }
+        Directory.Delete(dir, recursive: true);
     }
 }

@@ -1,0 +1,45 @@
+using Seccm.Contracts.Scan;
+using Seccm.Diffusion.Analysis;
+using Seccm.Diffusion.Assembly;
+
+namespace Seccm.Diffusion.Tests.Analysis;
+
+public class PixelAnalyzerTests
+{
+    private static readonly PixelDoneEvent Touched = new("s", 3, 1, 2, 1.5, 2.5, true, 0.75, DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public void A_hold_gives_the_mean_current_of_its_tail_after_the_transient()
+    {
+        // A decaying transient onto 5 pA: the first 80 % are far above it.
+        var current = Enumerable.Range(0, 1000).Select(k => k < 800 ? 1e-9 / (k + 1) + 5e-12 : 5e-12).ToArray();
+        var curve = new RebuiltCurve(0, 0, PixelAnalyzer.HoldTechnique, 0, new double[1000], current);
+        var (result, problem) = PixelAnalyzer.Analyze(Touched, PixelAnalyzer.HoldTechnique, [curve], PixelAnalyzer.Settings(null), 0.2, "w", DateTimeOffset.UnixEpoch);
+        Assert.Null(problem);
+        Assert.Equal(5e-12, result.MeanCurrentA!.Value, 1e-18);
+        Assert.Null(result.DCm2PerS);
+        Assert.Equal("ok", result.Flags);
+        Assert.Equal(0.75, result.ContactZUm);
+    }
+
+    [Fact]
+    public void No_contact_and_no_curves_are_no_data_not_errors()
+    {
+        var (none, _) = PixelAnalyzer.Analyze(Touched with { Contact = false }, "cv", [], PixelAnalyzer.Settings(null), 0.2, "w", DateTimeOffset.UnixEpoch);
+        Assert.Equal(PixelAnalyzer.NoContactFlag, none.Flags);
+        Assert.Null(none.ContactZUm);
+        var (empty, _) = PixelAnalyzer.Analyze(Touched, "cv", [], PixelAnalyzer.Settings(null), 0.2, "w", DateTimeOffset.UnixEpoch);
+        Assert.Equal(PixelAnalyzer.NoDataFlag, empty.Flags);
+        Assert.Null(empty.DCm2PerS);
+    }
+
+    [Fact]
+    public void Unusable_curves_are_flagged_invalid_with_the_reason()
+    {
+        var tiny = new RebuiltCurve(0, 1, "cv", 0, [1, 2, 3], [0, 0, 0]);
+        var (result, problem) = PixelAnalyzer.Analyze(Touched, "cv", [tiny, tiny with { RateIndex = 1, ScanRateVPerS = 2 }],
+            PixelAnalyzer.Settings(new AnalysisSpec()), 0.2, "w", DateTimeOffset.UnixEpoch);
+        Assert.Equal(PixelAnalyzer.InvalidFlag, result.Flags);
+        Assert.Contains("at least", problem);
+    }
+}
