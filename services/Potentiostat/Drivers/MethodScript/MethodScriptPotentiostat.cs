@@ -182,7 +182,8 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                         var (potentialV, currentA) = ReadSample(reply);
                         chunk.Add(sampleIndex * intervalS, potentialV, currentA, sampleIndex);
                         sampleIndex++;
-                        if (chunk.Count >= options.ChunkSize)
+                        // A hold's samples go out one by one: its caller watches them for contact within one interval.
+                        if (chunk.Count >= options.ChunkSize || cv is null)
                         {
                             yield return chunk.Take(rateIndex, scanRate(rateIndex), cycle);
                         }
