@@ -31,7 +31,8 @@ public sealed class PotentiostatServiceTests : IAsyncLifetime
     private MqttBus _client = null!;
     private IPipettePositionSource _position = null!;
 
-    internal static IHost BuildHost(int port, Func<IServiceProvider, IPipettePositionSource, IPotentiostat> driver, int chunkSamples = 1000)
+    internal static IHost BuildHost(int port, Func<IServiceProvider, IPipettePositionSource, IPotentiostat>? driver, int chunkSamples = 1000,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("seccm-pstat-").FullName;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -45,6 +46,10 @@ public sealed class PotentiostatServiceTests : IAsyncLifetime
             ["Potentiostat:ChunkSamples"] = chunkSamples.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Potentiostat:TelemetryHz"] = "20",
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
         builder.Services.AddLogging();
         builder.AddEmbeddedBroker();
         builder.AddPotentiostatService(driver);
