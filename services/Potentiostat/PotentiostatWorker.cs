@@ -70,7 +70,15 @@ internal sealed partial class PotentiostatWorker(
         }
         finally
         {
-            await _driver.AbortAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await _driver.AbortAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (DeviceException ex)
+            {
+                // A device that is gone cannot be stopped; closing the port is all that is left.
+                LogTechniqueFailed(logger, "abort at shutdown", ex.Message);
+            }
             // Let a running technique see the abort and release the device before it is closed.
             if (await _technique.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false))
             {
