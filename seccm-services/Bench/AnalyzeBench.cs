@@ -95,6 +95,17 @@ internal static class AnalyzeBench
                 report.Add($"core_{label}_peak_managed_heap_mb", coreHeap / 1e6, "MB");
                 report.Add($"core_{label}_allocated_mb", coreAlloc / 1e6, "MB");
                 report.Add($"core_{label}_median_d_cm2_s", coreMedian, "cm^2/s");
+
+                // The reader alone, one thread: if it is close to the core's wall time, the core is bound by reading, not analysis.
+                var readStarted = Stopwatch.GetTimestamp();
+                long curves = 0;
+                using (var stream = AnalyzeVerb.OpenInput(path))
+                {
+                    foreach (var _ in Seccm.Maps.LongCsv.LongCsvReader.ReadCurves(stream, path)) curves++;
+                }
+                double readS = Stopwatch.GetElapsedTime(readStarted).TotalSeconds;
+                report.Add($"read_only_{label}_wall_s", readS, "s", $"LongCsvReader alone, 1 thread, {curves} curves");
+                report.Add($"ratio_{label}_read_only_over_core", readS / coreS, "x", "near 1: the core waits on reading");
                 if (options.SkipBaseline) continue;
 
                 var (baseS, baseWs, baseHeap, baseAlloc, basePixels, baseMedian) = Measure(time, () =>

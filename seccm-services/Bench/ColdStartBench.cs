@@ -1,11 +1,11 @@
 using System.Buffers;
-using Seccm.Host.Verbs;
 using System.Diagnostics;
 using System.Globalization;
 using MQTTnet;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
+using Seccm.Host.Verbs;
 
 namespace Seccm.Host.Bench;
 

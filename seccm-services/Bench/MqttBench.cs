@@ -1,5 +1,4 @@
 using System.Buffers;
-using Seccm.Host.Verbs;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
@@ -8,6 +7,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Topics;
+using Seccm.Host.Verbs;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Commands;
 using Seccm.Messaging.Hosting;

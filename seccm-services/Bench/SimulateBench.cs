@@ -1,7 +1,7 @@
-using Seccm.Host.Verbs;
 using System.Diagnostics;
 using Seccm.Electrochemistry.Samples;
 using Seccm.Electrochemistry.Simulation;
+using Seccm.Host.Verbs;
 
 namespace Seccm.Host.Bench;
 
