@@ -29,6 +29,7 @@ internal static class DemoVerb
         var outDir = new Option<string>("--out") { Description = "Where the maps and data go", DefaultValueFactory = _ => "seccm-demo" };
         var size = new Option<int>("--size") { Description = "Pixels per side of the 5 x 5 um map", DefaultValueFactory = _ => 32 };
         var recipeOption = new Option<string?>("--recipe") { Description = "Another recipe (file or built-in name) instead of the LTO D map" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log what every service does" };
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated sample and noise", DefaultValueFactory = _ => 1 };
         var common = new CommonOptions();
         var command = new Command("demo", "Run a complete simulated LTO scan end to end and write its maps (PNG, CSV, GSF, HDF5)");
@@ -36,6 +37,7 @@ internal static class DemoVerb
         command.Options.Add(size);
         command.Options.Add(recipeOption);
         command.Options.Add(seed);
+        command.Options.Add(verbose);
         common.AddTo(command);
         size.Validators.Add(r =>
         {
@@ -50,7 +52,7 @@ internal static class DemoVerb
             try
             {
                 return await RunAsync(parse.GetValue(outDir)!, parse.GetValue(size), parse.GetValue(recipeOption), parse.GetValue(seed),
-                    common, parse, ct).ConfigureAwait(false);
+                    parse.GetValue(verbose), common, parse, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RecipeException or StartupException or CommandException or TimeoutException)
             {
@@ -61,7 +63,7 @@ internal static class DemoVerb
         return command;
     }
 
-    private static async Task<int> RunAsync(string outDir, int size, string? recipeName, int seed, CommonOptions common, ParseResult parse,
+    private static async Task<int> RunAsync(string outDir, int size, string? recipeName, int seed, bool verbose, CommonOptions common, ParseResult parse,
         CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -72,10 +74,12 @@ internal static class DemoVerb
         var defaults = new Dictionary<string, string?>
         {
             ["Simulation:TimeScale"] = DefaultTimeScale.ToString(CultureInfo.InvariantCulture),
-            ["Simulation:Sample"] = recipe.Sample ?? "lto",
-            ["Simulation:Seed"] = seed.ToString(CultureInfo.InvariantCulture),
+            ["Potentiostat:Sample"] = recipe.Sample ?? "lto",
+            ["Potentiostat:SampleSeed"] = seed.ToString(CultureInfo.InvariantCulture),
+            ["Potentiostat:Seed"] = seed.ToString(CultureInfo.InvariantCulture),
             ["Scan:StateDirectory"] = Path.Combine(output, "state"),
             ["Diffusion:OutputDirectory"] = output,
+            ["Diffusion:FlatOutput"] = "true",
             ["Storage:Directory"] = Path.Combine(output, "timeseries"),
             ["Storage:BufferDirectory"] = Path.Combine(output, "storage-buffer"),
         };
@@ -98,7 +102,7 @@ internal static class DemoVerb
             Directory.Delete(configuration["Scan:StateDirectory"]!, recursive: true);
         }
 
-        using var host = HostComposer.CreateBuilder(configuration, ServiceNames.All, embeddedBrokerAllowed: true, LogLevel.Warning).Build();
+        using var host = HostComposer.CreateBuilder(configuration, ServiceNames.All, embeddedBrokerAllowed: true, verbose ? LogLevel.Information : LogLevel.Warning).Build();
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {

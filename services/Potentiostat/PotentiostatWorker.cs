@@ -142,6 +142,11 @@ internal sealed partial class PotentiostatWorker(
     {
         var running = Running;
         await Device(() => _driver.AbortAsync(cancellationToken)).ConfigureAwait(false);
+        // Reply only once the technique has really ended, so the next command does not find the device busy.
+        if (running is not null && await _technique.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false))
+        {
+            _technique.Release();
+        }
         return new AbortResult(running);
     }
 

@@ -43,8 +43,11 @@ public sealed class StageOptions : IValidatableObject
     public double? HomeYUm { get; set; }
     public double? HomeZUm { get; set; }
 
-    /// <summary>Simulated driver: coarse Z offset, position noise, seed.</summary>
-    public double SimulatedCoarseZUm { get; set; }
+    /// <summary>
+    /// Simulated driver: where the coarse Z drive has put the piezo's range. The sample surface is at Z = 0, so the
+    /// default -20 puts it 20 um above the bottom of the 60 um travel, where an approach can reach it.
+    /// </summary>
+    public double SimulatedCoarseZUm { get; set; } = -20;
 
     [Range(0, 1000, ErrorMessage = "Stage:SimulatedNoiseNmRms must be between 0 and 1000.")]
     public double SimulatedNoiseNmRms { get; set; } = 1;

@@ -30,12 +30,14 @@ public static class StageServiceExtensions
         builder.Services.AddHostedService(sp => new StageWorker(
             sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Stage),
             driver is null
-                ? () => StageDriverFactory.Create(sp.GetRequiredService<IOptions<StageOptions>>().Value, sp.GetRequiredService<TimeProvider>())
+                // The simulated piezo lives in the simulated world's (possibly accelerated) time.
+                ? () => StageDriverFactory.Create(sp.GetRequiredService<IOptions<StageOptions>>().Value, sp.GetRequiredService<SimulationClock>().Time)
                 : () => driver(sp),
             sp.GetRequiredService<IOptions<StageOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ITimeSeriesSink>(),
-            sp.GetRequiredService<ILogger<StageWorker>>()));
+            sp.GetRequiredService<ILogger<StageWorker>>(),
+            sp.GetRequiredService<SimulationClock>()));
         return builder;
     }
 }

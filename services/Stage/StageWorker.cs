@@ -19,7 +19,7 @@ namespace Seccm.Stage;
 /// and slow when idle. One motion at a time; <c>stop</c> interrupts whatever runs, at once.
 /// </summary>
 internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time,
-    ITimeSeriesSink sink, ILogger<StageWorker> logger)
+    ITimeSeriesSink sink, ILogger<StageWorker> logger, Seccm.Messaging.Hosting.SimulationClock? simulation = null)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<string, byte> _stopTopics = new(StringComparer.Ordinal);
@@ -35,6 +35,17 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
 
     private TimeSpan MovingPeriod => TimeSpan.FromSeconds(1 / options.TelemetryMovingHz);
     private TimeSpan IdlePeriod => TimeSpan.FromSeconds(1 / options.TelemetryIdleHz);
+
+    /// <summary>Long enough for the contact event to come back over the broker before the next approach step.</summary>
+    private static readonly TimeSpan MinimumRealStepWait = TimeSpan.FromMilliseconds(1);
+
+    private async Task PublishApproachPositionAsync(StagePosition position)
+    {
+        var now = time.GetUtcNow();
+        await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
+            new StagePositionTelemetry(now, position.XUm, position.YUm, position.ZUm, true, true, true),
+            MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -196,7 +207,10 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             ApproachSession session;
             try
             {
-                session = await ApproachSession.StartAsync(_stage, command.SpeedUmPerS, command.MaxTravelUm, cancellationToken).ConfigureAwait(false);
+                session = simulation is { TimeScale: > 1 } clock && options.Driver == StageOptions.Simulated
+                    ? await ApproachSession.StartSteppedAsync(_stage, command.SpeedUmPerS, command.MaxTravelUm, MovingPeriod, clock,
+                        MinimumRealStepWait, PublishApproachPositionAsync, cancellationToken).ConfigureAwait(false)
+                    : await ApproachSession.StartAsync(_stage, command.SpeedUmPerS, command.MaxTravelUm, cancellationToken).ConfigureAwait(false);
             }
             catch (StageCommandException ex)
             {

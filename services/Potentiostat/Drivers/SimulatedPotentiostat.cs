@@ -30,6 +30,7 @@ internal sealed class SimulatedPotentiostat(
     private const int HoldTransientSamples = 4000;
 
     private readonly SemaphoreSlim _busy = new(1, 1);
+    private const long MaxHoldBacklogSamples = 50;
     private readonly Random _noise = new(options.Seed);
     private CancellationTokenSource? _abort;
     private int _runs;
@@ -120,6 +121,16 @@ internal sealed class SimulatedPotentiostat(
         long contactAt = 0;
         for (long k = 0; k < total; k++)
         {
+            if (request.DurationS is null && options.RealTime)
+            {
+                // An open-ended hold (the approach's contact watch) on an accelerated clock cannot compute every
+                // interval in real time; it samples now rather than replaying a backlog, so contact is seen at once.
+                var due = (long)(time.GetElapsedTime(start).TotalSeconds / request.IntervalS);
+                if (due > k + MaxHoldBacklogSamples)
+                {
+                    k = due;
+                }
+            }
             var t = k * request.IntervalS;
             await PaceAsync(start, t, run, "hold", k).ConfigureAwait(false);
             var (touching, x, y) = Contact();
@@ -192,6 +203,11 @@ internal sealed class SimulatedPotentiostat(
         var wait = TimeSpan.FromSeconds(dueS) - time.GetElapsedTime(start);
         if (wait <= TimeSpan.Zero)
         {
+            // Behind schedule: catch up, but let the rest of the process (the reply, the contact event) run too.
+            if (samples % 256 == 0)
+            {
+                await Task.Yield();
+            }
             return;
         }
         try

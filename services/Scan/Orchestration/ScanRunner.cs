@@ -217,9 +217,13 @@ internal sealed partial class ScanRunner(
     private async Task<PixelRecord> MeasurePixelAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken abort)
     {
         var approach = recipe.Approach ?? new ApproachSpec();
-        await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
-        // The first pixel of a run starts from the recipe's height; later ones from the retract above the last contact.
+        // The first pixel of a run starts from the recipe's absolute height (the stage may be anywhere, even at the
+        // top of its travel); later ones from the retract above the last contact.
         var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact ? approach.StartZUm : (double?)null;
+        if (startZ is null)
+        {
+            await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
+        }
         await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, startZ, abort).ConfigureAwait(false);
         var outcome = await instrument.ApproachAsync(scanId, pixel, approach, abort).ConfigureAwait(false);
         _lastPixelWithoutContact = !outcome.Contact;
@@ -320,9 +324,9 @@ internal sealed partial class ScanRunner(
                 paused = true;
                 pausedFor = blockedBy;
                 await ChangeStateAsync(ScanState.Paused, blockedBy, abort).ConfigureAwait(false);
-                if (first && !verdict.Safe)
+                if (first)
                 {
-                    // A bad atmosphere needs the purifier: circulation back on while we wait.
+                    // Nothing is imaged while paused, so the purifier runs (a bad atmosphere needs it most).
                     await TrySetPumpAsync(on: true, $"scan {_checkpoint!.ScanId} paused: {blockedBy}").ConfigureAwait(false);
                 }
             }

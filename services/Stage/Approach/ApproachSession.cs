@@ -79,6 +79,78 @@ internal sealed class ApproachSession
         return new ApproachSession(stage, startZ, endZ, speedUmPerS);
     }
 
+    /// <summary>
+    /// An approach in small steps for a simulated world on an accelerated clock: each step moves Z by
+    /// speed x period, reports the position (so the simulated potentiostat sees it), then waits one period of
+    /// simulated time and at least <paramref name="minimumRealWait"/> of real time so that a contact message can
+    /// arrive before the next step. A continuous move would overshoot by the message latency times the time scale.
+    /// </summary>
+    public static async Task<ApproachSession> StartSteppedAsync(IStage stage, double speedUmPerS, double maxTravelUm, TimeSpan period,
+        Seccm.Messaging.Hosting.SimulationClock clock, TimeSpan minimumRealWait, Func<StagePosition, Task> report, CancellationToken cancellationToken)
+    {
+        if (!(speedUmPerS > 0) || !double.IsFinite(speedUmPerS))
+        {
+            throw new StageCommandException($"Approach refused: speedUmPerS must be a positive number, got {speedUmPerS}.");
+        }
+        if (!(maxTravelUm > 0) || !double.IsFinite(maxTravelUm))
+        {
+            throw new StageCommandException($"Approach refused: maxTravelUm must be a positive number, got {maxTravelUm}.");
+        }
+        var limits = await stage.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var startZ = (await stage.GetPositionAsync(cancellationToken).ConfigureAwait(false)).ZUm;
+        var endZ = startZ - maxTravelUm;
+        if (endZ < limits.Z.MinUm)
+        {
+            throw new StageCommandException(FormattableString.Invariant(
+                $"Approach refused: going down {maxTravelUm} um from Z = {startZ:0.###} um reaches {endZ:0.###} um, below the Z limit {limits.Z.MinUm} um. Retract or move the coarse Z first."));
+        }
+        await stage.SetVelocityAsync(StageAxis.Z, speedUmPerS, cancellationToken).ConfigureAwait(false);
+        var session = new ApproachSession(stage, startZ, endZ, speedUmPerS) { _stepped = true };
+        var stepUm = speedUmPerS * period.TotalSeconds;
+        _ = Task.Run(async () =>
+        {
+            var z = startZ;
+            try
+            {
+                while (session.Outcome is null)
+                {
+                    z = Math.Max(endZ, z - stepUm);
+                    await stage.MoveAbsoluteAsync(new StageTarget(ZUm: z), CancellationToken.None).ConfigureAwait(false);
+                    await clock.DelayAsync(period, minimumRealWait, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    if (session.Outcome is not null)
+                    {
+                        break;
+                    }
+                    var position = await stage.GetPositionAsync(CancellationToken.None).ConfigureAwait(false);
+                    await report(position).ConfigureAwait(false);
+                    await clock.DelayAsync(TimeSpan.Zero, minimumRealWait, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    if (z <= endZ && session.Outcome is null)
+                    {
+                        await session._gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                        try
+                        {
+                            if (session.Outcome is null)
+                            {
+                                session.Finish(new ApproachOutcome(ApproachStopReason.TravelExhausted, position.ZUm, startZ - position.ZUm));
+                            }
+                        }
+                        finally
+                        {
+                            session._gate.Release();
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is Seccm.Devices.DeviceException or InvalidOperationException)
+            {
+                await session.StopAsync(ApproachStopReason.Fault, CancellationToken.None, ex.Message).ConfigureAwait(false);
+            }
+        }, CancellationToken.None);
+        return session;
+    }
+
+    private bool _stepped;
+
     /// <summary>Stops the stage at once for <paramref name="reason"/>; the first call wins, later calls return the same outcome.</summary>
     public async Task<ApproachOutcome> StopAsync(ApproachStopReason reason, CancellationToken cancellationToken, string? detail = null)
     {
@@ -110,8 +182,9 @@ internal sealed class ApproachSession
         {
             return done;
         }
-        if (!onTarget)
+        if (!onTarget || _stepped)
         {
+            // A stepped approach is on target between steps; its own loop notices the end of travel.
             return null;
         }
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
