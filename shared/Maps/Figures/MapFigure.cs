@@ -110,7 +110,7 @@ public static class MapFigure
         if (finite.Count > 0 && ColourRange(finite, options) is { } range)
         {
             var heatmap = plot.Add.Heatmap(shown);
-            heatmap.Extent = extent;
+            heatmap.Rectangle = extent;
             heatmap.NaNCellColor = NoDataColor;
             heatmap.Colormap = Colormap(options.Colormap);
             heatmap.ManualRange = new ScottPlot.Range(range.Min, range.Max);
