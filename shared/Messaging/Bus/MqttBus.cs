@@ -40,6 +40,7 @@ public sealed partial class MqttBus : IAsyncDisposable
     private Task? _publishLoop;
     private ServiceStatus _status;
     private bool _disposed;
+    private volatile bool _stopping;
 
     public MqttBus(string service, SeccmOptions seccm, MqttOptions options, ILogger logger, TimeProvider time, string? driver = null)
     {
@@ -224,7 +225,7 @@ public sealed partial class MqttBus : IAsyncDisposable
         {
             _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        if (!_stop.IsCancellationRequested && e.ClientWasConnected)
+        if (!_stop.IsCancellationRequested && !_stopping && e.ClientWasConnected)
         {
             LogDisconnected(_logger, ClientId, e.Reason.ToString());
         }
@@ -443,10 +444,11 @@ public sealed partial class MqttBus : IAsyncDisposable
     /// <summary>Publishes <c>offline</c>, drains the queue for up to <paramref name="drainTimeout"/>, disconnects.</summary>
     public async Task StopAsync(TimeSpan drainTimeout)
     {
-        if (_stop.IsCancellationRequested)
+        if (_stop.IsCancellationRequested || _stopping)
         {
             return;
         }
+        _stopping = true;
         try
         {
             if (_client.IsConnected)
