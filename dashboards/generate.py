@@ -216,8 +216,9 @@ def live():
         f'SELECT mean("current_a") AS "current" FROM "potentiostat_sample" WHERE {INSTR} AND $timeFilter GROUP BY time($__interval), "technique" fill(none)',
         alias="$tag_technique")], unit="amp"), 12, 8))
     p.append(L.place(xy("Latest CVs (last 4000 samples)",
-                        f'SELECT "potential_v", "current_a", "scan_rate_v_s" FROM "potentiostat_sample" WHERE {INSTR} AND "technique" = \'cv\' AND $timeFilter ORDER BY time DESC LIMIT 4000',
-                        "potential_v", "current_a", color="scan_rate_v_s", unit_x="volt", unit_y="amp", size=3), 12, 8))
+                        f'SELECT "potential_v", "current_a" FROM "potentiostat_sample" WHERE {INSTR} AND "technique" = \'cv\' AND $timeFilter ORDER BY time DESC LIMIT 4000',
+                        "potential_v", "current_a", unit_x="volt", unit_y="amp", size=3,
+                        description="The potentiostat's telemetry samples (a few per second) of the latest CVs, all scan rates."), 12, 8))
     p.append(L.place(timeseries("O2 and H2O", [target(
         f'SELECT mean("o2_ppm") AS "O2", mean("h2o_ppm") AS "H2O" FROM "glovebox" WHERE {INSTR} AND $timeFilter GROUP BY time($__interval) fill(none)')],
         unit="ppm", th=O2_TH, threshold_style="dashed"), 12, 8))
@@ -235,22 +236,22 @@ def results():
     p.append(L.place(xy("Diffusion coefficient map D (cm²/s)", f'SELECT "x_um", "y_um", "d_cm2_s" FROM "pixel_result" WHERE {scan}',
                         "x_um", "y_um", color="d_cm2_s", unit_x="µm", unit_y="µm", size=14,
                         description="One point per pixel at its stage position, coloured by D from the Randles-Sevcik fit."), 12, 12))
-    p.append(L.place(xy("Peak current map ip", f'SELECT "x_um", "y_um", "ip_a" FROM "cv_peak" WHERE {scan}',
-                        "x_um", "y_um", color="ip_a", unit_x="µm", unit_y="µm", size=14,
-                        description="Cathodic peak current of every CV of the scan (all scan rates; the largest rate draws on top)."), 12, 12))
+    p.append(L.place(xy("Current map (mean current per pixel)", f'SELECT "x_um", "y_um", "current_a" FROM "pixel_result" WHERE {scan}',
+                        "x_um", "y_um", color="current_a", unit_x="µm", unit_y="µm", size=14,
+                        description="Mean current of each pixel's measurement, at its stage position."), 12, 12))
     hist = panel("histogram", "D histogram", [target(f'SELECT "d_cm2_s" FROM "pixel_result" WHERE {scan}', "table")],
                  unit="none", options={"bucketCount": 30, "combine": False, "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom"}})
     p.append(L.place(hist, 8, 9))
     p.append(L.place(xy("ip vs √v at pixel $pixel",
-                        f'SELECT sqrt("scan_rate_v_s") AS "sqrt_v", "ip_a" FROM "cv_peak" WHERE {scan} AND "pixel" = $pixel',
-                        "sqrt_v", "ip_a", unit_y="amp", size=10,
+                        f'SELECT "sqrt_scan_rate", "ip_a" FROM "cv_peak" WHERE {scan} AND "pixel" = $pixel',
+                        "sqrt_scan_rate", "ip_a", unit_y="amp", size=10,
                         description="Randles-Sevcik: ip is proportional to sqrt(v); the slope gives D."), 8, 9))
     p.append(L.place(xy("Topography (contact z)",
-                        f'SELECT "x_um", "y_um", "z_um" FROM "approach" WHERE {scan} AND "contact" = true',
-                        "x_um", "y_um", color="z_um", unit_x="µm", unit_y="µm", size=14,
-                        description="z at which the meniscus touched the surface, per approach."), 8, 9))
+                        f'SELECT "x_um", "y_um", "contact_z_um" FROM "pixel_result" WHERE {scan} AND "contact" = true',
+                        "x_um", "y_um", color="contact_z_um", unit_x="µm", unit_y="µm", size=14,
+                        description="Stage z at which the meniscus touched the surface, per pixel."), 8, 9))
     table = panel("table", "Pixel results", [target(
-        f'SELECT "pixel", "x_um", "y_um", "d_cm2_s", "r2", "slope_a_per_sqrt_v_s", "delta_ep_v", "kinetic_flag", "ok" FROM "pixel_result" WHERE {scan}',
+        f'SELECT "pixel", "x_um", "y_um", "d_cm2_s", "r2", "slope_a_per_sqrt_v_s", "delta_ep_v", "flag", "ok" FROM "pixel_result" WHERE {scan}',
         "table")], options={"showHeader": True, "cellHeight": "sm"})
     p.append(L.place(table, 24, 10))
     variables = [instrument_var(False),
