@@ -55,7 +55,8 @@ public static class PixelAnalysis
         ArgumentNullException.ThrowIfNull(curvesOfOnePixel);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        var peaks = curvesOfOnePixel.Select(c => CvPeakAnalysis.Analyze(c, settings)).OrderBy(p => p.ScanRateVPerS).ToArray();
+        var ordered = curvesOfOnePixel.OrderBy(c => c.ScanRateVPerS).ToArray();
+        var peaks = ordered.Select(c => CvPeakAnalysis.Analyze(c, settings)).ToArray();
         var flags = PixelFlags.None;
         if (peaks.Any(p => p.SplitWave)) flags |= PixelFlags.SplitWave;
         if (peaks.Length < 2 || peaks.Select(p => p.ScanRateVPerS).Distinct().Count() < 2)
@@ -89,6 +90,15 @@ public static class PixelAnalysis
         double rsFactor = 0.4463 * settings.N * PhysicalConstants.FaradayCPerMol * settings.EffectiveAreaCm2 * settings.ConcentrationMolCm3 * Math.Sqrt(fOverRt);
         double d = slope > 0 ? Math.Pow(slope / rsFactor, 2) : double.NaN;
 
+        // The joint fit of the whole forward waves is far less noisy than peak maxima and needs no dEp; Randles-Sevcik
+        // stays the answer where the one-couple model does not apply (split waves) or the fit fails.
+        var fit = flags.HasFlag(PixelFlags.SplitWave) || !double.IsFinite(d) ? null : FitWaves(ordered, peaks, lo, hi, d, settings);
+        if (fit is { } wave)
+        {
+            var rates0 = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
+            return new PixelResult(wave.DCm2PerS, r2, used, rates0, slope, intercept, wave.K0CmPerS, flags, peaks);
+        }
+
         // k0 from Nicholson's psi at the rates where the wave is quasi-reversible (psi known well).
         var k0s = new List<double>();
         for (int k = lo; k <= hi && double.IsFinite(d); k++)
@@ -99,6 +109,25 @@ public static class PixelAnalysis
         double k0 = k0s.Count > 0 ? MathNet.Numerics.Statistics.Statistics.Median(k0s) : double.NaN;
         var rates = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
         return new PixelResult(d, r2, used, rates, slope, intercept, k0, flags, peaks);
+    }
+
+    private static WaveFitResult? FitWaves(CvCurve[] curves, CvPeaks[] peaks, int lo, int hi, double dGuessCm2PerS, AnalysisSettings settings)
+    {
+        var sweeps = new List<WaveFit.Sweep>();
+        for (int k = lo; k <= hi; k++)
+        {
+            var e = curves[k].PotentialV;
+            int vertex = CvPeakAnalysis.VertexIndex(e);
+            // Skip the start, where a real cell still settles from the step to the start potential.
+            int from = (int)(settings.BaselineFromFraction * vertex);
+            double direction = Math.Sign(e[vertex] - e[0]);
+            sweeps.Add(new WaveFit.Sweep(curves[k].ScanRateVPerS, e[from..(vertex + 1)], curves[k].CurrentA[from..(vertex + 1)], direction));
+        }
+        var slowest = peaks[lo];
+        double psi = KineticWorkingCurve.PsiFromPeakSeparation(slowest.PeakSeparationV * settings.N);
+        double lambda = double.IsFinite(psi) ? Math.Clamp(psi * Math.Sqrt(Math.PI), 0.01, 50) : 50;
+        double lnLambda1 = Math.Log(lambda) + 0.5 * Math.Log(slowest.ScanRateVPerS);
+        return WaveFit.Fit(sweeps, settings, slowest.HalfWavePotentialV, lnLambda1, dGuessCm2PerS);
     }
 
     private static double LogSlope(CvPeaks[] peaks, double[] ip, int k) =>

@@ -1,0 +1,65 @@
+using Seccm.Electrochemistry.Simulation;
+
+namespace Seccm.Electrochemistry.Analysis;
+
+/// <summary>
+/// The dimensionless forward sweep of a Butler-Volmer couple (n = 1, alpha = 0.5, semi-infinite diffusion, starting
+/// from equilibrium far before the wave): chi(u, ln Lambda) with i = F A C sqrt(D f v) chi, u = f (E - E0) and
+/// Lambda = k0 / sqrt(D f v) (Matsuda-Ayabe). One table covers every D, k0, v and T, so a pixel's sweeps can be fitted
+/// as a whole instead of through a noisy maximum. Built once from the simulator (the physics the map is validated with).
+/// </summary>
+internal static class SweepTemplate
+{
+    internal const double Alpha = 0.5;
+    internal const double UStart = -25, UEnd = 35, UStep = 0.02;
+    /// <summary>Lambda 0.002 (psi ~0.001, irreversible: the wave only shifts below) to 500 (reversible).</summary>
+    internal const double LnLambdaMin = -6.2, LnLambdaMax = 6.2;
+    private const int LambdaPoints = 125;
+    internal static readonly double LnLambdaStep = (LnLambdaMax - LnLambdaMin) / (LambdaPoints - 1);
+    private static readonly int UPoints = (int)Math.Round((UEnd - UStart) / UStep) + 1;
+
+    private static readonly Lazy<double[][]> Table = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static double[][] Build()
+    {
+        const double d = 1e-5, v = 1, c = 1e-6, area = 1;
+        double f = PhysicalConstants.FOverRtPerV(1, PhysicalConstants.RoomTemperatureK);
+        double scale = PhysicalConstants.FaradayCPerMol * area * c * Math.Sqrt(d * f * v);
+        double stepV = UStep / f;
+        double startV = UStart / f;
+        double durationS = (UPoints - 1) * stepV / v;
+        var table = new double[LambdaPoints][];
+        Parallel.For(0, LambdaPoints, l =>
+        {
+            double k0 = Math.Exp(LnLambdaMin + l * LnLambdaStep) * Math.Sqrt(d * f * v);
+            var electrode = Electrode.Ideal(new RedoxCouple(0, k0, Alpha, d, c), area);
+            var engine = new CvSimulator.Engine(electrode, 1 / (f * v), durationS);
+            var curve = engine.Run(UPoints, stepV / v, 1, t => startV + v * t);
+            var row = new double[UPoints];
+            for (int k = 0; k < UPoints; k++) row[k] = curve.FaradaicCurrentA[k] / scale;
+            table[l] = row;
+        });
+        return table;
+    }
+
+    /// <summary>chi and its derivatives by u and by ln Lambda (bilinear; u and ln Lambda clamped to the table).</summary>
+    internal static (double Chi, double DChiDu, double DChiDLnLambda) Evaluate(double u, double lnLambda)
+    {
+        var table = Table.Value;
+        double pu = (Math.Clamp(u, UStart, UEnd) - UStart) / UStep;
+        double pl = (Math.Clamp(lnLambda, LnLambdaMin, LnLambdaMax) - LnLambdaMin) / LnLambdaStep;
+        int iu = Math.Min((int)pu, UPoints - 2);
+        int il = Math.Min((int)pl, LambdaPoints - 2);
+        double tu = pu - iu, tl = pl - il;
+        var r0 = table[il];
+        var r1 = table[il + 1];
+        double a0 = r0[iu] + tu * (r0[iu + 1] - r0[iu]);
+        double a1 = r1[iu] + tu * (r1[iu + 1] - r1[iu]);
+        double chi = a0 + tl * (a1 - a0);
+        double du0 = r0[iu + 1] - r0[iu];
+        double du1 = r1[iu + 1] - r1[iu];
+        double dChiDu = (du0 + tl * (du1 - du0)) / UStep;
+        double dChiDl = (a1 - a0) / LnLambdaStep;
+        return (chi, dChiDu, dChiDl);
+    }
+}
