@@ -35,6 +35,10 @@ public sealed class PotentiostatOptions : IValidatableObject
     [Range(0, 1e-9, ErrorMessage = "Potentiostat:NoiseRmsA must be between 0 and 1e-9 A.")]
     public double NoiseRmsA { get; set; } = 0.2e-12;
 
+    /// <summary>Simulated driver: pipette opening radius (55 nm nanopipette; 2500 for the 5 um charge/discharge pipette).</summary>
+    [Range(1, 50_000, ErrorMessage = "Potentiostat:PipetteRadiusNm must be between 1 and 50000 nm.")]
+    public double PipetteRadiusNm { get; set; } = SampleDefaults.PipetteRadiusNm;
+
     /// <summary>Simulated driver: the droplet touches when the pipette is this close above the surface.</summary>
     [Range(0, 10, ErrorMessage = "Potentiostat:MeniscusUm must be between 0 and 10 um.")]
     public double MeniscusUm { get; set; } = 0.05;

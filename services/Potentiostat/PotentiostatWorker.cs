@@ -42,6 +42,8 @@ internal sealed partial class PotentiostatWorker(
     {
         _stopping = stoppingToken;
         await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<ChargeDischargeCommand, TechniqueFinishedEvent>(PotentiostatTopics.ChargeDischargeVerb,
+            Ready<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
@@ -120,6 +122,18 @@ internal sealed partial class PotentiostatWorker(
         return await RunAsync("cv", command.ScanId, command.Pixel, _driver.RunCvAsync(request, _stopping), publisher, null, 0).ConfigureAwait(false);
     }
 
+    private async Task<TechniqueFinishedEvent> ChargeDischargeAsync(ChargeDischargeCommand command, CancellationToken cancellationToken)
+    {
+        var request = new ChargeDischargeRequest(Math.Abs(command.ChargeCurrentA), Math.Abs(command.DischargeCurrentA), command.UpperCutoffV,
+            command.LowerCutoffV, command.Cycles, command.IntervalS, command.MaxDurationS, command.CurrentRangeA);
+        Refuse("cp", _driver.Limits.Check(request));
+        await EnterAsync("cp").ConfigureAwait(false);
+        // A half-cycle's length is known only when it reaches its cut-off: the last chunk carries the count.
+        var publisher = NewPublisher(command.ScanId, command.Pixel, PotentiostatTopics.ChargeDischargeData, 2 * command.Cycles, 0, null);
+        return await RunAsync("cp", command.ScanId, command.Pixel, _driver.RunChargeDischargeAsync(request, _stopping), publisher, null, 0)
+            .ConfigureAwait(false);
+    }
+
     private async Task<System.Text.Json.JsonElement> HoldAsync(HoldCommand command, CancellationToken cancellationToken)
     {
         var request = new HoldRequest(command.PotentialV, command.IntervalS, command.DurationS, command.CurrentRangeA);
@@ -171,9 +185,12 @@ internal sealed partial class PotentiostatWorker(
 
     private CurvePublisher NewPublisher(string scanId, int pixel, string technique, int rates, int samplesPerCycle, long? expected)
     {
-        var topic = technique == PotentiostatTopics.CvData
-            ? PotentiostatTopics.CvDataTopic(bus.Instrument, scanId)
-            : PotentiostatTopics.HoldDataTopic(bus.Instrument, scanId);
+        var topic = technique switch
+        {
+            PotentiostatTopics.CvData => PotentiostatTopics.CvDataTopic(bus.Instrument, scanId),
+            PotentiostatTopics.ChargeDischargeData => PotentiostatTopics.ChargeDischargeDataTopic(bus.Instrument, scanId),
+            _ => PotentiostatTopics.HoldDataTopic(bus.Instrument, scanId),
+        };
         return new CurvePublisher(chunk => PublishDataAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
             options.ChunkSamples, time);
     }
@@ -215,7 +232,7 @@ internal sealed partial class PotentiostatWorker(
                         {
                             contactSent = true;
                             await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument),
-                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k]),
+                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k], chunk.PipetteZUm),
                                 MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: _stopping).ConfigureAwait(false);
                             LogContact(logger, chunk.CurrentA[k], threshold, chunk.TimeS[k]);
                             break;

@@ -55,6 +55,9 @@ public sealed class PotentiostatThroughputTests(ITestOutputHelper output)
         public IAsyncEnumerable<SampleChunk> RunHoldAsync(HoldRequest request, CancellationToken cancellationToken) =>
             throw new NotSupportedException("the counting device only sweeps");
 
+        public IAsyncEnumerable<SampleChunk> RunChargeDischargeAsync(ChargeDischargeRequest request, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("the counting device only sweeps");
+
         public Task AbortAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -27,6 +27,12 @@ public interface IPotentiostat : IAsyncDisposable
     /// <summary>Holds a potential and samples the current (chronoamperometry), for a duration or until aborted.</summary>
     IAsyncEnumerable<SampleChunk> RunHoldAsync(HoldRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Galvanostatic charge/discharge: one measurement loop (rate index) per half-cycle, charge first; a half-cycle ends
+    /// at its potential cut-off, the whole technique at the maximum duration.
+    /// </summary>
+    IAsyncEnumerable<SampleChunk> RunChargeDischargeAsync(ChargeDischargeRequest request, CancellationToken cancellationToken);
+
     /// <summary>Stops the running technique (if any); its enumeration then throws <see cref="PotentiostatAbortedException"/>.</summary>
     Task AbortAsync(CancellationToken cancellationToken);
 }
@@ -52,9 +58,28 @@ public sealed record CvRequest(
 public sealed record HoldRequest(double PotentialV, double IntervalS, double? DurationS, double CurrentRangeA);
 
 /// <summary>
+/// Chronopotentiometry cycles: currents are magnitudes (charge anodic +, discharge cathodic -), cut-offs in V,
+/// <see cref="MaxDurationS"/> bounds the whole technique.
+/// </summary>
+public sealed record ChargeDischargeRequest(
+    double ChargeCurrentA,
+    double DischargeCurrentA,
+    double UpperCutoffV,
+    double LowerCutoffV,
+    int Cycles,
+    double IntervalS,
+    double MaxDurationS,
+    double CurrentRangeA)
+{
+    /// <summary>Signed current of half-cycle <paramref name="halfCycle"/> (even: charge).</summary>
+    public double CurrentOf(int halfCycle) => halfCycle % 2 == 0 ? Math.Abs(ChargeCurrentA) : -Math.Abs(DischargeCurrentA);
+}
+
+/// <summary>
 /// Consecutive samples of one technique. <see cref="RateIndex"/> and <see cref="Cycle"/> say which curve they
 /// belong to; <see cref="FirstSampleIndex"/> counts from 0 within that rate, so chunks rebuild a curve exactly.
-/// Time restarts at 0 for every rate.
+/// Time restarts at 0 for every rate. <see cref="PipetteZUm"/>: where the pipette was for these samples, when the
+/// driver knows it (the simulated cell does; a real potentiostat does not).
 /// </summary>
 public sealed record SampleChunk(
     int RateIndex,
@@ -63,7 +88,8 @@ public sealed record SampleChunk(
     long FirstSampleIndex,
     double[] TimeS,
     double[] PotentialV,
-    double[] CurrentA)
+    double[] CurrentA,
+    double? PipetteZUm = null)
 {
     public int Count => TimeS.Length;
 }
@@ -142,6 +168,43 @@ public sealed record PotentiostatLimits(
         if (request.DurationS is { } d && !(d > 0 && d <= 1e6 && d >= request.IntervalS))
         {
             errors.Add($"durationS {d} must be at least one interval ({request.IntervalS} s) and at most 1e6 s.");
+        }
+        CheckRange(errors, request.CurrentRangeA);
+        return errors;
+    }
+
+    /// <summary>Returns the reasons <paramref name="request"/> is refused (empty when it is fine).</summary>
+    public IReadOnlyList<string> Check(ChargeDischargeRequest request)
+    {
+        var errors = new List<string>();
+        CheckPotential(errors, "upperCutoffV", request.UpperCutoffV);
+        CheckPotential(errors, "lowerCutoffV", request.LowerCutoffV);
+        if (!(request.UpperCutoffV > request.LowerCutoffV))
+        {
+            errors.Add($"upperCutoffV {request.UpperCutoffV} must lie above lowerCutoffV {request.LowerCutoffV}.");
+        }
+        foreach (var (field, current) in new[] { ("chargeCurrentA", request.ChargeCurrentA), ("dischargeCurrentA", request.DischargeCurrentA) })
+        {
+            if (!double.IsFinite(current) || current == 0)
+            {
+                errors.Add($"{field} {current} must be a non-zero current.");
+            }
+            else if (Math.Abs(current) > request.CurrentRangeA)
+            {
+                errors.Add($"{field} {current} exceeds the current range {request.CurrentRangeA} A: choose a larger currentRangeA.");
+            }
+        }
+        if (!(request.IntervalS >= MinIntervalS && request.IntervalS <= 3600))
+        {
+            errors.Add($"intervalS {request.IntervalS} is outside [{MinIntervalS}, 3600] s.");
+        }
+        if (!(request.MaxDurationS >= request.IntervalS && request.MaxDurationS <= 1e6))
+        {
+            errors.Add($"maxDurationS {request.MaxDurationS} must be at least one interval ({request.IntervalS} s) and at most 1e6 s.");
+        }
+        if (request.Cycles < 1 || request.Cycles > MaxCycles)
+        {
+            errors.Add($"cycles {request.Cycles} is outside [1, {MaxCycles}].");
         }
         CheckRange(errors, request.CurrentRangeA);
         return errors;

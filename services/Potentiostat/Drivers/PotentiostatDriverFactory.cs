@@ -12,7 +12,7 @@ internal static class PotentiostatDriverFactory
         {
             PotentiostatOptions.Simulated => new SimulatedPotentiostat(
                 SampleCatalog.Create(options.Sample, options.SampleSeed),
-                new PipetteSettings(NoiseRmsA: options.NoiseRmsA, NoiseSeed: options.Seed),
+                new PipetteSettings(RadiusNm: options.PipetteRadiusNm, NoiseRmsA: options.NoiseRmsA, NoiseSeed: options.Seed),
                 position, simulationTime,
                 new SimulatedPotentiostatOptions(ChunkSize: options.ChunkSamples, MeniscusUm: options.MeniscusUm,
                     OpenCircuitNoiseRmsA: options.NoiseRmsA, Seed: options.Seed, RealTime: true)),

@@ -49,15 +49,15 @@ internal sealed class SimulatedPotentiostat(
         return Task.CompletedTask;
     }
 
-    /// <summary>Whether the meniscus touches the sample now, and where.</summary>
-    public (bool Contact, double XUm, double YUm) Contact()
+    /// <summary>Whether the meniscus touches the sample now, and where (z null while the position is unknown).</summary>
+    public (bool Contact, double XUm, double YUm, double? ZUm) Contact()
     {
         if (position.Latest is not { } p)
         {
-            return (false, 0, 0);
+            return (false, 0, 0, null);
         }
         var surfaceUm = sample.HeightNm(p.XUm, p.YUm) / 1000;
-        return (p.ZUm <= surfaceUm + options.MeniscusUm, p.XUm, p.YUm);
+        return (p.ZUm <= surfaceUm + options.MeniscusUm, p.XUm, p.YUm, p.ZUm);
     }
 
     public IAsyncEnumerable<SampleChunk> RunCvAsync(CvRequest request, CancellationToken cancellationToken)
@@ -70,6 +70,12 @@ internal sealed class SimulatedPotentiostat(
     {
         PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "hold");
         return RunHoldCoreAsync(request, cancellationToken);
+    }
+
+    public IAsyncEnumerable<SampleChunk> RunChargeDischargeAsync(ChargeDischargeRequest request, CancellationToken cancellationToken)
+    {
+        PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "charge/discharge");
+        return RunChargeDischargeCoreAsync(request, cancellationToken);
     }
 
     public async Task AbortAsync(CancellationToken cancellationToken)
@@ -133,7 +139,7 @@ internal sealed class SimulatedPotentiostat(
             }
             var t = k * request.IntervalS;
             await PaceAsync(start, t, run, "hold", k).ConfigureAwait(false);
-            var (touching, x, y) = Contact();
+            var (touching, x, y, z) = Contact();
             double current;
             if (!touching)
             {
@@ -158,13 +164,55 @@ internal sealed class SimulatedPotentiostat(
                 current = transient[i] + options.OpenCircuitNoiseRmsA * Gaussian();
             }
             // Holds deliver every sample at once: the caller watches them for contact within one interval.
-            yield return new SampleChunk(0, 0, 0, k, [t], [request.PotentialV], [current]);
+            yield return new SampleChunk(0, 0, 0, k, [t], [request.PotentialV], [current], z);
+        }
+    }
+
+    private async IAsyncEnumerable<SampleChunk> RunChargeDischargeCoreAsync(ChargeDischargeRequest request,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var run = await BeginAsync(cancellationToken).ConfigureAwait(false);
+        // The simulator bounds each half-cycle; the device's limit is on the whole technique, applied below.
+        var protocol = new GalvanostaticProtocol(Math.Abs(request.ChargeCurrentA), request.LowerCutoffV, request.UpperCutoffV, request.IntervalS,
+            request.Cycles, request.MaxDurationS, Math.Abs(request.DischargeCurrentA));
+        var result = ChargeDischargeSimulator.Run(ElectrodeNow(), protocol);
+        var start = time.GetTimestamp();
+        // Sample 0 is the rest point before the current is applied; each half-cycle then restarts its own time at 0.
+        var halfStart = 1;
+        double halfStartS = 0;
+        for (var h = 0; h < 2 * request.Cycles && halfStart < result.TimeS.Length; h++)
+        {
+            var end = halfStart;
+            while (end < result.TimeS.Length && result.HalfCycleIndex[end] == h && result.TimeS[end] <= request.MaxDurationS + 1e-9)
+            {
+                end++;
+            }
+            for (var first = halfStart; first < end;)
+            {
+                var count = Math.Min(options.ChunkSize, end - first);
+                var timeS = new double[count];
+                for (var k = 0; k < count; k++)
+                {
+                    timeS[k] = result.TimeS[first + k] - halfStartS;
+                }
+                var chunk = new SampleChunk(h, 0, h / 2, first - halfStart, timeS, result.PotentialV[first..(first + count)],
+                    result.CurrentA[first..(first + count)]);
+                await PaceAsync(start, result.TimeS[first + count - 1], run, "charge/discharge", first + count).ConfigureAwait(false);
+                yield return chunk;
+                first += count;
+            }
+            if (end < result.TimeS.Length && result.TimeS[end] > request.MaxDurationS + 1e-9)
+            {
+                yield break;
+            }
+            halfStartS = result.TimeS[end - 1];
+            halfStart = end;
         }
     }
 
     private Electrode ElectrodeNow()
     {
-        var (touching, x, y) = Contact();
+        var (touching, x, y, _) = Contact();
         return touching ? ElectrodeAt(x, y) : new Electrode([], pipette.AreaCm2, NoiseRmsA: options.OpenCircuitNoiseRmsA, NoiseSeed: NextSeed());
     }
 

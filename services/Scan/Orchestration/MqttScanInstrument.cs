@@ -2,6 +2,7 @@ using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
+using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Stage;
 using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
@@ -13,6 +14,13 @@ namespace Seccm.Scan.Orchestration;
 /// <summary>The per-pixel steps as request/reply commands to the stage, potentiostat and glovebox services.</summary>
 internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
 {
+    /// <summary>How long after the stage reports contact the potentiostat's contact event may still be on its way.</summary>
+    private static readonly TimeSpan ContactEventGrace = TimeSpan.FromSeconds(2);
+
+    private readonly SemaphoreSlim _subscribe = new(1, 1);
+    private bool _contactSubscribed;
+    private TaskCompletionSource<ContactEvent>? _contact;
+
     private TimeSpan CommandTimeout => TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
 
     public Task RetractAsync(double dzUm, CancellationToken cancellationToken) =>
@@ -25,6 +33,9 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
 
     public async Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken)
     {
+        await EnsureContactSubscriptionAsync().ConfigureAwait(false);
+        var contact = new TaskCompletionSource<ContactEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _contact, contact);
         // The potentiostat holds the bias and watches the current; its contact event stops the stage.
         await bus.CallAsync<HoldCommand, HoldStartedResult>(ServiceNames.Potentiostat, PotentiostatTopics.HoldVerb,
             new HoldCommand(approach.BiasV, DurationS: null, IntervalS: 0.001, ContactThresholdA: approach.ContactThresholdA, Pixel: pixel.Index),
@@ -36,7 +47,8 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
                 CommandTimeout + MotionTime(approach.MaxTravelUm, approach.SpeedUmPerS), cancellationToken).ConfigureAwait(false);
             return stopped.Reason switch
             {
-                ApproachStopReasons.Contact => new ApproachOutcome(true, stopped.ZUm, stopped.Reason),
+                ApproachStopReasons.Contact => new ApproachOutcome(true, await ContactZAsync(contact, stopped.ZUm, cancellationToken).ConfigureAwait(false),
+                    stopped.Reason),
                 ApproachStopReasons.TravelExhausted => new ApproachOutcome(false, null, $"no contact within {approach.MaxTravelUm} um"),
                 _ => throw new CommandException(ErrorCodes.DeviceError, $"the approach stopped: {stopped.Reason} {stopped.Detail}"),
             };
@@ -69,6 +81,14 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
                     new HoldCommand(hold.PotentialV, hold.DurationS, hold.IntervalS, ScanId: scanId, Pixel: pixel.Index),
                     CommandTimeout + InstrumentTime(hold.DurationS), cancellationToken).ConfigureAwait(false);
                 break;
+            case TechniqueKind.ChargeDischarge:
+                var cd = technique.ChargeDischarge!;
+                finished = await bus.CallAsync<ChargeDischargeCommand, TechniqueFinishedEvent>(ServiceNames.Potentiostat, PotentiostatTopics.ChargeDischargeVerb,
+                    new ChargeDischargeCommand(scanId, pixel.Index, Math.Abs(cd.ChargeCurrentA), Math.Abs(cd.DischargeCurrentA), cd.UpperCutoffV,
+                        cd.LowerCutoffV, cd.Cycles, cd.MaxDurationS, cd.IntervalS, CurrentRangeFor(Math.Max(Math.Abs(cd.ChargeCurrentA), Math.Abs(cd.DischargeCurrentA))),
+                        pixel.XUm, pixel.YUm),
+                    CommandTimeout + InstrumentTime(cd.MaxDurationS), cancellationToken).ConfigureAwait(false);
+                break;
             default:
                 throw new CommandException(ErrorCodes.InvalidArgument,
                     $"technique {technique.Kind} is not supported by the potentiostat service's scan path yet");
@@ -85,6 +105,68 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
     public Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken) =>
         bus.CallAsync<PumpCommand, PumpStateResult>(ServiceNames.Glovebox, GloveboxTopics.PumpVerb, new PumpCommand(on, reason), CommandTimeout,
             cancellationToken);
+
+    /// <summary>The smallest of the usual decade ranges (1 nA to 1 mA) that holds <paramref name="currentA"/>.</summary>
+    private static double CurrentRangeFor(double currentA)
+    {
+        var range = 1e-9;
+        while (range < currentA && range < 1e-3)
+        {
+            range *= 10;
+        }
+        return range;
+    }
+
+    /// <summary>
+    /// The stage stops a message round trip after the potentiostat saw contact, lower than the surface: the pipette
+    /// z of the sample that crossed the threshold is the height; the stage's stopped z is the fallback.
+    /// </summary>
+    private static async Task<double?> ContactZAsync(TaskCompletionSource<ContactEvent> contact, double stoppedZUm, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var e = await contact.Task.WaitAsync(ContactEventGrace, cancellationToken).ConfigureAwait(false);
+            return e.PipetteZUm ?? stoppedZUm;
+        }
+        catch (TimeoutException)
+        {
+            return stoppedZUm;
+        }
+    }
+
+    private async Task EnsureContactSubscriptionAsync()
+    {
+        if (Volatile.Read(ref _contactSubscribed))
+        {
+            return;
+        }
+        await _subscribe.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_contactSubscribed)
+            {
+                await bus.SubscribeAsync(PotentiostatTopics.ContactTopic(bus.Instrument), OnContactAsync).ConfigureAwait(false);
+                _contactSubscribed = true;
+            }
+        }
+        finally
+        {
+            _subscribe.Release();
+        }
+    }
+
+    private Task OnContactAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Volatile.Read(ref _contact)?.TrySetResult(SeccmJson.Deserialize<ContactEvent>(message.Payload.Span, message.Topic));
+        }
+        catch (PayloadException)
+        {
+            // A malformed contact event cannot give a height: the approach falls back to the stage's z.
+        }
+        return Task.CompletedTask;
+    }
 
     private TimeSpan InstrumentTime(double simulatedSeconds) => TimeSpan.FromSeconds(simulatedSeconds / simulation.TimeScale * 1.5);
 

@@ -19,6 +19,12 @@ public static class PotentiostatTopics
     public const string CvData = "cv";
     public const string HoldData = "hold";
 
+    /// <summary><c>data/{scanId}/cp</c>: <see cref="CurveChunk"/>s of a charge/discharge, one "rate" per half-cycle (0 charge, 1 discharge, ...).</summary>
+    public const string ChargeDischargeData = "cp";
+
+    /// <summary><c>cmd/cp</c>: <see cref="ChargeDischargeCommand"/>; replies <see cref="TechniqueFinishedEvent"/> when every half-cycle is measured and published.</summary>
+    public const string ChargeDischargeVerb = "cp";
+
     /// <summary><c>cmd/cv</c>: <see cref="CvCommand"/>; replies <see cref="TechniqueFinishedEvent"/> when every rate is measured and published.</summary>
     public const string CvVerb = "cv";
 
@@ -43,6 +49,8 @@ public static class PotentiostatTopics
     public static string CvDataTopic(string instrument, string scanId) => Topic.Data(instrument, scanId, CvData);
 
     public static string HoldDataTopic(string instrument, string scanId) => Topic.Data(instrument, scanId, HoldData);
+
+    public static string ChargeDischargeDataTopic(string instrument, string scanId) => Topic.Data(instrument, scanId, ChargeDischargeData);
 }
 
 /// <summary>Values of <see cref="TechniqueFinishedEvent.Outcome"/>.</summary>
@@ -133,6 +141,62 @@ public sealed record HoldCommand(
     }
 }
 
+/// <summary>
+/// <c>cmd/cp</c>: galvanostatic charge/discharge (chronopotentiometry). Charge at +|<see cref="ChargeCurrentA"/>| up to
+/// <see cref="UpperCutoffV"/>, discharge at -|<see cref="DischargeCurrentA"/>| down to <see cref="LowerCutoffV"/>,
+/// <see cref="Cycles"/> times, for at most <see cref="MaxDurationS"/> in all; samples every <see cref="IntervalS"/>,
+/// published on <c>data/{scanId}/cp</c> with one rate index per half-cycle.
+/// </summary>
+public sealed record ChargeDischargeCommand(
+    string ScanId,
+    int Pixel,
+    double ChargeCurrentA,
+    double DischargeCurrentA,
+    double UpperCutoffV,
+    double LowerCutoffV,
+    int Cycles = 1,
+    double MaxDurationS = 3600,
+    double IntervalS = 1,
+    double CurrentRangeA = 1e-9,
+    double? XUm = null,
+    double? YUm = null) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (!Topic.IsValidSegment(ScanId))
+        {
+            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+        }
+        if (Pixel < 0)
+        {
+            yield return $"pixel must be >= 0, got {Pixel}";
+        }
+        foreach (var (name, v) in new[] { ("chargeCurrentA", ChargeCurrentA), ("dischargeCurrentA", DischargeCurrentA) })
+        {
+            if (!double.IsFinite(v) || v == 0)
+            {
+                yield return $"{name} must be a non-zero current in A (its sign is ignored), got {v}";
+            }
+        }
+        if (!double.IsFinite(UpperCutoffV) || !double.IsFinite(LowerCutoffV) || !(UpperCutoffV > LowerCutoffV))
+        {
+            yield return $"upperCutoffV {UpperCutoffV} must be a finite potential above lowerCutoffV {LowerCutoffV}";
+        }
+        if (Cycles < 1)
+        {
+            yield return $"cycles must be >= 1, got {Cycles}";
+        }
+        if (!(IntervalS > 0) || !double.IsFinite(IntervalS))
+        {
+            yield return $"intervalS must be a positive time in s, got {IntervalS}";
+        }
+        if (!(MaxDurationS >= IntervalS) || !double.IsFinite(MaxDurationS))
+        {
+            yield return $"maxDurationS must be at least one interval ({IntervalS} s), got {MaxDurationS}";
+        }
+    }
+}
+
 /// <summary><c>cmd/cell</c>: switch the cell on or off.</summary>
 public sealed record CellCommand(bool On) : Payload;
 
@@ -165,8 +229,12 @@ public sealed record CurveChunk(
     double[] PotentialV,
     double[] CurrentA) : Payload;
 
-/// <summary><c>event/contact</c>: the current crossed the hold's contact threshold.</summary>
-public sealed record ContactEvent(DateTimeOffset TimestampUtc, double CurrentA, double ThresholdA, double PotentialV, double HoldTimeS) : Payload;
+/// <summary>
+/// <c>event/contact</c>: the current crossed the hold's contact threshold. <see cref="PipetteZUm"/>, when the driver
+/// knows it, is the pipette height of the sample that crossed: the stage stops a round trip later, lower down.
+/// </summary>
+public sealed record ContactEvent(DateTimeOffset TimestampUtc, double CurrentA, double ThresholdA, double PotentialV, double HoldTimeS,
+    double? PipetteZUm = null) : Payload;
 
 /// <summary><c>event/technique-finished</c> and the reply of <c>cmd/cv</c> (and of a timed <c>cmd/hold</c>).</summary>
 public sealed record TechniqueFinishedEvent(

@@ -54,6 +54,7 @@ namespace Seccm.Contracts.Serialization;
 // potentiostat
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CvCommand))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.HoldCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ChargeDischargeCommand))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CellCommand))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CellResult))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.AbortResult))]

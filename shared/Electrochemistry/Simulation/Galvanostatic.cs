@@ -4,12 +4,15 @@ namespace Seccm.Electrochemistry.Simulation;
 /// Constant-current cycling between potential cut-offs: charge (anodic, +|I|) to the upper cut-off, then
 /// discharge (-|I|) to the lower one, <paramref name="Cycles"/> times, starting at rest at the lower cut-off.
 /// <paramref name="MaxHalfCycleS"/> stops a half-cycle that never reaches its cut-off.
+/// <paramref name="DischargeCurrentA"/> (magnitude) discharges at another current than the charge (null: the same).
 /// </summary>
-public sealed record GalvanostaticProtocol(double CurrentA, double LowerCutoffV, double UpperCutoffV, double IntervalS, int Cycles = 1, double MaxHalfCycleS = 1e5)
+public sealed record GalvanostaticProtocol(double CurrentA, double LowerCutoffV, double UpperCutoffV, double IntervalS, int Cycles = 1, double MaxHalfCycleS = 1e5,
+    double? DischargeCurrentA = null)
 {
     internal void Validate()
     {
         if (!(CurrentA > 0) || !double.IsFinite(CurrentA)) throw new ArgumentOutOfRangeException(nameof(CurrentA), CurrentA, "current magnitude must be > 0 A");
+        if (DischargeCurrentA is { } d && (!(d > 0) || !double.IsFinite(d))) throw new ArgumentOutOfRangeException(nameof(DischargeCurrentA), d, "discharge current magnitude must be > 0 A");
         if (!(UpperCutoffV > LowerCutoffV)) throw new ArgumentException($"upper cut-off {UpperCutoffV} V must lie above the lower {LowerCutoffV} V", nameof(UpperCutoffV));
         if (!(IntervalS > 0)) throw new ArgumentOutOfRangeException(nameof(IntervalS), IntervalS, "interval must be > 0 s");
         if (Cycles < 1) throw new ArgumentOutOfRangeException(nameof(Cycles), Cycles, "cycles must be >= 1");
@@ -52,7 +55,7 @@ public static class ChargeDischargeSimulator
         double t = 0;
         for (int h = 0; h < 2 * protocol.Cycles; h++)
         {
-            double i = h % 2 == 0 ? protocol.CurrentA : -protocol.CurrentA;
+            double i = h % 2 == 0 ? protocol.CurrentA : -(protocol.DischargeCurrentA ?? protocol.CurrentA);
             double q = 0, elapsed = 0;
             while (elapsed < protocol.MaxHalfCycleS)
             {

@@ -85,6 +85,13 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         return RunScriptAsync(MethodScriptScripts.Hold(request), _ => 0, 1, "hold", cancellationToken, null, request.IntervalS);
     }
 
+    public IAsyncEnumerable<SampleChunk> RunChargeDischargeAsync(ChargeDischargeRequest request, CancellationToken cancellationToken)
+    {
+        PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "charge/discharge");
+        return RunScriptAsync(MethodScriptScripts.ChargeDischarge(request), _ => 0, 2 * request.Cycles, "charge/discharge", cancellationToken, null,
+            request.IntervalS);
+    }
+
     public async Task AbortAsync(CancellationToken cancellationToken)
     {
         if (_scriptRunning)
@@ -258,6 +265,8 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
             switch (v.Type)
             {
                 case "da":
+                case "ab":
+                    // A CV or hold reports the set potential (da); chronopotentiometry the measured one (ab).
                     potential = v.Value;
                     break;
                 case "ba":
@@ -267,7 +276,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         }
         if (potential is null || current is null)
         {
-            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent package '{MethodScriptPackage.Shorten(reply)}' without a set potential (da) and a current (ba).");
+            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent package '{MethodScriptPackage.Shorten(reply)}' without a potential (da or ab) and a current (ba).");
         }
         return (potential.Value, current.Value);
     }

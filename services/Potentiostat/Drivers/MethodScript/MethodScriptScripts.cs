@@ -39,6 +39,35 @@ internal static class MethodScriptScripts
         return lines;
     }
 
+    /// <summary>
+    /// One <c>meas_loop_cp</c> per half-cycle (charge +I, discharge -I), each broken off when the measured potential
+    /// passes its cut-off; the device bounds each loop by the maximum duration.
+    /// </summary>
+    public static IReadOnlyList<string> ChargeDischarge(ChargeDischargeRequest request)
+    {
+        var lines = Preamble(request.CurrentRangeA);
+        for (var h = 0; h < 2 * request.Cycles; h++)
+        {
+            var charge = h % 2 == 0;
+            lines.Add(string.Join(' ', "meas_loop_cp p c",
+                MethodScriptValues.Format(request.CurrentOf(h)),
+                MethodScriptValues.Format(request.IntervalS),
+                MethodScriptValues.Format(request.MaxDurationS)));
+            lines.Add("  pck_start");
+            lines.Add("  pck_add p");
+            lines.Add("  pck_add c");
+            lines.Add("  pck_end");
+            lines.Add(charge
+                ? $"  if p >= {MethodScriptValues.Format(request.UpperCutoffV)}"
+                : $"  if p <= {MethodScriptValues.Format(request.LowerCutoffV)}");
+            lines.Add("    breakloop");
+            lines.Add("  endif");
+            lines.Add("endloop");
+        }
+        AddEnd(lines);
+        return lines;
+    }
+
     public static IReadOnlyList<string> Cell(bool on) => ["set_pgstat_mode 3", on ? "cell_on" : "cell_off"];
 
     private static List<string> Preamble(double currentRangeA) =>
