@@ -11,5 +11,6 @@ root.Subcommands.Add(SimulateVerb.Create());
 root.Subcommands.Add(AnalyzeVerb.Create());
 root.Subcommands.Add(ReplayVerb.Create());
 root.Subcommands.Add(BenchVerb.Create());
+root.Subcommands.Add(ReproduceVerb.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -150,7 +150,7 @@ internal static class DemoVerb
         };
     }
 
-    private static async Task<ScanStatusResult> StartWhenReadyAsync(MqttBus bus, Recipe recipe, CancellationToken cancellationToken)
+    internal static async Task<ScanStatusResult> StartWhenReadyAsync(MqttBus bus, Recipe recipe, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -168,7 +168,7 @@ internal static class DemoVerb
         }
     }
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using Seccm.Contracts.Scan;
+using Seccm.Electrochemistry.Analysis;
+using Seccm.Electrochemistry.Samples;
+using Seccm.Maps.Figures;
+using Seccm.Scan.Recipes;
+
+namespace Seccm.Host.Reproduce;
+
+/// <summary>One number of the paper against ours; <see cref="Ratio"/> = ours / paper where the paper gives one.</summary>
+internal sealed record PaperNumber(string Figure, string Quantity, string Unit, double Ours, double? Paper, string? Note = null)
+{
+    public double? Ratio => Paper is { } p && p != 0 && double.IsFinite(Ours) ? Ours / p : null;
+}
+
+/// <summary>What one figure's reproduction wrote: its numbers, image files (relative to the output root) and how long it took.</summary>
+internal sealed record FigureResult(string Figure, IReadOnlyList<PaperNumber> Numbers, IReadOnlyList<string> Images, double Seconds);
+
+/// <summary>
+/// The published figures, each a scan (or a few) on the simulated instrument through the real message path, then the
+/// same analysis a user would run. Numbers the paper gives are paired with ours.
+/// </summary>
+internal static class PaperFigures
+{
+    public static IReadOnlyList<string> Names { get; } = ["fig2a", "fig2b", "fig2c", "fig2d", "fig3", "fig4"];
+
+    private static readonly double[] Fig2Rates = [0.01, 0.1, 0.5];
+
+    public static async Task<FigureResult> RunAsync(string figure, string outputRoot, int size, int seed, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var dir = Path.Combine(outputRoot, figure);
+        Directory.CreateDirectory(dir);
+        var (numbers, images) = figure switch
+        {
+            "fig2a" => await PeakSeparationAsync(figure, dir, "lto", seed, 1.2, 1.9, [57, 74, 136], cancellationToken).ConfigureAwait(false),
+            "fig2b" => await PeakSeparationAsync(figure, dir, "lco", seed, 3.4, 4.4, [155, 426, 736], cancellationToken).ConfigureAwait(false),
+            "fig2c" => await LinearRangeAsync(dir, seed, cancellationToken).ConfigureAwait(false),
+            "fig2d" => await ChargeDischargeAsync(dir, seed, cancellationToken).ConfigureAwait(false),
+            "fig3" => await LtoMapsAsync(dir, size, seed, cancellationToken).ConfigureAwait(false),
+            "fig4" => await LfpAsync(dir, size, seed, cancellationToken).ConfigureAwait(false),
+            _ => throw new ArgumentException($"unknown figure '{figure}'; valid: {string.Join(", ", Names)}, all"),
+        };
+        return new FigureResult(figure, numbers, images.Select(i => Path.GetRelativePath(outputRoot, i)).ToArray(), stopwatch.Elapsed.TotalSeconds);
+    }
+
+    private static async Task<(List<PaperNumber>, List<string>)> PeakSeparationAsync(string figure, string dir, string sample, int seed,
+        double startV, double vertexV, double[] paperMv, CancellationToken cancellationToken)
+    {
+        var recipe = CvRecipe($"{figure}-{sample}", sample, [new PointSpec(2.5, 2.5)], startV, vertexV, Fig2Rates, 0.001, 55);
+        var scan = await RunScanAsync(dir, sample, seed, 55, recipe, false, cancellationToken).ConfigureAwait(false);
+        var settings = Settings(recipe);
+        var numbers = new List<PaperNumber>();
+        var series = new List<XySeries>();
+        foreach (var curve in scan.Curves.Where(c => c.Technique == "cv"))
+        {
+            var peaks = CvPeakAnalysis.Analyze(new CvCurve(curve.ScanRateVPerS, curve.PotentialV, curve.CurrentA), settings);
+            var k = Array.IndexOf(Fig2Rates, curve.ScanRateVPerS);
+            numbers.Add(new PaperNumber(figure, $"{sample.ToUpperInvariant()} peak separation at {curve.ScanRateVPerS * 1000:0} mV/s", "mV",
+                peaks.PeakSeparationV * 1000, k >= 0 ? paperMv[k] : null));
+            series.Add(new XySeries($"{curve.ScanRateVPerS * 1000:0} mV/s", curve.PotentialV, curve.CurrentA.Select(i => i * 1e12).ToArray()) { Group = k });
+        }
+        var image = Path.Combine(dir, $"{sample}-cvs.png");
+        LineFigure.Save(image, series, new LineFigureOptions { Title = $"{sample.ToUpperInvariant()} CVs (55 nm pipette)", XLabel = "E (V vs Li/Li+)", YLabel = "i (pA)" });
+        return (numbers, [image]);
+    }
+
+    private static async Task<(List<PaperNumber>, List<string>)> LinearRangeAsync(string dir, int seed, CancellationToken cancellationToken)
+    {
+        double[] rates = [0.1, 0.25, 0.5, 1.25, 2.5, 5, 10, 20, 25, 50];
+        var point = new PointSpec(2.5, 2.5);
+        var recipe = CvRecipe("fig2c-lto", "lto", [point], 1.2, 1.9, rates, 0.005, 55);
+        var scan = await RunScanAsync(dir, "lto", seed, 55, recipe, false, cancellationToken).ConfigureAwait(false);
+        var curves = scan.Curves.Where(c => c.Technique == "cv").Select(c => new CvCurve(c.ScanRateVPerS, c.PotentialV, c.CurrentA)).ToArray();
+        var result = PixelAnalysis.Analyze(curves, Settings(recipe));
+        var at125 = result.Curves.FirstOrDefault(c => c.ScanRateVPerS == 1.25);
+        var truth = SampleCatalog.Create("lto", seed).TrueDCm2PerS(point.XUm, point.YUm);
+        var numbers = new List<PaperNumber>
+        {
+            new("fig2c", "LTO D from ip vs sqrt(v) (one spot)", "cm^2/s", result.DCm2PerS, SampleDefaults.LtoMeanDCm2PerS,
+                $"simulated truth at this spot {truth:0.00e0}; fit R^2 {result.RSquared:0.0000} over {result.RatesUsed} rates"),
+            new("fig2c", "LTO ip linear in sqrt(v) up to", "V/s", result.RatesUsedVPerS.Count > 0 ? result.RatesUsedVPerS.Max() : double.NaN, 25,
+                $"rates used {string.Join(", ", result.RatesUsedVPerS)}; flags {result.FlagText}"),
+            new("fig2c", "LTO peak current at 1.25 V/s", "pA", at125 is null ? double.NaN : Math.Abs(at125.ForwardPeakCurrentA) * 1e12, 3.2),
+        };
+        var fit = new PeakFitSeries("LTO", result.Curves.Select(c => Math.Sqrt(c.ScanRateVPerS)).ToArray(),
+            result.Curves.Select(c => Math.Abs(c.ForwardPeakCurrentA)).ToArray(), result.SlopeAPerSqrtVPerS, result.InterceptA) { Group = 0 };
+        var cvs = curves.Select((c, k) => new XySeries($"{c.ScanRateVPerS:0.##} V/s", c.PotentialV, c.CurrentA) { Group = 0 }).ToArray();
+        var image = Path.Combine(dir, "lto-ip-vs-sqrt-v.png");
+        CvFigure.Save(image, cvs, [fit], new CvFigureOptions { Title = $"LTO: ip vs sqrt(v), linear up to {numbers[1].Ours:0.##} V/s" });
+        return (numbers, [image]);
+    }
+
+    private static async Task<(List<PaperNumber>, List<string>)> ChargeDischargeAsync(string dir, int seed, CancellationToken cancellationToken)
+    {
+        var recipe = RecipeLoader.LoadBuiltIn("charge-discharge");
+        var radiusNm = recipe.Analysis!.RadiusNm;
+        var scan = await RunScanAsync(dir, "lto", seed, radiusNm, recipe, false, cancellationToken).ConfigureAwait(false);
+        var halves = scan.Curves.Where(c => c.Technique == "cp").OrderBy(c => c.RateIndex).Select(c => (c.TimeS, c.PotentialV, c.CurrentA)).ToArray();
+        if (halves.Length == 0)
+        {
+            throw new InvalidOperationException("the charge/discharge scan delivered no data (no contact?)");
+        }
+        var area = Math.PI * Math.Pow(radiusNm * 1e-7, 2);
+        var cycles = ChargeDischargeAnalysis.Analyze(halves, area);
+        var first = cycles[0];
+        var numbers = new List<PaperNumber>
+        {
+            new("fig2d", "charge/discharge duration (one cycle, 5 um pipette)", "s", first.ChargeS + first.DischargeS, 1600),
+            new("fig2d", "charge capacity", "uAh", first.ChargeUAh, null, $"{first.ChargeC:0.000e0} C, {first.ChargeUAhPerCm2:0.0} uAh/cm^2"),
+            new("fig2d", "discharge capacity", "uAh", first.DischargeUAh, null, $"{first.DischargeC:0.000e0} C, {first.DischargeUAhPerCm2:0.0} uAh/cm^2"),
+            new("fig2d", "coulombic efficiency", "", first.CoulombicEfficiency, null, "discharge at twice the charge current"),
+            new("fig2d", "charge plateau", "V", first.ChargePlateauV, 1.55),
+            new("fig2d", "discharge plateau", "V", first.DischargePlateauV, 1.55),
+        };
+        var curves = halves.Select((h, k) => new ChargeDischargeCurve(k % 2 == 0 ? $"charge {k / 2 + 1}" : $"discharge {k / 2 + 1}",
+            ChargeDischargeAnalysis.CapacityUAh(h.TimeS, h.CurrentA), h.PotentialV, k % 2 == 0)).ToArray();
+        var image = Path.Combine(dir, "charge-discharge.png");
+        CapacityFigure.Save(image, curves, title: "LTO charge/discharge, 5 um pipette");
+        return (numbers, [image]);
+    }
+
+    private static async Task<(List<PaperNumber>, List<string>)> LtoMapsAsync(string dir, int size, int seed, CancellationToken cancellationToken)
+    {
+        var pitch = 5.0 / size;
+        var grid = new GridSpec(size, size, pitch);
+        var origin = new PointSpec(pitch / 2, pitch / 2);
+        var currentDir = Path.Combine(dir, "current-map");
+        var hold = RecipeLoader.LoadBuiltIn("lto-current-map") with { Grid = grid, Origin = origin, Points = null };
+        var holdScan = await RunScanAsync(currentDir, "lto", seed, 55, hold, true, cancellationToken).ConfigureAwait(false);
+        var dDir = Path.Combine(dir, "d-map");
+        var dRecipe = RecipeLoader.LoadBuiltIn("lto-d-map") with { Grid = grid, Origin = origin, Points = null };
+        var dScan = await RunScanAsync(dDir, "lto", seed, 55, dRecipe, true, cancellationToken).ConfigureAwait(false);
+        var settings = Settings(dRecipe);
+        var sample = SampleCatalog.Create("lto", seed);
+        var results = dScan.Curves.Where(c => c.Technique == "cv").GroupBy(c => c.Pixel)
+            .Select(g => (Pixel: g.Key, Result: PixelAnalysis.Analyze(g.Select(c => new CvCurve(c.ScanRateVPerS, c.PotentialV, c.CurrentA)).ToArray(), settings)))
+            .ToArray();
+        var d = results.Select(r => r.Result.DCm2PerS).Where(double.IsFinite).ToArray();
+        var truth = dScan.Pixels.Select(p => sample.TrueDCm2PerS(p.XUm, p.YUm)).Where(double.IsFinite).ToArray();
+        var meanCurrent = holdScan.Curves.Where(c => c.Technique == "hold" && c.CurrentA.Length > 0).Select(c => c.CurrentA.Average()).DefaultIfEmpty(double.NaN).Average();
+        var numbers = new List<PaperNumber>
+        {
+            new("fig3", "LTO mean D over the map", "cm^2/s", d.Length > 0 ? d.Average() : double.NaN, SampleDefaults.LtoMeanDCm2PerS,
+                $"{d.Length} of {size * size} pixels; simulated truth mean {(truth.Length > 0 ? truth.Average() : double.NaN):0.00e0}"),
+            new("fig3", "LTO D spread (max/min over the map)", "", d.Length > 0 ? d.Max() / d.Min() : double.NaN, null, "facet dependence (grains)"),
+            new("fig3", "LTO mean current at 1.3 V", "pA", meanCurrent * 1e12, null, $"{holdScan.Curves.Count} pixels"),
+        };
+        var images = ExportedImages(currentDir).Concat(ExportedImages(dDir)).ToList();
+        var examples = results.Take(3).ToArray();
+        if (examples.Length > 0)
+        {
+            var byPixel = dScan.Curves.Where(c => c.Technique == "cv").ToLookup(c => c.Pixel);
+            var cvs = examples.SelectMany((e, g) => byPixel[e.Pixel].Select(c =>
+                new XySeries($"pixel {e.Pixel} {c.ScanRateVPerS:0.##} V/s", c.PotentialV, c.CurrentA) { Group = g })).ToArray();
+            var fits = examples.Select((e, g) => new PeakFitSeries($"pixel {e.Pixel}: D {e.Result.DCm2PerS:0.00e0}",
+                e.Result.Curves.Select(c => Math.Sqrt(c.ScanRateVPerS)).ToArray(), e.Result.Curves.Select(c => Math.Abs(c.ForwardPeakCurrentA)).ToArray(),
+                e.Result.SlopeAPerSqrtVPerS, e.Result.InterceptA) { Group = g }).ToArray();
+            var image = Path.Combine(dir, "example-cvs.png");
+            CvFigure.Save(image, cvs, fits, new CvFigureOptions { Title = "LTO: CVs at 1.25-20 V/s at three pixels" });
+            images.Add(image);
+        }
+        return (numbers, images);
+    }
+
+    private static async Task<(List<PaperNumber>, List<string>)> LfpAsync(string dir, int size, int seed, CancellationToken cancellationToken)
+    {
+        var pitch = 15.0 / size;
+        var mapDir = Path.Combine(dir, "map");
+        var map = RecipeLoader.LoadBuiltIn("lfp-map") with
+        {
+            Grid = new GridSpec(size, size, pitch),
+            Origin = new PointSpec(pitch / 2, pitch / 2),
+            Points = null,
+        };
+        var mapScan = await RunScanAsync(mapDir, "lfp", seed, 55, map, true, cancellationToken).ConfigureAwait(false);
+        var topography = TopographyCheck.Compare(mapScan.Pixels, SampleCatalog.Create("lfp", seed));
+        double[] rates = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+        var cvRecipe = CvRecipe("fig4-lfp-rates", "lfp", [new PointSpec(7.5, 7.5)], 3.0, 3.9, rates, 0.001, 55) with
+        {
+            Approach = map.Approach,
+            RetractUm = map.RetractUm,
+        };
+        var cvScan = await RunScanAsync(Path.Combine(dir, "rates"), "lfp", seed, 55, cvRecipe, false, cancellationToken).ConfigureAwait(false);
+        var settings = Settings(cvRecipe);
+        var peaks = cvScan.Curves.Where(c => c.Technique == "cv")
+            .Select(c => CvPeakAnalysis.Analyze(new CvCurve(c.ScanRateVPerS, c.PotentialV, c.CurrentA), settings)).OrderBy(p => p.ScanRateVPerS).ToArray();
+        // The split rate: the slowest rate from which on no sweep is split (the paper: 10 mV/s).
+        var firstWhole = peaks.Length;
+        while (firstWhole > 0 && !peaks[firstWhole - 1].SplitWave)
+        {
+            firstWhole--;
+        }
+        var splitBelow = firstWhole < peaks.Length ? peaks[firstWhole].ScanRateVPerS * 1000 : double.NaN;
+        var numbers = new List<PaperNumber>
+        {
+            new("fig4", "LFP wave splits below", "mV/s", splitBelow, 10,
+                $"split at {string.Join(", ", peaks.Where(p => p.SplitWave).Select(p => $"{p.ScanRateVPerS * 1000:0.#}"))} mV/s"),
+            new("fig4", "LFP particle height (max recovered topography)", "nm", topography.MaxRecoveredNm, 1500, "simulated particle 1500 nm; paper: 1-2 um"),
+            new("fig4", "topography error, raw (rms)", "nm", topography.RmsErrorNm, null,
+                $"max |error| {topography.MaxAbsErrorNm:0} nm over {topography.Pixels} pixels; approach step {topography.StepNm:0} nm"),
+        };
+        var series = cvScan.Curves.Where(c => c.Technique == "cv").Select((c, k) =>
+            new XySeries($"{c.ScanRateVPerS * 1000:0.#} mV/s", c.PotentialV, c.CurrentA.Select(i => i * 1e12).ToArray()) { Group = k }).ToArray();
+        var cvImage = Path.Combine(dir, "lfp-cvs.png");
+        LineFigure.Save(cvImage, series, new LineFigureOptions { Title = "LFP CVs, 1 to 1000 mV/s", XLabel = "E (V vs Li/Li+)", YLabel = "i (pA)" });
+        return (numbers, [.. ExportedImages(mapDir), cvImage]);
+    }
+
+    private static async Task<LabScan> RunScanAsync(string dir, string sample, int seed, double radiusNm, Recipe recipe, bool waitForExport,
+        CancellationToken cancellationToken)
+    {
+        await using var lab = await SimulatedLab.StartAsync(dir, sample, seed, radiusNm, cancellationToken).ConfigureAwait(false);
+        var scan = await lab.RunAsync(recipe, waitForExport, cancellationToken).ConfigureAwait(false);
+        if (scan.State != ScanState.Completed)
+        {
+            throw new InvalidOperationException($"the {recipe.Name} scan ended {scan.State}");
+        }
+        return scan;
+    }
+
+    private static IEnumerable<string> ExportedImages(string dir) =>
+        Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*.png").Order(StringComparer.Ordinal) : [];
+
+    private static Recipe CvRecipe(string name, string sample, IReadOnlyList<PointSpec> points, double startV, double vertexV, double[] rates, double stepV,
+        double radiusNm) => new(
+        name,
+        Points: points,
+        Technique: new TechniqueSpec(TechniqueKind.Cv, new CvSpec(startV, vertexV, startV, rates, stepV)),
+        Approach: new ApproachSpec(SpeedUmPerS: 2, MaxTravelUm: 3, ContactThresholdA: 3e-12, BiasV: startV, StartZUm: 1.0),
+        RetractUm: 0.5,
+        SettleS: 0.05,
+        Sample: sample,
+        Analysis: new AnalysisSpec(RadiusNm: radiusNm, ConcentrationMolCm3: sample == "lfp" ? 0.0228 : 0.0227),
+        Description: $"{sample} CVs at {string.Join(", ", rates)} V/s");
+
+    private static AnalysisSettings Settings(Recipe recipe)
+    {
+        var a = recipe.Analysis ?? new AnalysisSpec();
+        return new AnalysisSettings { RadiusNm = a.RadiusNm, ConcentrationMolCm3 = a.ConcentrationMolCm3, N = a.N, TemperatureK = a.TemperatureK, AreaCm2 = a.AreaCm2 };
+    }
+}

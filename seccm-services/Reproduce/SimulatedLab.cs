@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Seccm.Contracts.Potentiostat;
+using Seccm.Contracts.Scan;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Topics;
+using Seccm.Host.Hosting;
+using Seccm.Host.Verbs;
+using Seccm.Messaging.Bus;
+
+namespace Seccm.Host.Reproduce;
+
+/// <summary>One measured curve of a scan, rebuilt from its data chunks (rate = half-cycle for a charge/discharge).</summary>
+internal sealed record MeasuredCurve(int Pixel, string Technique, int RateIndex, double ScanRateVPerS, double[] TimeS, double[] PotentialV, double[] CurrentA);
+
+/// <summary>What one scan produced: curves, pixel events (contact heights) and the diffusion service's export event.</summary>
+internal sealed record LabScan(ScanState? State, IReadOnlyList<MeasuredCurve> Curves, IReadOnlyList<PixelDoneEvent> Pixels, JsonElement? Exported);
+
+/// <summary>
+/// The instrument on the simulator, as <c>seccm demo</c> runs it: embedded broker, the five services, an accelerated
+/// simulated world, recipes through the real message path. The scan's data, pixel and export messages are recorded.
+/// </summary>
+internal sealed class SimulatedLab : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly MqttBus _bus;
+    private readonly ConcurrentBag<CurveChunk> _chunks = [];
+    private readonly ConcurrentBag<PixelDoneEvent> _pixels = [];
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<ScanFinishedEvent>> _finished = new();
+    private TaskCompletionSource<JsonElement> _exported = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SimulatedLab(IHost host, MqttBus bus)
+    {
+        _host = host;
+        _bus = bus;
+    }
+
+    /// <summary>Starts a lab whose potentiostat sees <paramref name="sample"/> through a pipette of <paramref name="pipetteRadiusNm"/>.</summary>
+    public static async Task<SimulatedLab> StartAsync(string outputDirectory, string sample, int seed, double pipetteRadiusNm, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        var work = Path.Combine(outputDirectory, ".lab");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        var settings = new Dictionary<string, string?>
+        {
+            ["Simulation:TimeScale"] = DemoVerb.DefaultTimeScale.ToString(CultureInfo.InvariantCulture),
+            ["Potentiostat:Sample"] = sample,
+            ["Potentiostat:SampleSeed"] = seed.ToString(CultureInfo.InvariantCulture),
+            ["Potentiostat:Seed"] = seed.ToString(CultureInfo.InvariantCulture),
+            ["Potentiostat:PipetteRadiusNm"] = pipetteRadiusNm.ToString(CultureInfo.InvariantCulture),
+            ["Scan:StateDirectory"] = Path.Combine(work, "state"),
+            ["Diffusion:OutputDirectory"] = outputDirectory,
+            ["Diffusion:FlatOutput"] = "true",
+            ["Storage:Directory"] = Path.Combine(work, "timeseries"),
+            ["Storage:BufferDirectory"] = Path.Combine(work, "storage-buffer"),
+            // Its own broker on a free port: never another instrument's.
+            ["Mqtt:Port"] = DemoVerb.FreeLoopbackPort().ToString(CultureInfo.InvariantCulture),
+        };
+        var configuration = HostComposer.BuildConfiguration(null, settings);
+        var host = HostComposer.CreateBuilder(configuration, ServiceNames.All, embeddedBrokerAllowed: true, LogLevel.Error).Build();
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var bus = await ClientBus.ConnectAsync(configuration, TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
+            var lab = new SimulatedLab(host, bus);
+            await lab.SubscribeAsync().ConfigureAwait(false);
+            return lab;
+        }
+        catch
+        {
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            host.Dispose();
+            throw;
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        await _bus.SubscribeAsync(Topic.DataFilter(_bus.Instrument), (m, _) =>
+        {
+            _chunks.Add(SeccmJson.Deserialize<CurveChunk>(m.Payload.Span, m.Topic));
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "pixel"), (m, _) =>
+        {
+            _pixels.Add(SeccmJson.Deserialize<PixelDoneEvent>(m.Payload.Span, m.Topic));
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "finished"), (m, _) =>
+        {
+            var finished = SeccmJson.Deserialize<ScanFinishedEvent>(m.Payload.Span, m.Topic);
+            _finished.GetOrAdd(finished.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(finished);
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Diffusion, "exported"), (m, _) =>
+        {
+            _exported.TrySetResult(SeccmJson.Deserialize<JsonElement>(m.Payload.Span, m.Topic));
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="recipe"/> to its end; with <paramref name="waitForExport"/> also waits for the map files.</summary>
+    public async Task<LabScan> RunAsync(Recipe recipe, bool waitForExport, CancellationToken cancellationToken)
+    {
+        _chunks.Clear();
+        _pixels.Clear();
+        _exported = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var start = await DemoVerb.StartWhenReadyAsync(_bus, recipe, cancellationToken).ConfigureAwait(false);
+        var scanId = start.Progress!.ScanId;
+        var final = await _finished.GetOrAdd(scanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task
+            .WaitAsync(TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
+        JsonElement? exported = null;
+        if (waitForExport)
+        {
+            exported = await _exported.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+        }
+        // Data messages are QoS 1 and in order per topic; the scan ends only after its last technique replied,
+        // so what is still in flight arrives within moments. Wait until the count stops growing.
+        var seen = -1;
+        while (seen != _chunks.Count)
+        {
+            seen = _chunks.Count;
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        var curves = _chunks.Where(c => c.ScanId == scanId)
+            .GroupBy(c => (c.Pixel, c.Technique, c.RateIndex))
+            .Select(g =>
+            {
+                var parts = g.OrderBy(c => c.FirstSampleIndex).ToArray();
+                return new MeasuredCurve(g.Key.Pixel, g.Key.Technique, g.Key.RateIndex, parts[0].ScanRateVPerS,
+                    [.. parts.SelectMany(p => p.TimeS)], [.. parts.SelectMany(p => p.PotentialV)], [.. parts.SelectMany(p => p.CurrentA)]);
+            })
+            .OrderBy(c => c.Pixel).ThenBy(c => c.RateIndex).ToArray();
+        var pixels = _pixels.Where(p => p.ScanId == scanId).OrderBy(p => p.Index).ToArray();
+        return new LabScan(final.State, curves, pixels, exported);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _bus.DisposeAsync().ConfigureAwait(false);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        _host.Dispose();
+    }
+}
