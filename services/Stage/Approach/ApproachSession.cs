@@ -58,23 +58,7 @@ internal sealed class ApproachSession
     /// </summary>
     public static async Task<ApproachSession> StartAsync(IStage stage, double speedUmPerS, double maxTravelUm, CancellationToken cancellationToken)
     {
-        if (!(speedUmPerS > 0) || !double.IsFinite(speedUmPerS))
-        {
-            throw new StageCommandException($"Approach refused: speedUmPerS must be a positive number, got {speedUmPerS}.");
-        }
-        if (!(maxTravelUm > 0) || !double.IsFinite(maxTravelUm))
-        {
-            throw new StageCommandException($"Approach refused: maxTravelUm must be a positive number, got {maxTravelUm}.");
-        }
-        var limits = await stage.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
-        var startZ = (await stage.GetPositionAsync(cancellationToken).ConfigureAwait(false)).ZUm;
-        var endZ = startZ - maxTravelUm;
-        if (endZ < limits.Z.MinUm)
-        {
-            throw new StageCommandException(FormattableString.Invariant(
-                $"Approach refused: going down {maxTravelUm} um from Z = {startZ:0.###} um reaches {endZ:0.###} um, below the Z limit {limits.Z.MinUm} um. Retract or move the coarse Z first."));
-        }
-        await stage.SetVelocityAsync(StageAxis.Z, speedUmPerS, cancellationToken).ConfigureAwait(false);
+        var (startZ, endZ) = await PrepareAsync(stage, speedUmPerS, maxTravelUm, cancellationToken).ConfigureAwait(false);
         await stage.MoveAbsoluteAsync(new StageTarget(ZUm: endZ), cancellationToken).ConfigureAwait(false);
         return new ApproachSession(stage, startZ, endZ, speedUmPerS);
     }
@@ -88,23 +72,7 @@ internal sealed class ApproachSession
     public static async Task<ApproachSession> StartSteppedAsync(IStage stage, double speedUmPerS, double maxTravelUm, TimeSpan period,
         Seccm.Messaging.Hosting.SimulationClock clock, TimeSpan minimumRealWait, Func<StagePosition, Task> report, CancellationToken cancellationToken)
     {
-        if (!(speedUmPerS > 0) || !double.IsFinite(speedUmPerS))
-        {
-            throw new StageCommandException($"Approach refused: speedUmPerS must be a positive number, got {speedUmPerS}.");
-        }
-        if (!(maxTravelUm > 0) || !double.IsFinite(maxTravelUm))
-        {
-            throw new StageCommandException($"Approach refused: maxTravelUm must be a positive number, got {maxTravelUm}.");
-        }
-        var limits = await stage.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
-        var startZ = (await stage.GetPositionAsync(cancellationToken).ConfigureAwait(false)).ZUm;
-        var endZ = startZ - maxTravelUm;
-        if (endZ < limits.Z.MinUm)
-        {
-            throw new StageCommandException(FormattableString.Invariant(
-                $"Approach refused: going down {maxTravelUm} um from Z = {startZ:0.###} um reaches {endZ:0.###} um, below the Z limit {limits.Z.MinUm} um. Retract or move the coarse Z first."));
-        }
-        await stage.SetVelocityAsync(StageAxis.Z, speedUmPerS, cancellationToken).ConfigureAwait(false);
+        var (startZ, endZ) = await PrepareAsync(stage, speedUmPerS, maxTravelUm, cancellationToken).ConfigureAwait(false);
         var session = new ApproachSession(stage, startZ, endZ, speedUmPerS) { _stepped = true };
         var stepUm = speedUmPerS * period.TotalSeconds;
         _ = Task.Run(async () =>
@@ -150,6 +118,30 @@ internal sealed class ApproachSession
     }
 
     private bool _stepped;
+
+    /// <summary>Checks speed and travel against the Z limit before anything moves; sets the Z velocity.</summary>
+    private static async Task<(double StartZ, double EndZ)> PrepareAsync(IStage stage, double speedUmPerS, double maxTravelUm,
+        CancellationToken cancellationToken)
+    {
+        if (!(speedUmPerS > 0) || !double.IsFinite(speedUmPerS))
+        {
+            throw new StageCommandException($"Approach refused: speedUmPerS must be a positive number, got {speedUmPerS}.");
+        }
+        if (!(maxTravelUm > 0) || !double.IsFinite(maxTravelUm))
+        {
+            throw new StageCommandException($"Approach refused: maxTravelUm must be a positive number, got {maxTravelUm}.");
+        }
+        var limits = await stage.GetLimitsAsync(cancellationToken).ConfigureAwait(false);
+        var startZ = (await stage.GetPositionAsync(cancellationToken).ConfigureAwait(false)).ZUm;
+        var endZ = startZ - maxTravelUm;
+        if (endZ < limits.Z.MinUm)
+        {
+            throw new StageCommandException(FormattableString.Invariant(
+                $"Approach refused: going down {maxTravelUm} um from Z = {startZ:0.###} um reaches {endZ:0.###} um, below the Z limit {limits.Z.MinUm} um. Retract or move the coarse Z first."));
+        }
+        await stage.SetVelocityAsync(StageAxis.Z, speedUmPerS, cancellationToken).ConfigureAwait(false);
+        return (startZ, endZ);
+    }
 
     /// <summary>Stops the stage at once for <paramref name="reason"/>; the first call wins, later calls return the same outcome.</summary>
     public async Task<ApproachOutcome> StopAsync(ApproachStopReason reason, CancellationToken cancellationToken, string? detail = null)

@@ -1,0 +1,70 @@
+using Seccm.Messaging.Hosting;
+using Seccm.Stage.Approach;
+using Seccm.Stage.Drivers;
+
+namespace Seccm.Stage.Tests.Approach;
+
+/// <summary>The stepped approach of an accelerated simulated world: contact within one step, end of travel, stop.</summary>
+public sealed class SteppedApproachTests
+{
+    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(20);
+
+    private static async Task<(SimulatedStage Stage, SimulationClock Clock)> StageAtAsync(double zUm)
+    {
+        var clock = new SimulationClock(TimeProvider.System, 200);
+        var stage = new SimulatedStage(new SimulatedStageOptions { CoarseZUm = -20, PositionNoiseNmRms = 0 }, clock.Time);
+        await stage.SetServoAsync(true, CancellationToken.None);
+        await stage.MoveAbsoluteAsync(new StageTarget(10, 10, zUm), CancellationToken.None);
+        while (!await stage.IsOnTargetAsync(CancellationToken.None))
+        {
+            await Task.Delay(5);
+        }
+        return (stage, clock);
+    }
+
+    [Fact]
+    public async Task Contact_reported_from_a_position_stops_the_approach_within_one_step_of_it()
+    {
+        var (stage, clock) = await StageAtAsync(1.0);
+        const double surfaceUm = 0.31;
+        ApproachSession? session = null;
+        var sessionReady = new TaskCompletionSource();
+        session = await ApproachSession.StartSteppedAsync(stage, 2, 3, Period, clock, TimeSpan.FromMilliseconds(1), async position =>
+        {
+            await sessionReady.Task;
+            if (position.ZUm <= surfaceUm)
+            {
+                // What the potentiostat does when it sees the meniscus touch: a message on the stop topic.
+                await session!.StopAsync(ApproachStopReason.Contact, CancellationToken.None, "contact");
+            }
+        }, CancellationToken.None);
+        sessionReady.SetResult();
+
+        var outcome = await session.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ApproachStopReason.Contact, outcome.Reason);
+        var stepUm = 2 * Period.TotalSeconds;
+        Assert.InRange(outcome.ZUm, surfaceUm - stepUm - 1e-6, surfaceUm + 1e-6);
+    }
+
+    [Fact]
+    public async Task Without_contact_the_approach_ends_when_the_travel_is_used_up()
+    {
+        var (stage, clock) = await StageAtAsync(1.0);
+        var session = await ApproachSession.StartSteppedAsync(stage, 5, 0.5, Period, clock, TimeSpan.FromMilliseconds(1),
+            _ => Task.CompletedTask, CancellationToken.None);
+        var outcome = await session.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ApproachStopReason.TravelExhausted, outcome.Reason);
+        Assert.Equal(0.5, outcome.ZUm, 3);
+        Assert.Equal(0.5, outcome.TravelledUm, 3);
+    }
+
+    [Fact]
+    public async Task A_travel_below_the_z_limit_is_refused_before_anything_moves()
+    {
+        var (stage, clock) = await StageAtAsync(-19);
+        var ex = await Assert.ThrowsAsync<StageCommandException>(() => ApproachSession.StartSteppedAsync(stage, 2, 3, Period, clock,
+            TimeSpan.FromMilliseconds(1), _ => Task.CompletedTask, CancellationToken.None));
+        Assert.Contains("below the Z limit", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(-19, (await stage.GetPositionAsync(CancellationToken.None)).ZUm, 3);
+    }
+}
