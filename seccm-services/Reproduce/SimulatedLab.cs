@@ -116,9 +116,14 @@ internal sealed class SimulatedLab : IAsyncDisposable
         var final = await _finished.GetOrAdd(scanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task
             .WaitAsync(TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
         JsonElement? exported = null;
-        if (waitForExport)
+        try
         {
-            exported = await _exported.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            // Even when the maps are not needed, let the diffusion service finish its export before the lab stops.
+            exported = await _exported.Task.WaitAsync(waitForExport ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!waitForExport)
+        {
+            // A scan the diffusion service does not map (a charge/discharge) may export nothing.
         }
         // Data messages are QoS 1 and in order per topic; the scan ends only after its last technique replied,
         // so what is still in flight arrives within moments. Wait until the count stops growing.
