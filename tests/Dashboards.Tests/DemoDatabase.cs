@@ -80,7 +80,7 @@ public sealed partial class DemoDatabase : IAsyncLifetime
         // In a regex (=~ /^$instrument$/) Grafana writes multi-value variables as (a|b); elsewhere the plain value.
         text = RegexVariable().Replace(text, m => m.Groups[1].Value switch
         {
-            "instrument" => $"({Regex.Escape(Instrument)})",
+            "instrument" => $"({Regex.Escape(Instrument)})$/",
             var other => throw new InvalidOperationException($"no test value for ${other} in a regex"),
         });
         return text

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Seccm.Dashboards.Tests;
 
@@ -6,7 +7,7 @@ namespace Seccm.Dashboards.Tests;
 /// Every panel, variable, annotation and alert query, run against an influxd that `seccm demo` filled: each must be valid
 /// InfluxQL and return rows, so no dashboard panel stays empty because of a wrong measurement, field or tag name.
 /// </summary>
-public sealed class PanelQueryTests(DemoDatabase demo) : IClassFixture<DemoDatabase>
+public sealed partial class PanelQueryTests(DemoDatabase demo) : IClassFixture<DemoDatabase>
 {
     public static TheoryData<string, string> Queries()
     {
@@ -23,6 +24,12 @@ public sealed class PanelQueryTests(DemoDatabase demo) : IClassFixture<DemoDatab
     public async Task The_query_returns_rows_from_the_demo_data(string where, string query)
     {
         var sent = demo.Substitute(query);
+        if (where.Contains(" rule ", StringComparison.Ordinal))
+        {
+            // An alert that counts bad points ("online" = false) is empty while all is well, as in the demo: without the
+            // filter the query must still find the field, so a renamed field or measurement is caught.
+            sent = BadPointFilter().Replace(sent, "");
+        }
         using var doc = await QueryAsync(where, sent);
         var result = doc.RootElement.GetProperty("results")[0];
         var rows = result.TryGetProperty("series", out var series)
@@ -55,4 +62,7 @@ public sealed class PanelQueryTests(DemoDatabase demo) : IClassFixture<DemoDatab
 
     private async Task<string> MeasurementsAsync() =>
         string.Join(", ", (await demo.Influxd.RowsAsync(DemoDatabase.Database, "SHOW MEASUREMENTS")).Select(r => r["name"].GetString()));
+
+    [GeneratedRegex(@"""\w+"" = (true|false) AND ")]
+    private static partial Regex BadPointFilter();
 }
