@@ -141,6 +141,9 @@ public static class CvPeakAnalysis
             if (l < 0) leftMin = Math.Min(leftMin, 0);
             int r = k + 1;
             for (; r < n && y[r] <= y[k]; r++) rightMin = Math.Min(rightMin, y[r]);
+            // A sweep that ends on the diffusion tail of its highest wave has not come back down to the baseline
+            // yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
+            if (r >= n) rightMin = Math.Min(rightMin, 0);
             double prominence = y[k] - Math.Max(leftMin, rightMin);
             if (prominence < minProminence) continue;
             found.Add(new Peak(e[k], y[k], prominence));
