@@ -21,6 +21,9 @@ public sealed record CvPeaks(
 
     public double HalfWavePotentialV => 0.5 * (ForwardPeakPotentialV + ReversePeakPotentialV);
 
+    /// <summary>Standard deviation the current noise gives the forward peak height (smoothing and baseline extrapolation).</summary>
+    public double ForwardPeakSigmaA { get; init; }
+
     /// <summary>More than one wave above noise on the forward sweep (e.g. LFP below 10 mV/s).</summary>
     public bool SplitWave => ForwardPeaks.Count > 1;
 }
@@ -75,7 +78,13 @@ public static class CvPeakAnalysis
 
         var signedPeaks = peaks.Select(p => p with { CurrentA = direction * p.CurrentA }).ToArray();
         bool hasPeak = peaks.Count > 0 && best > b1 && best < fwdLen - 1;
-        return new CvPeaks(curve.ScanRateVPerS, epf, direction * ipf, epr, ipr, noise, slope, offset, signedPeaks, hasPeak);
+        // A quadratic Savitzky-Golay output has the variance of its input times its centre weight.
+        int m = Math.Min(half, vertex / 2);
+        double centreWeight = m >= 1 ? 3.0 * (3.0 * m * m + 3 * m - 1) / ((4.0 * m * m - 1) * (2 * m + 3)) : 1;
+        return new CvPeaks(curve.ScanRateVPerS, epf, direction * ipf, epr, ipr, noise, slope, offset, signedPeaks, hasPeak)
+        {
+            ForwardPeakSigmaA = noise * Math.Sqrt(centreWeight + BaselineVarianceFactor(e.AsSpan(b0, b1 - b0), epf)),
+        };
     }
 
     /// <summary>Index of the first turning point of the potential (end of the forward sweep).</summary>
@@ -102,6 +111,17 @@ public static class CvPeakAnalysis
         double median = d[d.Length / 2];
         // |x1 - x2| of two N(0, s) samples has median 0.6745 * sqrt(2) * s.
         return median / (0.6745 * Math.Sqrt(2));
+    }
+
+    /// <summary>Variance of a straight-line fit through white noise of unit variance, extrapolated to <paramref name="atV"/>.</summary>
+    private static double BaselineVarianceFactor(ReadOnlySpan<double> e, double atV)
+    {
+        double mean = 0;
+        foreach (double v in e) mean += v;
+        mean /= e.Length;
+        double sxx = 0;
+        foreach (double v in e) sxx += (v - mean) * (v - mean);
+        return 1.0 / e.Length + (sxx > 0 ? (atV - mean) * (atV - mean) / sxx : 0);
     }
 
     internal static (double Offset, double Slope) FitLine(ReadOnlySpan<double> x, ReadOnlySpan<double> y)

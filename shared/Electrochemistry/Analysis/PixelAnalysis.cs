@@ -75,8 +75,10 @@ public static class PixelAnalysis
 
         // Linear range: trim slow rates in the thin-layer regime and fast rates that saturate.
         int lo = 0, hi = peaks.Length - 1;
-        while (hi - lo >= 2 && LogSlope(peaks, ip, lo) > ThinLayerSlope) { lo++; flags |= PixelFlags.ThinLayer; }
-        while (hi - lo >= 2 && LogSlope(peaks, ip, hi - 1) < SaturationSlope) { hi--; flags |= PixelFlags.Saturated; }
+        // A pair of rates counts only when it leaves sqrt(v) by more than its own noise allows (3 sigma): at 0.5 pA
+        // the extrapolated baseline alone moves LTO peaks by several percent and their log-slope scatters by about 0.1.
+        while (hi - lo >= 2 && LogSlope(peaks, ip, lo) > Math.Max(ThinLayerSlope, 0.5 + 3 * LogSlopeSigma(peaks, ip, lo))) { lo++; flags |= PixelFlags.ThinLayer; }
+        while (hi - lo >= 2 && LogSlope(peaks, ip, hi - 1) < Math.Min(SaturationSlope, 0.5 - 3 * LogSlopeSigma(peaks, ip, hi - 1))) { hi--; flags |= PixelFlags.Saturated; }
 
         int used = hi - lo + 1;
         var x = new double[used];
@@ -123,11 +125,30 @@ public static class PixelAnalysis
             double direction = Math.Sign(e[vertex] - e[0]);
             sweeps.Add(new WaveFit.Sweep(curves[k].ScanRateVPerS, e[from..(vertex + 1)], curves[k].CurrentA[from..(vertex + 1)], direction));
         }
-        var slowest = peaks[lo];
-        double psi = KineticWorkingCurve.PsiFromPeakSeparation(slowest.PeakSeparationV * settings.N);
-        double lambda = double.IsFinite(psi) ? Math.Clamp(psi * Math.Sqrt(Math.PI), 0.01, 50) : 50;
-        double lnLambda1 = Math.Log(lambda) + 0.5 * Math.Log(slowest.ScanRateVPerS);
-        return WaveFit.Fit(sweeps, settings, slowest.HalfWavePotentialV, lnLambda1, dGuessCm2PerS);
+        // Start from the medians over the rates: one noisy reverse peak must not send the fit to a wrong minimum.
+        var lnLambda1s = new List<double>();
+        var halfWaves = new List<double>();
+        for (int k = lo; k <= hi; k++)
+        {
+            double psi = KineticWorkingCurve.PsiFromPeakSeparation(peaks[k].PeakSeparationV * settings.N);
+            double lambda = double.IsFinite(psi) ? Math.Clamp(psi * Math.Sqrt(Math.PI), 0.01, 50) : 50;
+            lnLambda1s.Add(Math.Log(lambda) + 0.5 * Math.Log(peaks[k].ScanRateVPerS));
+            halfWaves.Add(peaks[k].HalfWavePotentialV);
+        }
+        double e0 = MathNet.Numerics.Statistics.Statistics.Median(halfWaves);
+        double lnLambda1 = MathNet.Numerics.Statistics.Statistics.Median(lnLambda1s);
+        // Should the medians still start it in a wrong valley, kinetics a decade either side are the likely answers.
+        return WaveFit.Fit(sweeps, settings, e0, lnLambda1, dGuessCm2PerS)
+            ?? WaveFit.Fit(sweeps, settings, e0, lnLambda1 - Math.Log(10), dGuessCm2PerS)
+            ?? WaveFit.Fit(sweeps, settings, e0, lnLambda1 + Math.Log(10), dGuessCm2PerS);
+    }
+
+    /// <summary>Standard deviation of <see cref="LogSlope"/> from the noise of the two peak heights.</summary>
+    private static double LogSlopeSigma(CvPeaks[] peaks, double[] ip, int k)
+    {
+        double Relative(int j) => peaks[j].ForwardPeakSigmaA / ip[j];
+        double a = Relative(k), b = Relative(k + 1);
+        return Math.Sqrt(a * a + b * b) / Math.Log(peaks[k + 1].ScanRateVPerS / peaks[k].ScanRateVPerS);
     }
 
     private static double LogSlope(CvPeaks[] peaks, double[] ip, int k) =>
