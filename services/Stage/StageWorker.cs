@@ -306,7 +306,10 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
                     }
                     try
                     {
-                        await Task.Delay(MovingPeriod, time, linked.Token).ConfigureAwait(false);
+                        // Poll in the stage's own time: a simulated piezo on an accelerated clock is there sooner.
+                        await (simulation is { TimeScale: > 1 } clock && options.Driver == StageOptions.Simulated
+                            ? clock.DelayAsync(MovingPeriod, MinimumRealStepWait, time, linked.Token)
+                            : Task.Delay(MovingPeriod, time, linked.Token)).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
                     {

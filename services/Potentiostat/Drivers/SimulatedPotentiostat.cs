@@ -135,6 +135,16 @@ internal sealed class SimulatedPotentiostat(
                 if (due > k + MaxHoldBacklogSamples)
                 {
                     k = due;
+                    // Sampling as fast as the CPU allows would starve the rest of the process (the messages that
+                    // bring the stage's position and take the contact event out): one sample per half millisecond.
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(0.5), TimeProvider.System, run.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (run.Abort.IsCancellationRequested)
+                    {
+                        throw new PotentiostatAbortedException($"The hold on '{Name}' was aborted after {k} sample(s).");
+                    }
                 }
             }
             var t = k * request.IntervalS;

@@ -218,12 +218,8 @@ internal sealed partial class ScanRunner(
     {
         var approach = recipe.Approach ?? new ApproachSpec();
         // The first pixel of a run starts from the recipe's absolute height (the stage may be anywhere, even at the
-        // top of its travel); later ones from the retract above the last contact.
+        // top of its travel); later ones from the retract that ended the previous pixel.
         var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact ? approach.StartZUm : (double?)null;
-        if (startZ is null)
-        {
-            await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
-        }
         await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, startZ, abort).ConfigureAwait(false);
         var outcome = await instrument.ApproachAsync(scanId, pixel, approach, abort).ConfigureAwait(false);
         _lastPixelWithoutContact = !outcome.Contact;
