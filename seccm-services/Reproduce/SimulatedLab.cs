@@ -127,6 +127,11 @@ internal sealed class SimulatedLab : IAsyncDisposable
         }
         // Data messages are QoS 1 and in order per topic; the scan ends only after its last technique replied,
         // so what is still in flight arrives within moments. Wait until the count stops growing.
+        // Each subscription has its own queue: pixel events may still be queued behind the finished event.
+        for (var wait = 0; wait < 100 && _pixels.Count(p => p.ScanId == scanId) < final.PixelsDone; wait++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
         var seen = -1;
         while (seen != _chunks.Count)
         {

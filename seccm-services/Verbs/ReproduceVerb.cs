@@ -23,24 +23,21 @@ internal static class ReproduceVerb
         command.Options.Add(outDir);
         command.Options.Add(size);
         command.Options.Add(seed);
-        figure.Validators.Add(r =>
-        {
-            var name = r.GetValueOrDefault<string>();
-            if (name != "all" && !PaperFigures.Names.Contains(name))
-            {
-                r.AddError($"figure '{name}' is unknown: use one of {string.Join(", ", PaperFigures.Names)} or all.");
-            }
-        });
-        size.Validators.Add(r =>
-        {
-            var n = r.GetValueOrDefault<int>();
-            if (n is < 2 or > 128)
-            {
-                r.AddError($"--size must be between 2 and 128 pixels per side, not {n}.");
-            }
-        });
         command.SetAction(async (parse, ct) =>
         {
+            var name = parse.GetValue(figure)!;
+            var n = parse.GetValue(size);
+            // Bad input is a usage error (exit 2) found before anything is written.
+            if (name != "all" && !PaperFigures.Names.Contains(name))
+            {
+                await Console.Error.WriteLineAsync($"seccm reproduce: figure '{name}' is unknown: use one of {string.Join(", ", PaperFigures.Names)} or all.").ConfigureAwait(false);
+                return 2;
+            }
+            if (n is < 2 or > 128)
+            {
+                await Console.Error.WriteLineAsync($"seccm reproduce: --size must be between 2 and 128 pixels per side, not {n}.").ConfigureAwait(false);
+                return 2;
+            }
             try
             {
                 return await RunAsync(parse.GetValue(figure)!, parse.GetValue(outDir)!, parse.GetValue(size), parse.GetValue(seed), ct).ConfigureAwait(false);
