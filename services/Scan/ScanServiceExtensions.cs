@@ -28,15 +28,17 @@ public static class ScanServiceExtensions
             var options = sp.GetRequiredService<IOptions<ScanOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
             var store = new CheckpointStore(Path.Combine(options.StateDirectory, bus.Instrument));
-            var interlocks = new InterlockMonitor();
+            var sink = sp.GetRequiredService<ITimeSeriesSink>();
+            var statusRecorder = new StatusRecorder(sink, bus.Instrument, time);
+            var interlocks = new InterlockMonitor(statusRecorder);
             var runner = new ScanRunner(
                 new MqttScanInstrument(bus, sp.GetRequiredService<SimulationClock>(), options),
                 interlocks,
-                new MqttScanEvents(bus, sp.GetRequiredService<ITimeSeriesSink>()),
+                new MqttScanEvents(bus, sink),
                 store,
                 time,
                 sp.GetRequiredService<ILogger<ScanRunner>>());
-            return new ScanWorker(bus, runner, interlocks, store, options, time, sp.GetRequiredService<ILogger<ScanWorker>>());
+            return new ScanWorker(bus, runner, interlocks, store, options, time, sp.GetRequiredService<ILogger<ScanWorker>>(), statusRecorder);
         });
         return builder;
     }

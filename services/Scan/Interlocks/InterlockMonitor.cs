@@ -15,7 +15,7 @@ namespace Seccm.Scan.Interlocks;
 /// Watches the retained status of every service of the instrument. Safe to scan means: every other service
 /// online, and the glovebox says <c>safeToScan</c> with O2 and H2O within the recipe's limits.
 /// </summary>
-internal sealed class InterlockMonitor : IInterlocks
+internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInterlocks
 {
     private static readonly string[] Required = [ServiceNames.Stage, ServiceNames.Potentiostat, ServiceNames.Glovebox, ServiceNames.Diffusion];
     private readonly ConcurrentDictionary<string, ServiceStatus> _statuses = new();
@@ -47,7 +47,9 @@ internal sealed class InterlockMonitor : IInterlocks
             }
             try
             {
-                _statuses[parsed.Service] = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
+                var status = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
+                _statuses[parsed.Service] = status;
+                recorder?.Record(status);
             }
             catch (PayloadException)
             {

@@ -19,8 +19,11 @@ internal sealed partial class ScanWorker(
     CheckpointStore store,
     ScanOptions options,
     TimeProvider time,
-    ILogger<ScanWorker> logger) : BackgroundService
+    ILogger<ScanWorker> logger,
+    StatusRecorder? statusRecorder = null) : BackgroundService
 {
+    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(30);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await interlocks.StartAsync(bus).ConfigureAwait(false);
@@ -48,6 +51,20 @@ internal sealed partial class ScanWorker(
         {
             await WaitForInterlocksAsync(active.Recipe, stoppingToken).ConfigureAwait(false);
             await runner.ResumeFromCheckpointAsync(active, stoppingToken).ConfigureAwait(false);
+        }
+        if (statusRecorder is not null)
+        {
+            try
+            {
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await Task.Delay(StatusRefresh, time, stoppingToken).ConfigureAwait(false);
+                    statusRecorder.Refresh();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 
