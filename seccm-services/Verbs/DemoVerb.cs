@@ -22,7 +22,7 @@ namespace Seccm.Host.Verbs;
 /// </summary>
 internal static class DemoVerb
 {
-    public const double DefaultTimeScale = 2000;
+    public const double DefaultTimeScale = 10000;
 
     public static Command Create()
     {

@@ -231,7 +231,16 @@ internal sealed partial class ScanRunner(
         }
         await instrument.SettleAsync(recipe.SettleS, abort).ConfigureAwait(false);
         await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
-        await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
+        if (outcome.ZUm is { } contactZ)
+        {
+            // Retract to a height above where the meniscus touched, not above where the stage stopped: an
+            // approach that overshoots by more than the retract would otherwise start the next pixel in contact.
+            await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, contactZ + recipe.RetractUm, abort).ConfigureAwait(false);
+        }
+        else
+        {
+            await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
+        }
         return new PixelRecord(pixel.Index, true, outcome.ZUm);
     }
 

@@ -89,9 +89,9 @@ internal sealed class ApproachSession
                     {
                         break;
                     }
+                    // The report's round trip (position out, contact back) overlaps the next step's wait.
                     var position = await stage.GetPositionAsync(CancellationToken.None).ConfigureAwait(false);
                     await report(position).ConfigureAwait(false);
-                    await clock.DelayAsync(TimeSpan.Zero, minimumRealWait, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
                     if (z <= endZ && session.Outcome is null)
                     {
                         await session._gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
