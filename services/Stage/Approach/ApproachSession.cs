@@ -84,14 +84,15 @@ internal sealed class ApproachSession
                 {
                     z = Math.Max(endZ, z - stepUm);
                     await stage.MoveAbsoluteAsync(new StageTarget(ZUm: z), CancellationToken.None).ConfigureAwait(false);
+                    // Report where this step goes before waiting for it, so that the round trip (position out,
+                    // contact back) runs during the step rather than after it.
+                    var position = await stage.GetPositionAsync(CancellationToken.None).ConfigureAwait(false);
+                    await report(position with { ZUm = z }).ConfigureAwait(false);
                     await clock.DelayAsync(period, minimumRealWait, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
                     if (session.Outcome is not null)
                     {
                         break;
                     }
-                    // The report's round trip (position out, contact back) overlaps the next step's wait.
-                    var position = await stage.GetPositionAsync(CancellationToken.None).ConfigureAwait(false);
-                    await report(position).ConfigureAwait(false);
                     if (z <= endZ && session.Outcome is null)
                     {
                         await session._gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -99,7 +100,8 @@ internal sealed class ApproachSession
                         {
                             if (session.Outcome is null)
                             {
-                                session.Finish(new ApproachOutcome(ApproachStopReason.TravelExhausted, position.ZUm, startZ - position.ZUm));
+                                var end = await stage.GetPositionAsync(CancellationToken.None).ConfigureAwait(false);
+                                session.Finish(new ApproachOutcome(ApproachStopReason.TravelExhausted, end.ZUm, startZ - end.ZUm));
                             }
                         }
                         finally

@@ -48,14 +48,26 @@ public sealed class ScaledTimeProvider : TimeProvider
     public override TimeZoneInfo LocalTimeZone => _source.LocalTimeZone;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-        new ScaledTimer(_source.CreateTimer(callback, state, Scale(dueTime), Scale(period)), this);
+        new ScaledTimer(_source.CreateTimer(callback, state, ScaleDue(dueTime, period), Scale(period)), this);
+
+    /// <summary>
+    /// Timers cannot fire sooner than about a millisecond of real time; a one-shot wait that scales to less than
+    /// <see cref="ImmediateBelow"/> fires at once instead, so a fast simulated world is not slowed to the OS tick.
+    /// </summary>
+    private TimeSpan ScaleDue(TimeSpan dueTime, TimeSpan period)
+    {
+        var scaled = Scale(dueTime);
+        return period == Timeout.InfiniteTimeSpan && scaled != Timeout.InfiniteTimeSpan && scaled < ImmediateBelow ? TimeSpan.Zero : scaled;
+    }
+
+    private static readonly TimeSpan ImmediateBelow = TimeSpan.FromMilliseconds(0.5);
 
     private TimeSpan Scale(TimeSpan span) =>
         span == Timeout.InfiniteTimeSpan ? span : TimeSpan.FromTicks(Math.Max(span == TimeSpan.Zero ? 0 : 1, (long)(span.Ticks / _scale)));
 
     private sealed class ScaledTimer(ITimer inner, ScaledTimeProvider owner) : ITimer
     {
-        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(owner.Scale(dueTime), owner.Scale(period));
+        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(owner.ScaleDue(dueTime, period), owner.Scale(period));
 
         public void Dispose() => inner.Dispose();
 
