@@ -70,6 +70,18 @@ public sealed class OwnedProcess : IDisposable
 
     public bool HasExited => Process.HasExited;
 
+    /// <summary>Waits for the exit and for the redirected output to be read to the end.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!Process.WaitForExit(timeout))
+        {
+            return false;
+        }
+        // The timed wait does not wait for the asynchronous output readers; this one does.
+        Process.WaitForExit();
+        return true;
+    }
+
     /// <summary>SIGKILL: no clean shutdown, no last words.</summary>
     public void Kill()
     {

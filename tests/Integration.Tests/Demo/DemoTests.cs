@@ -15,7 +15,7 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
     public void The_demo_writes_the_maps_and_recovers_every_pixels_d_within_5_percent_of_the_truth()
     {
         using var demo = SeccmProcess.Start(["demo", "--size", "6", "--out", _dir, "--seed", "3"]);
-        Assert.True(demo.Process.WaitForExit(TimeSpan.FromMinutes(5)), $"the demo did not finish: {demo.Output}");
+        Assert.True(demo.WaitForExit(TimeSpan.FromMinutes(5)), $"the demo did not finish: {demo.Output}");
         output.WriteLine(demo.Output);
         Assert.Equal(0, demo.Process.ExitCode);
 

@@ -70,7 +70,7 @@ public sealed class ServiceProcessTests(ITestOutputHelper output)
     public void A_bad_option_stops_start_up_with_a_message_naming_it()
     {
         using var process = SeccmProcess.Start(["stage", "--mqtt-port", "70000"]);
-        Assert.True(process.Process.WaitForExit(60_000));
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.NotEqual(0, process.Process.ExitCode);
         Assert.Contains("--mqtt-port", process.Output, StringComparison.Ordinal);
     }
@@ -80,7 +80,7 @@ public sealed class ServiceProcessTests(ITestOutputHelper output)
     {
         using var process = SeccmProcess.Start(["stage", "--mqtt-host", "127.0.0.1", "--mqtt-port", "1"],
             new Dictionary<string, string> { ["SECCM__INSTRUMENT"] = "bad/name" });
-        Assert.True(process.Process.WaitForExit(60_000));
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(2, process.Process.ExitCode);
         Assert.Contains("Instrument", process.Output, StringComparison.Ordinal);
     }
