@@ -8,12 +8,14 @@ namespace Seccm.Electrochemistry.Samples;
 /// <param name="FilmThicknessCm">Depth of the redox-active material under the droplet (no-flux back wall).</param>
 /// <param name="DoubleLayerFPerCm2">Specific double-layer capacitance; times the wetted area gives C_dl.</param>
 /// <param name="GrainId">Voronoi grain index, -1 where the sample has no grains.</param>
+/// <param name="Background">Electrolyte decomposition at this surface; null where the sample's window never reaches it.</param>
 public sealed record MaterialParameters(
     string Material,
     IReadOnlyList<RedoxCouple> Couples,
     double FilmThicknessCm,
     double DoubleLayerFPerCm2,
-    int GrainId = -1)
+    int GrainId = -1,
+    ElectrolyteBackground? Background = null)
 {
     /// <summary>The diffusion coefficient the D map should recover (first couple), NaN where nothing reacts.</summary>
     public double TrueDCm2PerS => Couples.Count > 0 ? Couples[0].DCm2PerS : double.NaN;
@@ -29,6 +31,33 @@ public sealed record PipetteSettings(
     int NoiseSeed = 1)
 {
     public double AreaCm2 => Math.PI * Math.Pow(RadiusNm * 1e-7, 2);
+}
+
+/// <summary>
+/// Electrolyte decomposition under the droplet (LiClO4 in EC:DEC): Tafel oxidation above <see cref="OxidationOnsetV"/>
+/// and reduction below <see cref="ReductionOnsetV"/>, each <see cref="OnsetCurrentDensityAPerCm2"/> at its onset and a
+/// decade per <see cref="TafelSlopeVPerDecade"/> beyond it. Between the onsets it is negligible (decades below). It is
+/// what a pipette touching a bare current collector at 4.2 V reads, and what makes that contact detectable.
+/// </summary>
+public sealed record ElectrolyteBackground(
+    double OxidationOnsetV = 4.05,
+    double ReductionOnsetV = 0.95,
+    double OnsetCurrentDensityAPerCm2 = 3e-4,
+    double TafelSlopeVPerDecade = 0.06)
+{
+    /// <summary>
+    /// Carbonate electrolyte on a carbon-coated current collector: about 9 pA at 4.2 V through a 55 nm pipette. The steep
+    /// slope keeps it under 0.05 pA at 3.9 V even through a 1 um pipette, so the LFP CVs' vertex does not read as a wave.
+    /// </summary>
+    public static ElectrolyteBackground Carbonate { get; } = new();
+
+    /// <summary>Background current (anodic positive) at an applied potential through a wetted area.</summary>
+    public double CurrentA(double potentialV, double areaCm2)
+    {
+        double oxidation = Math.Pow(10, (potentialV - OxidationOnsetV) / TafelSlopeVPerDecade);
+        double reduction = Math.Pow(10, (ReductionOnsetV - potentialV) / TafelSlopeVPerDecade);
+        return areaCm2 * OnsetCurrentDensityAPerCm2 * (oxidation - reduction);
+    }
 }
 
 /// <summary>Numbers of the published instrument (PHYSICS.md).</summary>
@@ -66,7 +95,7 @@ public abstract class Sample
         double area = pipette.AreaCm2;
         return new Electrode(m.Couples, area, m.FilmThicknessCm, PhysicalConstants.RoomTemperatureK,
             m.DoubleLayerFPerCm2 * area, pipette.UncompensatedOhm, pipette.LeakageAPerV, pipette.LeakageOffsetA,
-            pipette.NoiseRmsA, pipette.NoiseSeed);
+            pipette.NoiseRmsA, pipette.NoiseSeed, m.Background is { } background ? v => background.CurrentA(v, area) : null);
     }
 
     /// <summary>The potential window a CV on this sample sweeps (start = vertex 2, forward towards vertex 1).</summary>

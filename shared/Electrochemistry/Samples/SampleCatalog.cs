@@ -82,7 +82,7 @@ internal sealed class LcoSample : Sample
 }
 
 /// <summary>
-/// LiFePO4 secondary particle (10 um across, 1.5 um high) on a flat inert substrate. The 3.4 V wave is two
+/// LiFePO4 secondary particle (10 um across, 1.5 um high) on a flat current collector; both oxidise the electrolyte above 4 V. The 3.4 V wave is two
 /// couples 140 mV apart: LiFePO4/FePO4 and a metastable LixFePO4 phase, each half of the Li sites, in primary
 /// particles ~100 nm deep (thin-layer at slow rates, so the waves are narrow and resolved). Their sluggish
 /// kinetics with a low anodic transfer coefficient broaden both waves with rate until they merge:
@@ -92,9 +92,14 @@ internal sealed class LfpSample : Sample
 {
     internal static readonly RedoxCouple Lower = new(3.38, 1e-6, 0.7, 1e-11, 0.0114);
     internal static readonly RedoxCouple Metastable = new(3.52, 1e-6, 0.7, 1e-11, 0.0114);
-    private const double CentreUm = 7.5, RadiusUm = 5, PeakHeightNm = 1500;
-    private static readonly MaterialParameters Particle = new("lfp", [Lower, Metastable], 100e-7, 20e-6);
-    private static readonly MaterialParameters Bare = new("substrate", [], 1e-4, 10e-6);
+    /// <summary>
+    /// Pipette for the scan-rate CVs on the particle: at 55 nm the thin-layer peak at 1 mV/s is ~0.01 pA, far under
+    /// 0.2 pA of noise; the paper's slow CVs were on the particle with a larger contact.
+    /// </summary>
+    internal const double RateSeriesPipetteRadiusNm = 1000;
+    internal const double CentreUm = 7.5, RadiusUm = 5, PeakHeightNm = 1500;
+    private static readonly MaterialParameters Particle = new("lfp", [Lower, Metastable], 100e-7, 20e-6, Background: ElectrolyteBackground.Carbonate);
+    private static readonly MaterialParameters Bare = new("substrate", [], 1e-4, 10e-6, Background: ElectrolyteBackground.Carbonate);
     public override string Name => "lfp";
     public override double ScanSizeUm => 15;
     public override (double StartV, double VertexV) DefaultWindowV => (3.0, 4.2);
@@ -110,10 +115,10 @@ internal sealed class LfpSample : Sample
     }
 }
 
-/// <summary>Bare current collector: only double-layer charging and leakage.</summary>
+/// <summary>Bare current collector: no Faradaic couple of its own; double-layer charging, leakage and electrolyte decomposition.</summary>
 internal sealed class SubstrateSample : Sample
 {
-    private static readonly MaterialParameters Bare = new("substrate", [], 1e-4, 10e-6);
+    private static readonly MaterialParameters Bare = new("substrate", [], 1e-4, 10e-6, Background: ElectrolyteBackground.Carbonate);
     public override string Name => "substrate";
     public override double ScanSizeUm => 5;
     public override (double StartV, double VertexV) DefaultWindowV => (1.0, 2.1);

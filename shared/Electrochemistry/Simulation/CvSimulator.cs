@@ -93,6 +93,7 @@ public static class CvSimulator
                 potential[k] = applied;
                 faradaic[k] = lastF;
                 double i = lastTotal + _electrode.LeakageAPerV * applied + _electrode.LeakageOffsetA;
+                if (_electrode.BackgroundA is { } background) i += background(applied);
                 if (noise is not null) i += _electrode.NoiseRmsA * noise.Next();
                 current[k] = i;
             }

@@ -14,6 +14,7 @@ namespace Seccm.Electrochemistry.Simulation;
 /// <param name="LeakageOffsetA">Constant leakage offset.</param>
 /// <param name="NoiseRmsA">Gaussian current noise (rms) added to every sample.</param>
 /// <param name="NoiseSeed">Seed of the noise generator: same seed, same noise.</param>
+/// <param name="BackgroundA">Non-Faradaic-to-the-sample background at an applied potential (electrolyte decomposition), added to the measured current; null for none.</param>
 public sealed record Electrode(
     IReadOnlyList<RedoxCouple> Couples,
     double AreaCm2,
@@ -24,7 +25,8 @@ public sealed record Electrode(
     double LeakageAPerV = 0,
     double LeakageOffsetA = 0,
     double NoiseRmsA = 0,
-    int NoiseSeed = 1)
+    int NoiseSeed = 1,
+    Func<double, double>? BackgroundA = null)
 {
     /// <summary>A single-couple electrode with everything non-Faradaic switched off.</summary>
     public static Electrode Ideal(RedoxCouple couple, double areaCm2, double filmThicknessCm = double.PositiveInfinity) =>

@@ -108,4 +108,55 @@ public class SampleCatalogTests
         Assert.InRange(lfp.HeightNm(7.5, 7.5), 1000, 2000);
         Assert.True(double.IsNaN(lfp.TrueDCm2PerS(0.5, 0.5)));
     }
+
+    [Theory]
+    [InlineData("substrate", 1.0, 1.0)]
+    [InlineData("lfp", 0.5, 0.5)]
+    [InlineData("lfp", 7.5, 7.5)]
+    public void A_55_nm_contact_at_4_2_V_reads_the_electrolyte_oxidation_well_above_the_3_pA_contact_threshold(string name, double x, double y)
+    {
+        var sample = SampleCatalog.Create(name);
+        var pipette = new PipetteSettings(NoiseRmsA: 0.2e-12);
+        var hold = CvSimulator.Hold(sample.ElectrodeAt(x, y, pipette), new HoldProtocol(4.2, 4.2, 0.05, 0.001));
+        // Rest = hold: no step, so what remains is the steady background (the LFP particle adds its own transient on a real contact).
+        Assert.InRange(hold.CurrentA.Skip(1).Min(), 3e-12 + 5 * 0.2e-12, 50e-12);
+    }
+
+    [Fact]
+    public void Electrolyte_background_is_negligible_inside_the_stability_window_and_cathodic_below_1_V()
+    {
+        var b = ElectrolyteBackground.Carbonate;
+        double area = SampleDefaults.PipetteAreaCm2;
+        Assert.InRange(b.CurrentA(4.2, area), 5e-12, 15e-12);
+        Assert.InRange(Math.Abs(b.CurrentA(3.5, area)), 0, 1e-15);
+        Assert.InRange(Math.Abs(b.CurrentA(1.5, area)), 0, 1e-15);
+        Assert.InRange(b.CurrentA(0.8, area), -15e-12, -1e-12);
+        // A decade per Tafel slope.
+        Assert.Equal(10, b.CurrentA(4.2 + b.TafelSlopeVPerDecade, area) / b.CurrentA(4.2, area), 1e-6);
+    }
+
+    [Fact]
+    public void LTO_and_LCO_carry_no_electrolyte_background_so_their_published_numbers_are_untouched()
+    {
+        Assert.Null(SampleCatalog.Create("lto", 1).ElectrodeAt(2.5, 2.5, new PipetteSettings()).BackgroundA);
+        Assert.Null(SampleCatalog.Create("lco").ElectrodeAt(2.5, 2.5, new PipetteSettings()).BackgroundA);
+    }
+
+    [Theory]
+    [InlineData(0.001, true)]
+    [InlineData(0.002, true)]
+    [InlineData(0.005, true)]
+    [InlineData(0.01, false)]
+    [InlineData(0.05, false)]
+    [InlineData(0.1, false)]
+    [InlineData(0.5, false)]
+    [InlineData(1, false)]
+    public void LFP_wave_splits_below_10_mV_per_s_through_the_reproduction_pipette(double rateVPerS, bool split)
+    {
+        var lfp = SampleCatalog.Create("lfp");
+        var pipette = new PipetteSettings(RadiusNm: LfpSample.RateSeriesPipetteRadiusNm, NoiseRmsA: 0.2e-12);
+        var sim = CvSimulator.Cv(lfp.ElectrodeAt(7.5, 7.5, pipette), new CvProtocol(3.0, 3.9, 3.0, 0.001, rateVPerS));
+        var peaks = CvPeakAnalysis.Analyze(new CvCurve(rateVPerS, sim.PotentialV, sim.CurrentA), new AnalysisSettings { RadiusNm = LfpSample.RateSeriesPipetteRadiusNm });
+        Assert.Equal(split, peaks.SplitWave);
+    }
 }
