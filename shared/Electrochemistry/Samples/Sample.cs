@@ -21,16 +21,23 @@ public sealed record MaterialParameters(
     public double TrueDCm2PerS => Couples.Count > 0 ? Couples[0].DCm2PerS : double.NaN;
 }
 
-/// <summary>What the measurement chain adds on top of the material (pipette size, cell, electronics).</summary>
+/// <summary>
+/// What the measurement chain adds on top of the material (pipette size, cell, electronics). R_u left null is the
+/// tip's access resistance, 1e8 ohm at 55 nm and inversely proportional to the radius (a wider opening conducts
+/// better), so a larger pipette's larger currents do not gain an unphysical iR shift.
+/// </summary>
 public sealed record PipetteSettings(
     double RadiusNm = SampleDefaults.PipetteRadiusNm,
-    double UncompensatedOhm = 1e8,
+    double? UncompensatedOhm = null,
     double LeakageAPerV = 2e-14,
     double LeakageOffsetA = 5e-14,
     double NoiseRmsA = 0,
     int NoiseSeed = 1)
 {
     public double AreaCm2 => Math.PI * Math.Pow(RadiusNm * 1e-7, 2);
+
+    /// <summary>R_u the simulator uses: the given value, or the tip's access resistance scaled from 1e8 ohm at 55 nm.</summary>
+    public double EffectiveUncompensatedOhm => UncompensatedOhm ?? 1e8 * SampleDefaults.PipetteRadiusNm / RadiusNm;
 }
 
 /// <summary>
@@ -94,7 +101,7 @@ public abstract class Sample
         var m = MaterialAt(xUm, yUm);
         double area = pipette.AreaCm2;
         return new Electrode(m.Couples, area, m.FilmThicknessCm, PhysicalConstants.RoomTemperatureK,
-            m.DoubleLayerFPerCm2 * area, pipette.UncompensatedOhm, pipette.LeakageAPerV, pipette.LeakageOffsetA,
+            m.DoubleLayerFPerCm2 * area, pipette.EffectiveUncompensatedOhm, pipette.LeakageAPerV, pipette.LeakageOffsetA,
             pipette.NoiseRmsA, pipette.NoiseSeed, m.Background is { } background ? v => background.CurrentA(v, area) : null);
     }
 

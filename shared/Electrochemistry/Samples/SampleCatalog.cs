@@ -30,6 +30,11 @@ public static class SampleCatalog
 /// </summary>
 internal sealed class LtoSample : Sample
 {
+    /// <summary>
+    /// Pipette for the slow (10-500 mV/s) peak-separation CVs: at 55 nm the 10 mV/s peak is ~0.5 pA against 0.2 pA of
+    /// noise and dEp is noise; the paper measured these on a film with a larger contact.
+    /// </summary>
+    internal const double SlowCvPipetteRadiusNm = 500;
     internal const double K0CmPerS = 2e-5;
     internal const double FilmCm = 250e-7;
     internal static readonly double[] FacetDFactors = [0.6, 1.0, 1.4];

@@ -159,4 +159,22 @@ public class SampleCatalogTests
         var peaks = CvPeakAnalysis.Analyze(new CvCurve(rateVPerS, sim.PotentialV, sim.CurrentA), new AnalysisSettings { RadiusNm = LfpSample.RateSeriesPipetteRadiusNm });
         Assert.Equal(split, peaks.SplitWave);
     }
+
+    [Fact]
+    public void Pipette_access_resistance_is_1e8_ohm_at_55_nm_and_falls_as_one_over_the_radius_unless_given()
+    {
+        Assert.Equal(1e8, new PipetteSettings().EffectiveUncompensatedOhm, 1e-3);
+        Assert.Equal(1e7, new PipetteSettings(RadiusNm: 550).EffectiveUncompensatedOhm, 1e-3);
+        Assert.Equal(3e8, new PipetteSettings(RadiusNm: 550, UncompensatedOhm: 3e8).EffectiveUncompensatedOhm);
+    }
+
+    [Fact]
+    public void LTO_peak_separation_at_10_mV_per_s_through_the_slow_CV_pipette_is_near_57_mV_with_0_2_pA_noise()
+    {
+        var lto = SampleCatalog.Create("lto", 1);
+        var pipette = new PipetteSettings(RadiusNm: LtoSample.SlowCvPipetteRadiusNm, NoiseRmsA: 0.2e-12);
+        var sim = CvSimulator.Cv(lto.ElectrodeAt(2.5, 2.5, pipette), new CvProtocol(1.2, 1.9, 1.2, 0.001, 0.01));
+        var peaks = CvPeakAnalysis.Analyze(new CvCurve(0.01, sim.PotentialV, sim.CurrentA), new AnalysisSettings { RadiusNm = LtoSample.SlowCvPipetteRadiusNm });
+        Assert.InRange(peaks.PeakSeparationV * 1000, 52, 66);
+    }
 }
