@@ -47,7 +47,8 @@ internal sealed partial class VaisalaMoistureSensor(
     internal static MoistureReading Parse(string answer, string port, double pressureHPa)
     {
         var tdf = TdfPattern().Match(answer);
-        if (!tdf.Success || !TryNumber(tdf.Groups[1].Value, out var dewPointC))
+        // A dew point outside -150..+100 C is no reading but line noise (and would break the frost-point conversion).
+        if (!tdf.Success || !TryNumber(tdf.Groups[1].Value, out var dewPointC) || dewPointC is < -150 or > 100)
         {
             throw new DeviceProtocolException(
                 $"Dew-point transmitter on '{port}' answered '{RapidoxOxygenSensor.Printable(answer)}' to 'SEND'; expected 'Tdf= <C> 'C ...'.");

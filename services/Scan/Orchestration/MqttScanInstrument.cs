@@ -37,9 +37,20 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
         var contact = new TaskCompletionSource<ContactEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _contact, contact);
         // The potentiostat holds the bias and watches the current; its contact event stops the stage.
-        await bus.CallAsync<HoldCommand, HoldStartedResult>(ServiceNames.Potentiostat, PotentiostatTopics.HoldVerb,
-            new HoldCommand(approach.BiasV, DurationS: null, IntervalS: 0.001, ContactThresholdA: approach.ContactThresholdA, Pixel: pixel.Index),
-            CommandTimeout, cancellationToken).ConfigureAwait(false);
+        var hold = new HoldCommand(approach.BiasV, DurationS: null, IntervalS: 0.001, ContactThresholdA: approach.ContactThresholdA, Pixel: pixel.Index);
+        try
+        {
+            await bus.CallAsync<HoldCommand, HoldStartedResult>(ServiceNames.Potentiostat, PotentiostatTopics.HoldVerb, hold, CommandTimeout, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (CommandFailedException ex) when (ex.Code == ErrorCodes.Busy)
+        {
+            // A scan process killed mid-approach leaves its open-ended hold running: stop it, then hold for this pixel.
+            await bus.CallAsync<EmptyCommand, AbortResult>(ServiceNames.Potentiostat, PotentiostatTopics.AbortVerb, new EmptyCommand(),
+                CommandTimeout, cancellationToken).ConfigureAwait(false);
+            await bus.CallAsync<HoldCommand, HoldStartedResult>(ServiceNames.Potentiostat, PotentiostatTopics.HoldVerb, hold, CommandTimeout, cancellationToken)
+                .ConfigureAwait(false);
+        }
         try
         {
             var stopped = await bus.CallAsync<ApproachCommand, ApproachStoppedEvent>(ServiceNames.Stage, StageTopics.ApproachVerb,

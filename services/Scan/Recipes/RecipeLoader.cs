@@ -74,11 +74,24 @@ public static class RecipeLoader
         {
             throw new RecipeException($"{source} line {ex.Start.Line}, column {ex.Start.Column}: not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet throws these instead of a YamlException on some malformed flow collections and aliases.
+            throw new RecipeException($"{source}: not valid YAML ({ex.Message}); check brackets and braces.");
+        }
         if (stream.Documents.Count == 0)
         {
             throw new RecipeException($"{source}: the recipe is empty.");
         }
-        return ToNode(stream.Documents[0].RootNode)?.ToJsonString() ?? "null";
+        try
+        {
+            return ToNode(stream.Documents[0].RootNode)?.ToJsonString() ?? "null";
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidCastException or ArgumentException)
+        {
+            // YAML that parses but is no plain tree of named fields (complex keys, repeated keys, odd nodes).
+            throw new RecipeException($"{source}: not a recipe (a mapping of named fields): {ex.Message}");
+        }
     }
 
     private static JsonNode? ToNode(YamlNode node) => node switch
