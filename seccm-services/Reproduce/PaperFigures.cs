@@ -33,8 +33,9 @@ internal static class PaperFigures
         Directory.CreateDirectory(dir);
         var (numbers, images) = figure switch
         {
-            "fig2a" => await PeakSeparationAsync(figure, dir, "lto", seed, 1.2, 1.9, [57, 74, 136], cancellationToken).ConfigureAwait(false),
-            "fig2b" => await PeakSeparationAsync(figure, dir, "lco", seed, 3.4, 4.4, [155, 426, 736], cancellationToken).ConfigureAwait(false),
+            // LTO's 10 mV/s peak is ~0.5 pA at 55 nm (dEp would be noise): the paper's slow CVs were on a film with a larger contact.
+            "fig2a" => await PeakSeparationAsync(figure, dir, "lto", seed, 1.2, 1.9, [57, 74, 136], SampleDefaults.SlowCvPipetteRadiusNm, cancellationToken).ConfigureAwait(false),
+            "fig2b" => await PeakSeparationAsync(figure, dir, "lco", seed, 3.4, 4.4, [155, 426, 736], SampleDefaults.PipetteRadiusNm, cancellationToken).ConfigureAwait(false),
             "fig2c" => await LinearRangeAsync(dir, seed, cancellationToken).ConfigureAwait(false),
             "fig2d" => await ChargeDischargeAsync(dir, seed, cancellationToken).ConfigureAwait(false),
             "fig3" => await LtoMapsAsync(dir, size, seed, cancellationToken).ConfigureAwait(false),
@@ -45,10 +46,10 @@ internal static class PaperFigures
     }
 
     private static async Task<(List<PaperNumber>, List<string>)> PeakSeparationAsync(string figure, string dir, string sample, int seed,
-        double startV, double vertexV, double[] paperMv, CancellationToken cancellationToken)
+        double startV, double vertexV, double[] paperMv, double radiusNm, CancellationToken cancellationToken)
     {
-        var recipe = CvRecipe($"{figure}-{sample}", sample, [new PointSpec(2.5, 2.5)], startV, vertexV, Fig2Rates, 0.001, 55);
-        var scan = await RunScanAsync(dir, sample, seed, 55, recipe, false, cancellationToken).ConfigureAwait(false);
+        var recipe = CvRecipe($"{figure}-{sample}", sample, [new PointSpec(2.5, 2.5)], startV, vertexV, Fig2Rates, 0.001, radiusNm);
+        var scan = await RunScanAsync(dir, sample, seed, radiusNm, recipe, false, cancellationToken).ConfigureAwait(false);
         var settings = Settings(recipe);
         var numbers = new List<PaperNumber>();
         var series = new List<XySeries>();
@@ -57,11 +58,12 @@ internal static class PaperFigures
             var peaks = CvPeakAnalysis.Analyze(new CvCurve(curve.ScanRateVPerS, curve.PotentialV, curve.CurrentA), settings);
             var k = Array.IndexOf(Fig2Rates, curve.ScanRateVPerS);
             numbers.Add(new PaperNumber(figure, $"{sample.ToUpperInvariant()} peak separation at {curve.ScanRateVPerS * 1000:0} mV/s", "mV",
-                peaks.PeakSeparationV * 1000, k >= 0 ? paperMv[k] : null));
+                peaks.PeakSeparationV * 1000, k >= 0 ? paperMv[k] : null,
+                $"pipette radius {radiusNm:0} nm; forward peak {Math.Abs(peaks.ForwardPeakCurrentA) * 1e12:0.0} pA against {peaks.NoiseRmsA * 1e12:0.00} pA rms noise"));
             series.Add(new XySeries($"{curve.ScanRateVPerS * 1000:0} mV/s", curve.PotentialV, curve.CurrentA.Select(i => i * 1e12).ToArray()) { Group = k });
         }
         var image = Path.Combine(dir, $"{sample}-cvs.png");
-        LineFigure.Save(image, series, new LineFigureOptions { Title = $"{sample.ToUpperInvariant()} CVs (55 nm pipette)", XLabel = "E (V vs Li/Li+)", YLabel = "i (pA)" });
+        LineFigure.Save(image, series, new LineFigureOptions { Title = $"{sample.ToUpperInvariant()} CVs ({radiusNm:0} nm pipette)", XLabel = "E (V vs Li/Li+)", YLabel = "i (pA)" });
         return (numbers, [image]);
     }
 
@@ -175,13 +177,17 @@ internal static class PaperFigures
         };
         var mapScan = await RunScanAsync(mapDir, "lfp", seed, 55, map, true, cancellationToken).ConfigureAwait(false);
         var topography = TopographyCheck.Compare(mapScan.Pixels, SampleCatalog.Create("lfp", seed));
+        var lfpSample = SampleCatalog.Create("lfp", seed);
+        var onSubstrate = mapScan.Pixels.Where(p => lfpSample.MaterialAt(p.XUm, p.YUm).Couples.Count == 0).ToArray();
         double[] rates = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
-        var cvRecipe = CvRecipe("fig4-lfp-rates", "lfp", [new PointSpec(7.5, 7.5)], 3.0, 3.9, rates, 0.001, 55) with
+        // At 55 nm the slow thin-layer waves are ~0.01 pA, far under the noise: the CVs on the particle use a 1 um pipette.
+        const double cvRadiusNm = SampleDefaults.LfpRateSeriesPipetteRadiusNm;
+        var cvRecipe = CvRecipe("fig4-lfp-rates", "lfp", [new PointSpec(SampleDefaults.LfpParticleCentreUm, SampleDefaults.LfpParticleCentreUm)], 3.0, 3.9, rates, 0.001, cvRadiusNm) with
         {
             Approach = map.Approach,
             RetractUm = map.RetractUm,
         };
-        var cvScan = await RunScanAsync(Path.Combine(dir, "rates"), "lfp", seed, 55, cvRecipe, false, cancellationToken).ConfigureAwait(false);
+        var cvScan = await RunScanAsync(Path.Combine(dir, "rates"), "lfp", seed, cvRadiusNm, cvRecipe, false, cancellationToken).ConfigureAwait(false);
         var settings = Settings(cvRecipe);
         var peaks = cvScan.Curves.Where(c => c.Technique == "cv")
             .Select(c => CvPeakAnalysis.Analyze(new CvCurve(c.ScanRateVPerS, c.PotentialV, c.CurrentA), settings)).OrderBy(p => p.ScanRateVPerS).ToArray();
@@ -195,15 +201,17 @@ internal static class PaperFigures
         var numbers = new List<PaperNumber>
         {
             new("fig4", "LFP wave splits below", "mV/s", splitBelow, 10,
-                $"split at {string.Join(", ", peaks.Where(p => p.SplitWave).Select(p => $"{p.ScanRateVPerS * 1000:0.#}"))} mV/s"),
+                $"split at {string.Join(", ", peaks.Where(p => p.SplitWave).Select(p => $"{p.ScanRateVPerS * 1000:0.#}"))} mV/s; CVs on the particle centre through a {cvRadiusNm:0} nm pipette"),
             new("fig4", "LFP particle height (max recovered topography)", "nm", topography.MaxRecoveredNm, 1500, "simulated particle 1500 nm; paper: 1-2 um"),
+            new("fig4", "map pixels with contact", "", mapScan.Pixels.Count(p => p.Contact), null,
+                $"of {mapScan.Pixels.Count}; bare substrate {onSubstrate.Count(p => p.Contact)} of {onSubstrate.Length} (electrolyte oxidation at 4.2 V)"),
             new("fig4", "topography error, raw (rms)", "nm", topography.RmsErrorNm, null,
                 $"max |error| {topography.MaxAbsErrorNm:0} nm over {topography.Pixels} pixels; approach step {topography.StepNm:0} nm"),
         };
         var series = cvScan.Curves.Where(c => c.Technique == "cv").Select((c, k) =>
             new XySeries($"{c.ScanRateVPerS * 1000:0.#} mV/s", c.PotentialV, c.CurrentA.Select(i => i * 1e12).ToArray()) { Group = k }).ToArray();
         var cvImage = Path.Combine(dir, "lfp-cvs.png");
-        LineFigure.Save(cvImage, series, new LineFigureOptions { Title = "LFP CVs, 1 to 1000 mV/s", XLabel = "E (V vs Li/Li+)", YLabel = "i (pA)" });
+        LineFigure.Save(cvImage, series, new LineFigureOptions { Title = $"LFP CVs, 1 to 1000 mV/s ({cvRadiusNm:0} nm pipette)", XLabel = "E (V vs Li/Li+)", YLabel = "i (pA)" });
         return (numbers, [.. ExportedImages(mapDir), cvImage]);
     }
 

@@ -74,6 +74,21 @@ public static class SampleDefaults
     /// <summary>Li sites in LTO: 3.48 g/cm^3 / 459.1 g/mol * 3.</summary>
     public const double LtoConcentrationMolCm3 = 0.0227;
     public const double LtoMeanDCm2PerS = 2.47e-11;
+
+    /// <summary>
+    /// Pipette for LTO's slow (10-500 mV/s) peak-separation CVs: at 55 nm the 10 mV/s peak is ~0.5 pA against 0.2 pA
+    /// of noise and dEp is noise; the paper measured these on a film with a larger contact.
+    /// </summary>
+    public const double SlowCvPipetteRadiusNm = 500;
+
+    /// <summary>
+    /// Pipette for the LFP scan-rate CVs on the particle: at 55 nm the thin-layer peak at 1 mV/s is ~0.01 pA, far under
+    /// 0.2 pA of noise; through 1 um it is ~3 pA and the split wave below 10 mV/s is resolved.
+    /// </summary>
+    public const double LfpRateSeriesPipetteRadiusNm = 1000;
+
+    /// <summary>Centre (x = y) of the simulated LFP particle, um (radius 5 um).</summary>
+    public const double LfpParticleCentreUm = 7.5;
     public static double PipetteAreaCm2 => Math.PI * Math.Pow(PipetteRadiusNm * 1e-7, 2);
 }
 

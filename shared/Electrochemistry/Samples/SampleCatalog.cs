@@ -30,11 +30,7 @@ public static class SampleCatalog
 /// </summary>
 internal sealed class LtoSample : Sample
 {
-    /// <summary>
-    /// Pipette for the slow (10-500 mV/s) peak-separation CVs: at 55 nm the 10 mV/s peak is ~0.5 pA against 0.2 pA of
-    /// noise and dEp is noise; the paper measured these on a film with a larger contact.
-    /// </summary>
-    internal const double SlowCvPipetteRadiusNm = 500;
+    internal const double SlowCvPipetteRadiusNm = SampleDefaults.SlowCvPipetteRadiusNm;
     internal const double K0CmPerS = 2e-5;
     internal const double FilmCm = 250e-7;
     internal static readonly double[] FacetDFactors = [0.6, 1.0, 1.4];
@@ -97,12 +93,8 @@ internal sealed class LfpSample : Sample
 {
     internal static readonly RedoxCouple Lower = new(3.38, 1e-6, 0.7, 1e-11, 0.0114);
     internal static readonly RedoxCouple Metastable = new(3.52, 1e-6, 0.7, 1e-11, 0.0114);
-    /// <summary>
-    /// Pipette for the scan-rate CVs on the particle: at 55 nm the thin-layer peak at 1 mV/s is ~0.01 pA, far under
-    /// 0.2 pA of noise; the paper's slow CVs were on the particle with a larger contact.
-    /// </summary>
-    internal const double RateSeriesPipetteRadiusNm = 1000;
-    internal const double CentreUm = 7.5, RadiusUm = 5, PeakHeightNm = 1500;
+    internal const double RateSeriesPipetteRadiusNm = SampleDefaults.LfpRateSeriesPipetteRadiusNm;
+    internal const double CentreUm = SampleDefaults.LfpParticleCentreUm, RadiusUm = 5, PeakHeightNm = 1500;
     private static readonly MaterialParameters Particle = new("lfp", [Lower, Metastable], 100e-7, 20e-6, Background: ElectrolyteBackground.Carbonate);
     private static readonly MaterialParameters Bare = new("substrate", [], 1e-4, 10e-6, Background: ElectrolyteBackground.Carbonate);
     public override string Name => "lfp";
