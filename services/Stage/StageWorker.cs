@@ -326,7 +326,13 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         {
             _motion.Release();
         }
-        return await PositionResultAsync(cancellationToken).ConfigureAwait(false);
+        var result = await PositionResultAsync(cancellationToken).ConfigureAwait(false);
+        // Tell the world where the pipette is now, not at the next telemetry tick: the simulated potentiostat judges
+        // contact from this, and a stale in-contact position would be seen as a contact at the start of the next hold.
+        await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
+            new StagePositionTelemetry(time.GetUtcNow(), result.XUm, result.YUm, result.ZUm, result.OnTarget, false, false),
+            MqttQualityOfServiceLevel.AtMostOnce, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private async Task<CancellationToken> AcquireMotionAsync(string verb)
