@@ -33,6 +33,14 @@ public sealed class MosquittoServer : IAsyncDisposable
     {
         ExternalTool.Require("mosquitto");
         var dir = System.IO.Directory.CreateTempSubdirectory("seccm-mosquitto-").FullName;
+        // Started as root, mosquitto drops to its own user: it must be able to write its persistence file here,
+        // or sessions and queued messages do not survive a broker restart.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+            UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+        }
         var port = FreePort.Next();
         var config = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"listener {port} 127.0.0.1")
