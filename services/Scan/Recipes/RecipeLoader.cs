@@ -85,7 +85,7 @@ public static class RecipeLoader
         }
         try
         {
-            return ToNode(stream.Documents[0].RootNode)?.ToJsonString() ?? "null";
+            return ToNode(stream.Documents[0].RootNode, source)?.ToJsonString() ?? "null";
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidCastException or ArgumentException)
         {
@@ -94,14 +94,25 @@ public static class RecipeLoader
         }
     }
 
-    private static JsonNode? ToNode(YamlNode node) => node switch
+    /// <summary>Deeper than any recipe needs; a deeper document would exhaust the stack.</summary>
+    private const int MaxDepth = 32;
+
+    private static JsonNode? ToNode(YamlNode node, string source, int depth = 0)
     {
-        YamlMappingNode map => new JsonObject(map.Children.Select(kv =>
-            KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", ToNode(kv.Value)))),
-        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToNode).ToArray()),
-        YamlScalarNode scalar => Scalar(scalar),
-        _ => null,
-    };
+        if (depth > MaxDepth)
+        {
+            throw new RecipeException($"{source} line {node.Start.Line}: the recipe nests deeper than {MaxDepth} levels.");
+        }
+        return node switch
+        {
+            YamlMappingNode map => new JsonObject(map.Children.Select(kv =>
+                KeyValuePair.Create(kv.Key is YamlScalarNode key ? key.Value ?? "" : throw new RecipeException(
+                    $"{source} line {kv.Key.Start.Line}: a key must be a plain name."), ToNode(kv.Value, source, depth + 1)))),
+            YamlSequenceNode seq => new JsonArray(seq.Children.Select(child => ToNode(child, source, depth + 1)).ToArray()),
+            YamlScalarNode scalar => Scalar(scalar),
+            _ => null,
+        };
+    }
 
     private static JsonNode? Scalar(YamlScalarNode scalar)
     {

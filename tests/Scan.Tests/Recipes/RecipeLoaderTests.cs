@@ -68,4 +68,12 @@ public sealed class RecipeLoaderTests
         var ex = Assert.Throws<RecipeException>(() => RecipeLoader.LoadBuiltIn("nope"));
         Assert.Contains("lto-d-map", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_deeply_nested_document_is_refused_instead_of_exhausting_the_stack()
+    {
+        var yaml = "name: a\nx: " + new string('[', 5000) + new string(']', 5000);
+        var ex = Assert.Throws<RecipeException>(() => RecipeLoader.Parse(yaml, "deep.yaml"));
+        Assert.Contains("deep.yaml", ex.Message, StringComparison.Ordinal);
+    }
 }
