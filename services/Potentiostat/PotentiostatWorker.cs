@@ -29,6 +29,7 @@ internal sealed partial class PotentiostatWorker(
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
+    private DateTimeOffset _latestPositionUtc = DateTimeOffset.MinValue;
     private bool _cellOn;
     private double? _lastPotentialV;
     private double? _lastCurrentA;
@@ -102,6 +103,12 @@ internal sealed partial class PotentiostatWorker(
         try
         {
             var p = SeccmJson.Deserialize<StagePositionTelemetry>(message.Payload.Span, message.Topic);
+            // The stage's periodic telemetry and its end-of-move report can cross: keep the newest reading.
+            if (p.TimestampUtc < _latestPositionUtc)
+            {
+                return Task.CompletedTask;
+            }
+            _latestPositionUtc = p.TimestampUtc;
             position.Latest = new PipettePosition(p.XUm, p.YUm, p.ZUm);
         }
         catch (PayloadException ex)

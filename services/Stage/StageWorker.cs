@@ -100,11 +100,13 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             var moving = false;
             try
             {
+                // Stamped before the reading: a reading taken just before a move ends must not look newer than the
+                // position published when that move ended.
+                var now = time.GetUtcNow();
                 var position = await _stage.GetPositionAsync(stoppingToken).ConfigureAwait(false);
                 var onTarget = await _stage.IsOnTargetAsync(stoppingToken).ConfigureAwait(false);
                 var approach = Volatile.Read(ref _approach);
                 moving = !onTarget || approach is { Outcome: null };
-                var now = time.GetUtcNow();
                 sink.Write(Points.New(Measurements.Stage, bus.Instrument, bus.Service, now)
                     .Field("x_um", position.XUm).Field("y_um", position.YUm).Field("z_um", position.ZUm).Field("moving", !onTarget));
                 await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
