@@ -231,6 +231,10 @@ internal sealed partial class PotentiostatWorker(
             {
                 count += chunk.Count;
                 Observe(chunk);
+                if (technique == "cv")
+                {
+                    WriteCurveSamples(technique, scanId, chunk);
+                }
                 if (contactThresholdA is { } threshold && !contactSent)
                 {
                     for (var k = 0; k < chunk.Count; k++)
@@ -303,6 +307,23 @@ internal sealed partial class PotentiostatWorker(
                 _sumCurrentA += i;
             }
             _samplesSinceTelemetry += chunk.Count;
+        }
+    }
+
+    /// <summary>
+    /// A CV on an accelerated clock can start and end between two telemetry ticks: keep a thinned copy of every
+    /// curve (about 32 points a chunk) so the dashboards can draw the latest CVs.
+    /// </summary>
+    private void WriteCurveSamples(string technique, string? scanId, SampleChunk chunk)
+    {
+        const int PointsPerChunk = 32;
+        var stride = Math.Max(1, chunk.Count / PointsPerChunk);
+        var now = time.GetUtcNow();
+        for (int k = 0, n = 0; k < chunk.Count; k += stride, n++)
+        {
+            sink.Write(Points.New(Measurements.PotentiostatSample, bus.Instrument, bus.Service, now.AddTicks(n), scanId, technique)
+                .Field("current_a", chunk.CurrentA[k]).Field("potential_v", chunk.PotentialV[k])
+                .Field("scan_rate_v_s", chunk.ScanRateVPerS).Field("time_s", chunk.TimeS[k]));
         }
     }
 
