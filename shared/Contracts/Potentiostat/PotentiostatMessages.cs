@@ -80,13 +80,9 @@ public sealed record CvCommand(
 {
     public IEnumerable<string> Validate()
     {
-        if (!Topic.IsValidSegment(ScanId))
+        foreach (var problem in CurveTarget.Validate(ScanId, Pixel))
         {
-            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
-        }
-        if (Pixel < 0)
-        {
-            yield return $"pixel must be >= 0, got {Pixel}";
+            yield return problem;
         }
         foreach (var (name, v) in new[] { ("startV", StartV), ("vertex1V", Vertex1V), ("vertex2V", Vertex2V), ("stepV", StepV), ("currentRangeA", CurrentRangeA) })
         {
@@ -163,13 +159,9 @@ public sealed record ChargeDischargeCommand(
 {
     public IEnumerable<string> Validate()
     {
-        if (!Topic.IsValidSegment(ScanId))
+        foreach (var problem in CurveTarget.Validate(ScanId, Pixel))
         {
-            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
-        }
-        if (Pixel < 0)
-        {
-            yield return $"pixel must be >= 0, got {Pixel}";
+            yield return problem;
         }
         foreach (var (name, v) in new[] { ("chargeCurrentA", ChargeCurrentA), ("dischargeCurrentA", DischargeCurrentA) })
         {
@@ -259,3 +251,19 @@ public sealed record CurrentTelemetry(
     double? CurrentA,
     double? MeanCurrentA,
     long SamplesSinceLast) : Payload;
+
+/// <summary>The checks every curve-producing command makes of where its data goes.</summary>
+internal static class CurveTarget
+{
+    public static IEnumerable<string> Validate(string? scanId, int pixel)
+    {
+        if (scanId is not null && !Topic.IsValidSegment(scanId))
+        {
+            yield return $"scanId '{scanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+        }
+        if (pixel < 0)
+        {
+            yield return $"pixel must be >= 0, got {pixel}";
+        }
+    }
+}
