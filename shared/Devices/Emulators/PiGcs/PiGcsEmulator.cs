@@ -40,6 +40,11 @@ public sealed class PiGcsEmulator : IAsyncDisposable
     private Task? _loop;
     private int _error;
     private int _garbleAnswers;
+    private long _silentUntil = long.MinValue;
+    private long _garbleUntil = long.MinValue;
+    private int _garbleEveryNth;
+    private int _answersWhileGarbling;
+    private int _garbledAnswers;
 
     public PiGcsEmulator(ISerialLine line, TimeProvider time, PiGcsEmulatorOptions? options = null)
     {
@@ -51,6 +56,31 @@ public sealed class PiGcsEmulator : IAsyncDisposable
 
     /// <summary>Fault injection: when true the controller reads and ignores everything (a hung or unplugged device).</summary>
     public bool Silent { get; set; }
+
+    /// <summary>
+    /// Fault injection on the emulator's clock: the controller reads and ignores everything for <paramref name="duration"/>
+    /// (a controller that hangs and comes back by itself, as after a brown-out), then answers again.
+    /// </summary>
+    public void StopAnsweringFor(TimeSpan duration) =>
+        Interlocked.Exchange(ref _silentUntil, _time.GetTimestamp() + (long)(duration.TotalSeconds * _time.TimestampFrequency));
+
+    /// <summary>
+    /// Fault injection on the emulator's clock: for <paramref name="duration"/> every <paramref name="everyNth"/>-th answer
+    /// (1: every answer) is replaced by a line of garbage, as from a noisy cable or a baud-rate glitch.
+    /// </summary>
+    public void GarbleAnswersFor(TimeSpan duration, int everyNth = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(everyNth, 1);
+        Interlocked.Exchange(ref _garbleEveryNth, everyNth);
+        Interlocked.Exchange(ref _answersWhileGarbling, 0);
+        Interlocked.Exchange(ref _garbleUntil, _time.GetTimestamp() + (long)(duration.TotalSeconds * _time.TimestampFrequency));
+    }
+
+    /// <summary>True while the controller ignores everything (<see cref="Silent"/> or within <see cref="StopAnsweringFor"/>).</summary>
+    public bool IsSilent => Silent || _time.GetTimestamp() < Interlocked.Read(ref _silentUntil);
+
+    /// <summary>How many answers were replaced by garbage since the emulator started.</summary>
+    public int GarbledAnswers => Volatile.Read(ref _garbledAnswers);
 
     /// <summary>Fault injection: when true #7 answers busy (0xB0).</summary>
     public bool Busy { get; set; }
@@ -125,7 +155,7 @@ public sealed class PiGcsEmulator : IAsyncDisposable
                 case (byte)'\n':
                     var text = Encoding.ASCII.GetString(pending.ToArray()).TrimEnd('\r');
                     pending.Clear();
-                    if (Silent)
+                    if (IsSilent)
                     {
                         lock (_gate)
                         {
@@ -139,17 +169,24 @@ public sealed class PiGcsEmulator : IAsyncDisposable
                     pending.Add(b);
                     continue;
             }
-            if (answer is null || Silent)
+            if (answer is null || IsSilent)
             {
                 continue;
             }
             if (Interlocked.Decrement(ref _garbleAnswers) >= 0)
             {
                 answer = Garbage;
+                Interlocked.Increment(ref _garbledAnswers);
             }
             else
             {
                 Interlocked.Exchange(ref _garbleAnswers, 0);
+                if (_time.GetTimestamp() < Interlocked.Read(ref _garbleUntil)
+                    && Interlocked.Increment(ref _answersWhileGarbling) % Volatile.Read(ref _garbleEveryNth) == 0)
+                {
+                    answer = Garbage;
+                    Interlocked.Increment(ref _garbledAnswers);
+                }
             }
             try
             {
@@ -167,7 +204,7 @@ public sealed class PiGcsEmulator : IAsyncDisposable
         lock (_gate)
         {
             _received.Add("#" + b.ToString(CultureInfo.InvariantCulture));
-            if (Silent)
+            if (IsSilent)
             {
                 return null;
             }

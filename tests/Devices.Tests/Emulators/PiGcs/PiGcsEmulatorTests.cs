@@ -111,4 +111,31 @@ public sealed class PiGcsEmulatorTests : IAsyncLifetime
         await _host.WriteAsync(Encoding.ASCII.GetBytes("ERR?\n"), CancellationToken.None);
         await Assert.ThrowsAsync<DeviceTimeoutException>(async () => await _host.ReadLineAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Stop_answering_for_a_while_ignores_commands_then_answers_again_on_the_emulator_clock()
+    {
+        _emulator.StopAnsweringFor(TimeSpan.FromSeconds(5));
+        await _host.WriteAsync(Encoding.ASCII.GetBytes("SVO 1 1\nERR?\n"), CancellationToken.None);
+        await Assert.ThrowsAsync<DeviceTimeoutException>(async () => await _host.ReadLineAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        Assert.True(_emulator.IsSilent);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(_emulator.IsSilent);
+        // The command sent while silent was never executed: the servo is still off.
+        Assert.Equal("1=0\n", await RawAsync("SVO? 1\n"));
+        Assert.Contains("SVO 1 1", _emulator.ReceivedCommands);
+    }
+
+    [Fact]
+    public async Task Garbling_for_a_while_replaces_every_nth_answer_until_the_time_is_up()
+    {
+        _emulator.GarbleAnswersFor(TimeSpan.FromSeconds(2), everyNth: 2);
+        Assert.Equal("0\n", await RawAsync("ERR?\n"));
+        Assert.Equal("#!g@rbl~d=?\n", await RawAsync("ERR?\n"));
+        Assert.Equal("0\n", await RawAsync("ERR?\n"));
+        Assert.Equal("#!g@rbl~d=?\n", await RawAsync("ERR?\n"));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("0\n0\n", await RawAsync("ERR?\nERR?\n", 2));
+        Assert.Equal(2, _emulator.GarbledAnswers);
+    }
 }
