@@ -27,8 +27,8 @@ public sealed record PiGcsStageOptions
 
 /// <summary>
 /// A PI piezo controller (E-727, C-867, ...) speaking GCS over a serial line. Every command that can fail is followed by
-/// <c>ERR?</c>, and a non-zero code becomes a <see cref="GcsException"/>. Queries that time out or come back garbled
-/// are retried (Polly) after the input is flushed; when retries run out the caller gets a
+/// <c>ERR?</c>, and a non-zero code becomes a <see cref="GcsException"/>. Queries, and commands that may safely arrive twice,
+/// that time out or come back garbled are retried (Polly) after the input is flushed; when retries run out the caller gets a
 /// <see cref="DeviceTimeoutException"/> or <see cref="DeviceProtocolException"/> naming the port and the command.
 /// </summary>
 public sealed class PiGcsStage : IStage
@@ -87,7 +87,7 @@ public sealed class PiGcsStage : IStage
     {
         if (Pairs(deltaUm) is { Length: > 0 } pairs)
         {
-            await CommandAsync("MVR " + pairs, cancellationToken).ConfigureAwait(false);
+            await CommandAsync("MVR " + pairs, cancellationToken, repeatable: false).ConfigureAwait(false);
         }
     }
 
@@ -112,24 +112,13 @@ public sealed class PiGcsStage : IStage
         return ParseNumber(values[0]);
     }
 
-    /// <summary>Sends the single byte #24 (stop all) and clears the "controller stopped" error it leaves behind.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _line.WriteAsync(new byte[] { 0x18 }, cancellationToken).ConfigureAwait(false);
-            var code = await ReadErrorAsync("#24", cancellationToken).ConfigureAwait(false);
-            if (code is not (GcsErrors.None or GcsErrors.ControllerStopped))
-            {
-                throw new GcsException(_line.Name, "#24 (stop all)", code);
-            }
-        }
-        finally
-        {
-            _transaction.Release();
-        }
-    }
+    /// <summary>
+    /// Sends the single byte #24 (stop all) and clears the "controller stopped" error it leaves behind. Repeated when
+    /// its ERR? is lost: stopping twice stops once.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        CommandAsync("#24 (stop all)", ct => _line.WriteAsync(new byte[] { 0x18 }, ct), GcsErrors.ControllerStopped, repeatable: true,
+            cancellationToken);
 
     public async Task<StageLimits> GetLimitsAsync(CancellationToken cancellationToken)
     {
@@ -178,17 +167,36 @@ public sealed class PiGcsStage : IStage
         _transaction.Dispose();
     }
 
-    private async Task CommandAsync(string command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a command and reads ERR?. A command whose ERR? answer timed out or came back garbled is sent again with its
+    /// own ERR? (Polly) when <paramref name="repeatable"/>: absolute moves, servo, velocity and stop land in the same
+    /// state however often they arrive, and a refused one is refused again, so the second ERR? tells the truth. A
+    /// relative move is not repeatable: sent twice it would go twice as far.
+    /// </summary>
+    private async Task CommandAsync(string command, CancellationToken cancellationToken, bool repeatable = true) =>
+        await CommandAsync(command, ct => _line.WriteLineAsync(command, "\n", ct), GcsErrors.None, repeatable, cancellationToken).ConfigureAwait(false);
+
+    private async Task CommandAsync(string label, Func<CancellationToken, ValueTask> send, int alsoAccepted, bool repeatable, CancellationToken cancellationToken)
     {
         await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _line.WriteLineAsync(command, "\n", cancellationToken).ConfigureAwait(false);
-            var code = await ReadErrorAsync(command, cancellationToken).ConfigureAwait(false);
-            if (code != GcsErrors.None)
+            var attempt = 0;
+            await (repeatable ? _queryRetry : ResiliencePipeline.Empty).ExecuteAsync(async ct =>
             {
-                throw new GcsException(_line.Name, command, code);
-            }
+                if (attempt++ > 0)
+                {
+                    // A late answer to the previous ERR? would be read as the answer to this one.
+                    _line.DiscardInput();
+                }
+                ct.ThrowIfCancellationRequested();
+                await send(ct).ConfigureAwait(false);
+                var code = await ReadErrorAsync(label, ct).ConfigureAwait(false);
+                if (code != GcsErrors.None && code != alsoAccepted)
+                {
+                    throw new GcsException(_line.Name, label, code);
+                }
+            }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -197,7 +205,8 @@ public sealed class PiGcsStage : IStage
     }
 
     /// <summary>
-    /// ERR? is not retried: it clears the register, so a repeated ERR? after a lost answer would read 0 and hide a refused move.
+    /// ERR? alone is not retried: it clears the register, so a repeated ERR? after a lost answer would read 0 and hide a
+    /// refused move. CommandAsync repeats the command together with its ERR? instead.
     /// </summary>
     private async Task<int> ReadErrorAsync(string after, CancellationToken cancellationToken)
     {

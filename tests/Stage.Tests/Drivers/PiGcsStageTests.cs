@@ -164,8 +164,35 @@ public sealed class PiGcsStageTests : IAsyncLifetime
     [Fact]
     public async Task A_garbled_error_code_is_a_protocol_error_not_a_silent_success()
     {
-        _emulator.GarbleNextAnswers(1);
+        _emulator.GarbleNextAnswers(3);
         var ex = await Assert.ThrowsAsync<DeviceProtocolException>(() => _stage.SetServoAsync(true, None));
         Assert.Contains("ERR?", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _emulator.ReceivedCommands.Count(c => c == "SVO 1 1 2 1 3 1"));
+    }
+
+    [Fact]
+    public async Task A_move_whose_error_code_came_back_garbled_is_sent_again_and_a_refusal_is_still_seen()
+    {
+        await _stage.SetServoAsync(true, None);
+        await _stage.GetLimitsAsync(None); // read once and kept: the garbled answer below is the move's ERR?
+        _emulator.GarbleNextAnswers(1);
+        await _stage.MoveAbsoluteAsync(new StageTarget(XUm: 60), None);
+        Assert.Equal(2, _emulator.ReceivedCommands.Count(c => c == "MOV 1 60"));
+        _deviceTime.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(60, (await _stage.GetPositionAsync(None)).XUm);
+
+        await _stage.SetServoAsync(false, None);
+        _emulator.GarbleNextAnswers(1);
+        var refused = await Assert.ThrowsAsync<GcsException>(() => _stage.MoveAbsoluteAsync(new StageTarget(XUm: 40), None));
+        Assert.Equal(5, refused.Code);
+    }
+
+    [Fact]
+    public async Task A_relative_move_is_not_sent_twice_when_its_error_code_is_lost()
+    {
+        await _stage.SetServoAsync(true, None);
+        _emulator.GarbleNextAnswers(1);
+        await Assert.ThrowsAsync<DeviceProtocolException>(() => _stage.MoveRelativeAsync(new StageTarget(XUm: 1), None));
+        Assert.Equal(1, _emulator.ReceivedCommands.Count(c => c == "MVR 1 1"));
     }
 }
