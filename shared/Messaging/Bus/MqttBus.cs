@@ -41,6 +41,7 @@ public sealed partial class MqttBus : IAsyncDisposable
     private ServiceStatus _status;
     private bool _disposed;
     private volatile bool _stopping;
+    private int _connectionEpoch;
 
     public MqttBus(string service, SeccmOptions seccm, MqttOptions options, ILogger logger, TimeProvider time, string? driver = null)
     {
@@ -82,6 +83,21 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     /// <summary>Number of messages waiting to be published.</summary>
     public int QueuedMessages => _outgoing.Reader.Count;
+
+    /// <summary>Received messages waiting for a subscription that has not been registered yet (capped).</summary>
+    public int ParkedMessages
+    {
+        get
+        {
+            lock (_parked)
+            {
+                return _parked.Count;
+            }
+        }
+    }
+
+    /// <summary>Received messages waiting for their handler, over all subscriptions.</summary>
+    public int ReceivedBacklog => _subscriptions.Values.Sum(s => s.Queue.Reader.Count);
 
     /// <summary>Starts connecting in the background; returns at once. Use <see cref="WaitConnectedAsync"/> to wait.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
@@ -133,20 +149,56 @@ public sealed partial class MqttBus : IAsyncDisposable
     }
 
     /// <summary>
+    /// Publishes a QoS 1 message past the queue and returns when the broker has acknowledged it, waiting through
+    /// reconnects: for a result that must be on the broker before the message it came from is acknowledged.
+    /// </summary>
+    public async Task PublishConfirmedAsync<T>(string topic, T payload, bool retain = false, CancellationToken cancellationToken = default)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(SeccmJson.Serialize(payload))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(retain)
+            .WithContentType("application/json")
+            .Build();
+        while (true)
+        {
+            await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                if (!result.IsSuccess)
+                {
+                    LogPublishRefused(_logger, ClientId, topic, result.ReasonCode.ToString());
+                }
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The connection dropped under it: send it again once connected (at-least-once).
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
     /// Subscribes <paramref name="handler"/> to <paramref name="filter"/>. Messages of one subscription are handled
-    /// one at a time, in order; a handler that throws is logged and the next message is handled.
+    /// one at a time, in order; a handler that throws is logged and the next message is handled. With
+    /// <paramref name="acknowledgeAfterHandling"/> a QoS 1 message is acknowledged to the broker only when the handler has
+    /// returned, so a process killed before that gets it again from its persistent session (at-least-once processing;
+    /// the handler must tolerate duplicates). Otherwise it is acknowledged as soon as it is queued here.
     /// </summary>
     public async Task SubscribeAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler,
-        MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce, int capacity = 10_000)
+        MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce, int capacity = 10_000, bool acknowledgeAfterHandling = false)
     {
-        var subscription = new Subscription(filter, qos, handler, capacity);
+        var subscription = new Subscription(filter, qos, handler, capacity, acknowledgeAfterHandling);
         if (!_subscriptions.TryAdd(filter, subscription))
         {
             throw new InvalidOperationException($"{ClientId} already subscribes to '{filter}'.");
         }
         foreach (var parked in Unpark(subscription))
         {
-            subscription.Queue.Writer.TryWrite(parked);
+            subscription.Queue.Writer.TryWrite(new Delivery(parked, null));
         }
         subscription.Worker = Task.Run(() => RunSubscriptionAsync(subscription, _stop.Token), CancellationToken.None);
         if (_client.IsConnected)
@@ -221,6 +273,7 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
     {
+        Interlocked.Increment(ref _connectionEpoch);
         if (_connected.Task.IsCompleted)
         {
             _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -300,16 +353,20 @@ public sealed partial class MqttBus : IAsyncDisposable
             message.ResponseTopic,
             message.CorrelationData);
 
-        var matched = false;
-        foreach (var subscription in _subscriptions.Values)
+        var matching = _subscriptions.Values.Where(s => s.Matches(message.Topic)).ToList();
+        var holders = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce ? 0 : matching.Count(s => s.AcknowledgeAfterHandling);
+        PendingAcknowledgement? ack = null;
+        if (holders > 0)
         {
-            if (subscription.Matches(message.Topic))
-            {
-                matched = true;
-                await subscription.Queue.Writer.WriteAsync(incoming, _stop.Token).ConfigureAwait(false);
-            }
+            e.AutoAcknowledge = false;
+            ack = new PendingAcknowledgement(e, holders, Volatile.Read(ref _connectionEpoch), () => Volatile.Read(ref _connectionEpoch));
         }
-        if (!matched)
+        foreach (var subscription in matching)
+        {
+            await subscription.Queue.Writer.WriteAsync(new Delivery(incoming, subscription.AcknowledgeAfterHandling ? ack : null), _stop.Token)
+                .ConfigureAwait(false);
+        }
+        if (matching.Count == 0)
         {
             Park(incoming);
         }
@@ -343,7 +400,7 @@ public sealed partial class MqttBus : IAsyncDisposable
     {
         try
         {
-            await foreach (var message in subscription.Queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
+            await foreach (var (message, ack) in subscription.Queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
             {
                 try
                 {
@@ -351,11 +408,16 @@ public sealed partial class MqttBus : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
+                    // Not acknowledged: the broker delivers it again to the next session.
                     return;
                 }
                 catch (Exception ex)
                 {
                     LogHandlerFailed(_logger, ex, ClientId, message.Topic);
+                }
+                if (ack is not null)
+                {
+                    await ack.HandledAsync(stop).ConfigureAwait(false);
                 }
             }
         }
@@ -506,7 +568,33 @@ public sealed partial class MqttBus : IAsyncDisposable
         _connectedSignal.Dispose();
     }
 
-    private sealed class Subscription(string filter, MqttQualityOfServiceLevel qos, Func<IncomingMessage, CancellationToken, Task> handler, int capacity)
+    private readonly record struct Delivery(IncomingMessage Message, PendingAcknowledgement? Ack);
+
+    /// <summary>A QoS 1 message held unacknowledged until every subscription that asked for it has handled it.</summary>
+    private sealed class PendingAcknowledgement(MqttApplicationMessageReceivedEventArgs args, int holders, int epoch, Func<int> currentEpoch)
+    {
+        private int _holders = holders;
+
+        public async Task HandledAsync(CancellationToken cancellationToken)
+        {
+            // After a reconnect the packet id may name another message; the broker redelivers this one instead.
+            if (Interlocked.Decrement(ref _holders) != 0 || currentEpoch() != epoch)
+            {
+                return;
+            }
+            try
+            {
+                await args.AcknowledgeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The connection it came on is gone: the broker redelivers it on the next one.
+            }
+        }
+    }
+
+    private sealed class Subscription(string filter, MqttQualityOfServiceLevel qos, Func<IncomingMessage, CancellationToken, Task> handler, int capacity,
+        bool acknowledgeAfterHandling)
     {
         private readonly string _matchFilter = StripShare(filter);
 
@@ -516,7 +604,9 @@ public sealed partial class MqttBus : IAsyncDisposable
 
         public Func<IncomingMessage, CancellationToken, Task> Handler { get; } = handler;
 
-        public Channel<IncomingMessage> Queue { get; } = Channel.CreateBounded<IncomingMessage>(
+        public bool AcknowledgeAfterHandling { get; } = acknowledgeAfterHandling;
+
+        public Channel<Delivery> Queue { get; } = Channel.CreateBounded<Delivery>(
             new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
         public Task? Worker { get; set; }
