@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Protocol;
@@ -32,6 +34,9 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
     private string? _approachStopTopic;
     private CancellationTokenSource _interrupt = new();
     private CancellationTokenSource _wake = new();
+    private TaskCompletionSource<string>? _approachFault;
+    private StagePosition? _lastPosition;
+    private string? _deviceFault;
 
     private TimeSpan MovingPeriod => TimeSpan.FromSeconds(1 / options.TelemetryMovingHz);
     private TimeSpan IdlePeriod => TimeSpan.FromSeconds(1 / options.TelemetryIdleHz);
@@ -107,6 +112,8 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
                 var onTarget = await _stage.IsOnTargetAsync(stoppingToken).ConfigureAwait(false);
                 var approach = Volatile.Read(ref _approach);
                 moving = !onTarget || approach is { Outcome: null };
+                _lastPosition = position;
+                await SetDeviceFaultAsync(null, stoppingToken).ConfigureAwait(false);
                 sink.Write(Points.New(Measurements.Stage, bus.Instrument, bus.Service, now)
                     .Field("x_um", position.XUm).Field("y_um", position.YUm).Field("z_um", position.ZUm).Field("moving", !onTarget));
                 await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
@@ -119,7 +126,11 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             }
             catch (DeviceException ex)
             {
+                // The driver has already retried: the controller is silent or talks nonsense. An approach cannot see
+                // where it is any more, so it ends as a fault (the scan then pauses the pixel), and the status says so.
                 LogTelemetryFailed(logger, ex.Message);
+                Volatile.Read(ref _approachFault)?.TrySetResult($"position unreadable: {ex.Message}");
+                await SetDeviceFaultAsync(ex.Message, stoppingToken).ConfigureAwait(false);
             }
             CancellationTokenSource wake;
             lock (_gate)
@@ -222,10 +233,12 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             {
                 throw new CommandException(ErrorCodes.DeviceError, $"approach: {ex.Message}");
             }
+            var fault = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_gate)
             {
                 _approachStopTopic = command.StopOnTopic;
                 _approach = session;
+                _approachFault = fault;
             }
             Wake();
             await bus.PublishAsync(StageTopics.ApproachStartedTopic(bus.Instrument),
@@ -234,16 +247,20 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             ApproachOutcome outcome;
             try
             {
-                outcome = await session.Completion.WaitAsync(interrupt).ConfigureAwait(false);
+                var first = await Task.WhenAny(session.Completion, fault.Task).WaitAsync(interrupt).ConfigureAwait(false);
+                outcome = first == session.Completion
+                    ? await session.Completion.ConfigureAwait(false)
+                    : await EndApproachWithoutDeviceAsync(session, ApproachStopReason.Fault, await fault.Task.ConfigureAwait(false)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                outcome = await session.StopAsync(ApproachStopReason.Stopped, CancellationToken.None, "stop command").ConfigureAwait(false);
+                outcome = await EndApproachWithoutDeviceAsync(session, ApproachStopReason.Stopped, "stop command").ConfigureAwait(false);
             }
             lock (_gate)
             {
                 _approach = null;
                 _approachStopTopic = null;
+                _approachFault = null;
             }
             var stopped = new ApproachStoppedEvent(time.GetUtcNow(), ReasonText(outcome.Reason), outcome.ZUm, outcome.TravelledUm, outcome.Detail);
             LogApproachEnded(logger, stopped.Reason, outcome.ZUm, outcome.TravelledUm);
@@ -275,9 +292,59 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         }
         catch (DeviceException ex)
         {
+            // Asking the same silent controller again here would only block this subscription; the approach ends as
+            // a fault and tries the stop once more on its own.
             LogStopFailed(logger, ex.Message);
-            await session.StopAsync(ApproachStopReason.Fault, cancellationToken, ex.Message).ConfigureAwait(false);
+            Volatile.Read(ref _approachFault)?.TrySetResult($"stopping on contact failed: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Stops the approach; when the controller does not answer even that, the approach still ends (as a fault, at the
+    /// last Z read) so that the caller gets a reply and the stage is free for the retract that follows the recovery.
+    /// </summary>
+    private async Task<ApproachOutcome> EndApproachWithoutDeviceAsync(ApproachSession session, ApproachStopReason reason, string detail)
+    {
+        try
+        {
+            return await session.StopAsync(reason, CancellationToken.None, detail).ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            var z = _lastPosition?.ZUm ?? session.StartZUm;
+            return new ApproachOutcome(ApproachStopReason.Fault, z, session.StartZUm - z, $"{detail}; the stop was not confirmed: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Publishes the controller's state in the retained status on every change: <c>deviceFault</c> true with the driver's
+    /// message while it does not answer sensibly, false once it does again.
+    /// </summary>
+    private async Task SetDeviceFaultAsync(string? fault, CancellationToken cancellationToken)
+    {
+        var was = _deviceFault;
+        if ((was is null) == (fault is null))
+        {
+            return;
+        }
+        _deviceFault = fault;
+        if (fault is null)
+        {
+            LogDeviceRecovered(logger, _stage.Name, was!);
+        }
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("deviceFault", fault is not null);
+            if (fault is not null)
+            {
+                writer.WriteString("fault", fault);
+            }
+            writer.WriteEndObject();
+        }
+        using var details = JsonDocument.Parse(buffer.WrittenMemory);
+        await bus.SetStatusAsync(details.RootElement.Clone(), _stage.Name, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<StagePositionResult> RunMoveAsync(string verb, StageTarget[] steps, CancellationToken cancellationToken)
@@ -445,6 +512,9 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stopping the stage on contact failed: {Message}")]
     private static partial void LogStopFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stage driver {Driver} answers again after: {Fault}")]
+    private static partial void LogDeviceRecovered(ILogger logger, string driver, string fault);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Approach ended: {Reason} at Z = {ZUm} um after {TravelledUm} um")]
     private static partial void LogApproachEnded(ILogger logger, string reason, double zUm, double travelledUm);
