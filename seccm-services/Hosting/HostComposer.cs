@@ -58,10 +58,12 @@ internal static class HostComposer
             builder.AddEmbeddedBroker();
         }
         builder.AddSeccmMessaging();
-        foreach (var service in services)
+        var names = services.ToArray();
+        foreach (var service in names)
         {
             ServiceCatalog.Services[service](builder);
         }
+        QueueTelemetry.Register(builder.Services, names);
         return builder;
     }
 

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MQTTnet.Protocol;
+using Seccm.Contracts.Topics;
+using Seccm.Messaging.Bus;
+using Seccm.Storage;
+
+namespace Seccm.Host.Hosting;
+
+/// <summary>
+/// Every <see cref="Interval"/>, each service's bus publishes <c>seccm/{instrument}/{service}/telemetry/queues</c> (QoS 0):
+/// its own MQTT queues (outgoing, parked, received backlog) and its process's sink and memory. A backlog that only grows
+/// is the first sign of a service falling behind, long before memory runs out; the soak test and operators read it here.
+/// </summary>
+internal sealed class QueueTelemetry(IReadOnlyList<MqttBus> buses, ITimeSeriesSink? sink, TimeProvider time) : BackgroundService
+{
+    public const string Name = "queues";
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    public static void Register(IServiceCollection services, IReadOnlyList<string> serviceNames) =>
+        services.AddHostedService(sp => new QueueTelemetry(
+            serviceNames.Select(s => sp.GetKeyedService<MqttBus>(s)).OfType<MqttBus>().ToArray(),
+            sp.GetService<ITimeSeriesSink>(),
+            sp.GetRequiredService<TimeProvider>()));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (buses.Count == 0)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                foreach (var bus in buses)
+                {
+                    await bus.PublishRawAsync(Topic.Telemetry(bus.Instrument, bus.Service, Name), Payload(bus),
+                        MqttQualityOfServiceLevel.AtMostOnce, cancellationToken: stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private byte[] Payload(MqttBus bus)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("schema", 1);
+            json.WriteString("service", bus.Service);
+            json.WriteString("timestampUtc", time.GetUtcNow());
+            json.WriteNumber("outgoingMessages", bus.QueuedMessages);
+            json.WriteNumber("parkedMessages", bus.ParkedMessages);
+            json.WriteNumber("receivedBacklog", bus.ReceivedBacklog);
+            if (sink is not null)
+            {
+                var s = sink.Status;
+                json.WriteNumber("sinkPendingPoints", s.PendingPoints);
+                json.WriteNumber("sinkBufferedSegments", s.BufferedSegments);
+                json.WriteNumber("sinkBufferedBytes", s.BufferedBytes);
+                json.WriteNumber("sinkPointsWritten", s.PointsWritten);
+                json.WriteNumber("sinkPointsDelivered", s.PointsDelivered);
+                json.WriteNumber("sinkPointsDropped", s.PointsDropped);
+            }
+            using var process = Process.GetCurrentProcess();
+            json.WriteNumber("processRssBytes", process.WorkingSet64);
+            json.WriteNumber("gcHeapBytes", GC.GetTotalMemory(forceFullCollection: false));
+            json.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+}
