@@ -14,8 +14,15 @@ public sealed class DiffusionOptions
     /// <summary>Write the files directly into <see cref="OutputDirectory"/> (one scan per directory, e.g. <c>seccm demo --out</c>).</summary>
     public bool FlatOutput { get; set; }
 
-    /// <summary>Where rebuilt curves are spilled while a scan runs; default: the system temp directory.</summary>
+    /// <summary>
+    /// Where curve chunks are spilled while a scan runs, one file per worker and scan, kept across restarts (a restarted
+    /// worker replays it); default: the system temp directory. Give it a persistent directory in a container.
+    /// </summary>
     public string? SpillDirectory { get; set; }
+
+    /// <summary>Spill files of this worker older than this are deleted at start (scans that ended while it was not running).</summary>
+    [Range(0.01, 24 * 365, ErrorMessage = "Diffusion:SpillKeepHours must be between 0.01 and 8760.")]
+    public double SpillKeepHours { get; set; } = 48;
 
     /// <summary>How long a pixel's done event waits for chunks still missing before the pixel is analysed with what arrived.</summary>
     [Range(0.01, 3600, ErrorMessage = "Diffusion:CurveWaitS must be between 0.01 and 3600.")]

@@ -25,6 +25,15 @@ namespace Seccm.Diffusion;
 /// analyses it, at once or as soon as its last chunk arrives. Every worker also reads every pixel result (plain), so any
 /// of them holds the whole map; <c>event/finished</c> is shared too, so exactly one worker exports. On a broker without
 /// shared subscriptions (MQTTnet's embedded one) the worker subscribes plainly and is the only worker.
+/// <para>
+/// A worker killed mid-scan and started again (same client id, so the same persistent session) loses no pixel: chunks,
+/// done events and <c>finished</c> are acknowledged to the broker only after they are handled, so what was in flight is
+/// delivered again; a handled chunk is on disk first (the per-scan spill file, reopened and replayed at restart); a done
+/// event is handled when its pixel's points are flushed to the sink and its result is on the broker, retained on
+/// <c>result/{scanId}/pixel/{index}</c>, from where a restarted worker rebuilds the map. Handling is idempotent (a pixel
+/// with a result is not analysed again; points of a pixel analysed twice have the same timestamp, so InfluxDB keeps one).
+/// The retained results of a scan are cleared once its export at <c>finished</c> is written.
+/// </para>
 /// </summary>
 internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time,
     ILogger<DiffusionWorker> logger) : BackgroundService
@@ -64,21 +73,33 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
 
     private string SpillDirectory => options.SpillDirectory ?? Path.Combine(Path.GetTempPath(), "seccm-diffusion");
 
+    /// <summary><c>seccm/{i}/diffusion/result/{scanId}/pixel/{index}</c>: one pixel's result, retained until the scan is exported.</summary>
+    internal static string RetainedResultTopic(string instrument, string scanId, int index) =>
+        Topic.Build(instrument, ServiceNames.Diffusion, TopicKind.Result, Topic.CheckSegment(scanId, "scan id"), DiffusionTopics.PixelResult,
+            index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    internal static string RetainedResultFilter(string instrument) =>
+        $"{Topic.Root}/{Topic.CheckSegment(instrument, "instrument")}/{ServiceNames.Diffusion}/result/+/{DiffusionTopics.PixelResult}/+";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        DeleteStaleSpills();
         await bus.MapCommandAsync<ExportCommand, DiffusionExportedEvent>(DiffusionTopics.ExportVerb, ExportCommandAsync).ConfigureAwait(false);
+        var i = bus.Instrument;
+        // Before the connection if it is not up yet: what the persistent session kept for us then goes straight to its handler.
+        await bus.SubscribeAsync(Topic.Event(i, ServiceNames.Scan, ScanStartedEvent), OnStartedAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync(Topic.DataFilter(i), OnChunkAsync, acknowledgeAfterHandling: true).ConfigureAwait(false);
+        await bus.SubscribeAsync(RetainedResultFilter(i), OnResultAsync).ConfigureAwait(false);
         // Whether the broker offers shared subscriptions is only known after its CONNACK.
         await bus.WaitConnectedAsync(Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
         Shared = bus.SharedSubscriptionsAvailable;
-        var i = bus.Instrument;
-        await bus.SubscribeAsync(Topic.Event(i, ServiceNames.Scan, ScanStartedEvent), OnStartedAsync).ConfigureAwait(false);
-        await bus.SubscribeAsync(Topic.DataFilter(i), OnChunkAsync).ConfigureAwait(false);
-        await bus.SubscribeAsync($"{Topic.Root}/{i}/{ServiceNames.Diffusion}/result/+/{DiffusionTopics.PixelResult}", OnResultAsync).ConfigureAwait(false);
         var pixelTopic = Topic.Event(i, ServiceNames.Scan, ScanPixelEvent);
         var finishedTopic = Topic.Event(i, ServiceNames.Scan, ScanFinishedEvent);
-        await bus.SubscribeAsync(Shared ? Topic.Shared(ShareGroup, pixelTopic) : pixelTopic, OnPixelDoneAsync).ConfigureAwait(false);
-        await bus.SubscribeAsync(Shared ? Topic.Shared(ShareGroup, finishedTopic) : finishedTopic, OnFinishedAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync(Shared ? Topic.Shared(ShareGroup, pixelTopic) : pixelTopic, OnPixelDoneAsync, acknowledgeAfterHandling: true)
+            .ConfigureAwait(false);
+        await bus.SubscribeAsync(Shared ? Topic.Shared(ShareGroup, finishedTopic) : finishedTopic, OnFinishedAsync, acknowledgeAfterHandling: true)
+            .ConfigureAwait(false);
         LogStarted(logger, bus.ClientId, Shared ? $"shared subscription group '{ShareGroup}'" : "plain subscriptions (the only worker)");
         _ready.TrySetResult();
         try
@@ -113,13 +134,24 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             LogDropped(logger, ex.Message);
             return;
         }
-        (ScanRecord Scan, PixelDoneEvent Pixel, IReadOnlyList<RebuiltCurve> Curves)? ready = null;
+        if (!Topic.IsValidSegment(chunk.ScanId))
+        {
+            LogDropped(logger, $"{message.Topic}: field scanId: '{chunk.ScanId}' is not a valid scan id");
+            return;
+        }
+        (ScanRecord Scan, WaitingPixel Waiting, IReadOnlyList<RebuiltCurve> Curves)? ready = null;
         lock (_gate)
         {
+            // First: opening a scan replays its spill, so the assembler knows what an earlier process already had.
+            var scan = Scan(chunk.ScanId);
             ChunkResult result;
             try
             {
                 result = _assembler.Add(chunk, message.Topic);
+                if (result.Outcome != ChunkOutcome.Duplicate)
+                {
+                    scan.Spill.AppendChunk(chunk);
+                }
             }
             catch (ChunkException ex)
             {
@@ -131,21 +163,25 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
                 return;
             }
             Interlocked.Increment(ref _pixelsRebuilt);
-            var scan = Scan(chunk.ScanId);
-            foreach (var curve in result.Curves!)
-            {
-                scan.Spill.Append(chunk.Pixel, curve);
-            }
             scan.Technique ??= chunk.Technique;
             if (scan.Waiting.Remove(chunk.Pixel, out var waiting))
             {
                 waiting.Timer.Dispose();
-                ready = (scan, waiting.Pixel, result.Curves!);
+                ready = (scan, waiting, result.Curves!);
             }
         }
         if (ready is { } r)
         {
-            await AnalyseAndPublishAsync(r.Scan, r.Pixel, r.Curves, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await AnalyseAndPublishAsync(r.Scan, r.Waiting.Pixel, r.Curves, cancellationToken).ConfigureAwait(false);
+                r.Waiting.Done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                r.Waiting.Done.TrySetException(ex);
+                throw;
+            }
         }
     }
 
@@ -168,6 +204,7 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
         }
         IReadOnlyList<RebuiltCurve> curves;
         ScanRecord scan;
+        WaitingPixel? waiting = null;
         lock (_gate)
         {
             scan = Scan(pixel.ScanId);
@@ -182,16 +219,23 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             }
             else if (_assembler.IsComplete(pixel.ScanId, pixel.Index))
             {
-                curves = scan.Spill.ReadPixel(pixel.Index, scan.Technique ?? "cv");
+                curves = scan.Spill.ReadPixel(pixel.Index);
             }
             else
             {
                 var key = (pixel.ScanId, pixel.Index);
                 var timer = time.CreateTimer(_ => _ = Task.Run(() => OnCurveWaitExpiredAsync(key.ScanId, key.Index)), null,
                     TimeSpan.FromSeconds(options.CurveWaitS), Timeout.InfiniteTimeSpan);
-                scan.Waiting[pixel.Index] = new WaitingPixel(pixel, timer);
-                return;
+                waiting = new WaitingPixel(pixel, timer, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                scan.Waiting[pixel.Index] = waiting;
+                curves = [];
             }
+        }
+        if (waiting is not null)
+        {
+            // The event is acknowledged (and so not delivered again after a kill) only once the pixel is analysed.
+            await waiting.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
         }
         await AnalyseAndPublishAsync(scan, pixel, curves, cancellationToken).ConfigureAwait(false);
     }
@@ -209,18 +253,20 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             }
             waiting.Timer.Dispose();
             curves = _assembler.TakeCompleteRates(scanId, index);
-            foreach (var curve in curves)
-            {
-                scan.Spill.Append(index, curve);
-            }
         }
         LogCurvesMissing(logger, scanId, index, options.CurveWaitS, curves.Count);
         try
         {
             await AnalyseAndPublishAsync(scan, waiting.Pixel, curves, _stopping).ConfigureAwait(false);
+            waiting.Done.TrySetResult();
         }
         catch (OperationCanceledException)
         {
+            waiting.Done.TrySetCanceled();
+        }
+        catch (Exception ex)
+        {
+            waiting.Done.TrySetException(ex);
         }
     }
 
@@ -235,6 +281,14 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
         {
             LogAnalysisFailed(logger, pixel.ScanId, pixel.Index, problem);
         }
+        // In this order, each step done before the next, so that a kill at any point leaves the pixel's done event
+        // unacknowledged (it comes again) or its points stored and its retained result on the broker (it is not analysed again).
+        WritePoints(result, pixel.TimestampUtc);
+        await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await bus.PublishConfirmedAsync(DiffusionTopics.PixelResultTopic(bus.Instrument, pixel.ScanId), result, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        await bus.PublishConfirmedAsync(RetainedResultTopic(bus.Instrument, pixel.ScanId, pixel.Index), result, retain: true, cancellationToken)
+            .ConfigureAwait(false);
         MapUpdate update;
         lock (_gate)
         {
@@ -243,11 +297,8 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             update = MapUpdateOf(scan, result);
         }
         Interlocked.Increment(ref _pixelsAnalysed);
-        await bus.PublishAsync(DiffusionTopics.PixelResultTopic(bus.Instrument, pixel.ScanId), result, MqttQualityOfServiceLevel.AtLeastOnce,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
         await bus.PublishAsync(DiffusionTopics.MapTopic(bus.Instrument, pixel.ScanId), update, MqttQualityOfServiceLevel.AtMostOnce,
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        WritePoints(result, pixel.TimestampUtc);
     }
 
     private static MapUpdate MapUpdateOf(ScanRecord scan, PixelResultMessage result)
@@ -319,13 +370,19 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
 
     private Task OnResultAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
+        if (message.Payload.IsEmpty)
+        {
+            // A retained result being cleared after its scan's export.
+            return Task.CompletedTask;
+        }
         PixelResultMessage result;
         try
         {
             result = SeccmJson.Deserialize<PixelResultMessage>(message.Payload.Span, message.Topic);
             Check(Topic.IsValidSegment(result.ScanId) && message.Topic.Contains($"/{result.ScanId}/", StringComparison.Ordinal),
                 message.Topic, "scanId", $"'{result.ScanId}' does not match the topic");
-            Check(result.Index >= 0, message.Topic, "index", $"{result.Index} must be >= 0");
+            Check(result.Index >= 0 && message.Topic.EndsWith($"/{result.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal),
+                message.Topic, "index", $"{result.Index} must be >= 0 and match the topic");
             Check(result.Ix is >= 0 and < 100_000 && result.Iy is >= 0 and < 100_000, message.Topic, "ix/iy", $"({result.Ix}, {result.Iy}) must be 0-99999");
         }
         catch (PayloadException ex)
@@ -397,6 +454,51 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
         catch (CommandException ex)
         {
             LogExportFailed(logger, finished.ScanId, ex.Message);
+            return;
+        }
+        await ClearRetainedResultsAsync(finished.ScanId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The map is in its files now: the retained results go, or they would pile up in the broker scan after scan. Workers
+    /// keep the scan in memory (and its spill on disk) for <c>cmd/export</c>; a worker started after this no longer sees it.
+    /// </summary>
+    private async Task ClearRetainedResultsAsync(string scanId, CancellationToken cancellationToken)
+    {
+        int[] indexes;
+        lock (_gate)
+        {
+            indexes = _scans.TryGetValue(scanId, out var scan) ? [.. scan.Results.Keys] : [];
+        }
+        foreach (var index in indexes)
+        {
+            await bus.PublishRawAsync(RetainedResultTopic(bus.Instrument, scanId, index), [], MqttQualityOfServiceLevel.AtLeastOnce, retain: true,
+                cancellationToken).ConfigureAwait(false);
+        }
+        LogCleared(logger, scanId, indexes.Length);
+    }
+
+    /// <summary>Spill files of this worker left by scans that ended long ago (a scan is only evicted from a running process).</summary>
+    private void DeleteStaleSpills()
+    {
+        if (!Directory.Exists(SpillDirectory))
+        {
+            return;
+        }
+        var cutoff = time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(options.SpillKeepHours);
+        foreach (var file in Directory.EnumerateFiles(SpillDirectory, $"{bus.ClientId}-*.chunks"))
+        {
+            try
+            {
+                if (System.IO.File.GetLastWriteTimeUtc(file) < cutoff)
+                {
+                    System.IO.File.Delete(file);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogDropped(logger, $"{file}: cannot delete an old spill file: {ex.Message}");
+            }
         }
     }
 
@@ -459,10 +561,29 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             _scanOrder.RemoveAt(0);
             _scans.Remove(oldest, out var old);
             old?.Dispose();
+            old?.Spill.Delete();
             _assembler.ForgetScan(oldest);
         }
-        var spillPath = Path.Combine(SpillDirectory, $"{bus.ClientId}-{scanId}-{Guid.NewGuid():N}.curves");
-        scan = new ScanRecord(scanId, new CurveSpill(spillPath));
+        // One file per worker and scan, so that this worker started again finds what it had.
+        var spill = CurveSpill.Open(Path.Combine(SpillDirectory, $"{bus.ClientId}-{scanId}.chunks"), scanId);
+        var replayed = 0;
+        foreach (var chunk in spill.ReadAllChunks())
+        {
+            try
+            {
+                _assembler.Add(chunk, spill.Path);
+                replayed++;
+            }
+            catch (ChunkException ex)
+            {
+                LogDropped(logger, ex.Message);
+            }
+        }
+        if (replayed > 0 || spill.TruncatedBytes > 0)
+        {
+            LogSpillReplayed(logger, scanId, replayed, spill.Pixels.Count, spill.Path, spill.TruncatedBytes);
+        }
+        scan = new ScanRecord(scanId, spill);
         _scans[scanId] = scan;
         _scanOrder.Add(scanId);
         return scan;
@@ -476,7 +597,7 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
         }
     }
 
-    private sealed record WaitingPixel(PixelDoneEvent Pixel, ITimer Timer);
+    private sealed record WaitingPixel(PixelDoneEvent Pixel, ITimer Timer, TaskCompletionSource Done);
 
     private sealed class ScanRecord(string scanId, CurveSpill spill) : IDisposable
     {
@@ -501,6 +622,7 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             foreach (var w in Waiting.Values)
             {
                 w.Timer.Dispose();
+                w.Done.TrySetCanceled();
             }
             Waiting.Clear();
             Spill.Dispose();
@@ -524,6 +646,13 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId}: export failed: {Reason}")]
     private static partial void LogExportFailed(ILogger logger, string scanId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scan {ScanId}: cleared the {Pixels} retained pixel results from the broker")]
+    private static partial void LogCleared(ILogger logger, string scanId, int pixels);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Scan {ScanId}: replayed {Chunks} chunks of {Pixels} pixels from {Path} (an earlier run of this worker; {TruncatedBytes} bytes of an unfinished record cut off)")]
+    private static partial void LogSpillReplayed(ILogger logger, string scanId, int chunks, int pixels, string path, long truncatedBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scan {ScanId}: exported {Pixels} pixels to {Directory}")]
     private static partial void LogExported(ILogger logger, string scanId, int pixels, string directory);

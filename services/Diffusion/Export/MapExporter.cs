@@ -157,7 +157,7 @@ internal static class MapExporter
             },
             Maps = maps,
             Pixels = table,
-            Curves = input.Spill is { } s ? Curves(s, results, input.Technique) : [],
+            Curves = input.Spill is { } s ? Curves(s, results) : [],
             RecipeJson = input.Started is { } st ? SeccmJson.SerializeToString(st.Recipe) : null,
         });
 
@@ -207,16 +207,17 @@ internal static class MapExporter
             .Add("current_a", results.Select(r => r.MeanCurrentA ?? double.NaN).ToArray(), "A")
             .Add("pixel", results.Select(r => r.Index).ToArray());
 
-    /// <summary>Lazy and re-readable (ScanHdf5 enumerates twice): one curve in memory at a time.</summary>
-    private static IEnumerable<FileCurve> Curves(CurveSpill spill, PixelResultMessage[] results, string technique)
+    /// <summary>Lazy and re-readable (ScanHdf5 enumerates twice): one pixel's curves in memory at a time.</summary>
+    private static IEnumerable<FileCurve> Curves(CurveSpill spill, PixelResultMessage[] results)
     {
         var position = results.ToDictionary(r => r.Index, r => (r.Ix, r.Iy));
-        var entries = spill.Entries.Where(e => position.ContainsKey(e.Pixel)).ToArray();
-        foreach (var e in entries)
+        foreach (var pixel in spill.Pixels.Where(position.ContainsKey))
         {
-            var c = spill.Read(e, technique);
-            var (ix, iy) = position[e.Pixel];
-            yield return new FileCurve(ix, iy, e.ScanRateVPerS, c.PotentialV, c.CurrentA);
+            var (ix, iy) = position[pixel];
+            foreach (var c in spill.ReadPixel(pixel))
+            {
+                yield return new FileCurve(ix, iy, c.ScanRateVPerS, c.PotentialV, c.CurrentA);
+            }
         }
     }
 
@@ -237,7 +238,7 @@ internal static class MapExporter
         {
             var r = picks[g];
             var label = $"({r.Ix}, {r.Iy}) D = {r.DCm2PerS:0.00e0} cm²/s";
-            foreach (var c in spill.ReadPixel(r.Index, r.Technique))
+            foreach (var c in spill.ReadPixel(r.Index))
             {
                 var cycle = c.SamplesPerCycle > 0 && c.Count > c.SamplesPerCycle ? c.SamplesPerCycle : c.Count;
                 curves.Add(new XySeries(curves.Count(x => x.Group == g) == 0 ? label : "", c.PotentialV[..cycle], c.CurrentA[..cycle]) { Group = g });
