@@ -29,7 +29,6 @@ internal sealed partial class PotentiostatWorker(
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
-    private DateTimeOffset _latestPositionUtc = DateTimeOffset.MinValue;
     private bool _cellOn;
     private double? _lastPotentialV;
     private double? _lastCurrentA;
@@ -103,13 +102,8 @@ internal sealed partial class PotentiostatWorker(
         try
         {
             var p = SeccmJson.Deserialize<StagePositionTelemetry>(message.Payload.Span, message.Topic);
-            // The stage's periodic telemetry and its end-of-move report can cross: keep the newest reading.
-            if (p.TimestampUtc < _latestPositionUtc)
-            {
-                return Task.CompletedTask;
-            }
-            _latestPositionUtc = p.TimestampUtc;
-            position.Latest = new PipettePosition(p.XUm, p.YUm, p.ZUm);
+            // The stage's periodic telemetry and its end-of-move report can cross: the tracker drops the older reading.
+            position.Report(p.TimestampUtc, new PipettePosition(p.XUm, p.YUm, p.ZUm));
         }
         catch (PayloadException ex)
         {
@@ -242,8 +236,10 @@ internal sealed partial class PotentiostatWorker(
                         if (Math.Abs(chunk.CurrentA[k]) > threshold)
                         {
                             contactSent = true;
+                            // The height is where the meniscus first touched, not where the still-moving pipette is now.
                             await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument),
-                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k], chunk.PipetteZUm),
+                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k],
+                                    chunk.ContactZUm ?? chunk.PipetteZUm),
                                 MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: _stopping).ConfigureAwait(false);
                             LogContact(logger, chunk.CurrentA[k], threshold, chunk.TimeS[k]);
                             break;

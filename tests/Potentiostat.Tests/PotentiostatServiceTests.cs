@@ -101,7 +101,7 @@ public sealed class PotentiostatServiceTests : IAsyncLifetime
     public async Task A_cv_is_published_in_numbered_chunks_that_rebuild_every_curve_exactly()
     {
         await MoveStageAsync(2.5, 2.5, 0);
-        await Eventually.TrueAsync(() => _position.Latest?.ZUm == 0, "the stage position at the potentiostat");
+        await Eventually.TrueAsync(() => _position.Newest?.Position.ZUm == 0, "the stage position at the potentiostat");
         var command = new CvCommand("scan-1", 7, 1.2, 1.9, 1.2, [1.25, 2.5, 5], StepV: 0.005, Cycles: 2);
 
         var finished = await _client.CallAsync<CvCommand, TechniqueFinishedEvent>(ServiceNames.Potentiostat, PotentiostatTopics.CvVerb, command, Timeout);
@@ -170,7 +170,7 @@ public sealed class PotentiostatServiceTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _telemetry.Any(t => t.Technique == "hold" && t.SamplesSinceLast > 0), "hold telemetry");
         Assert.Empty(_contacts);
         await MoveStageAsync(2.5, 2.5, 0); // the meniscus touches
-        await Eventually.TrueAsync(() => _position.Latest?.ZUm == 0, $"position z=0 at the potentiostat (has {_position.Latest})");
+        await Eventually.TrueAsync(() => _position.Newest?.Position.ZUm == 0, $"position z=0 at the potentiostat (has {_position.Newest})");
         await Eventually.TrueAsync(() => !_contacts.IsEmpty, "contact event");
 
         var aborted = await _client.CallAsync<EmptyCommand, AbortResult>(ServiceNames.Potentiostat, PotentiostatTopics.AbortVerb, new EmptyCommand(), Timeout);

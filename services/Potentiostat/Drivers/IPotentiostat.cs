@@ -79,7 +79,8 @@ public sealed record ChargeDischargeRequest(
 /// Consecutive samples of one technique. <see cref="RateIndex"/> and <see cref="Cycle"/> say which curve they
 /// belong to; <see cref="FirstSampleIndex"/> counts from 0 within that rate, so chunks rebuild a curve exactly.
 /// Time restarts at 0 for every rate. <see cref="PipetteZUm"/>: where the pipette was for these samples, when the
-/// driver knows it (the simulated cell does; a real potentiostat does not).
+/// driver knows it (the simulated cell does; a real potentiostat does not). <see cref="ContactZUm"/>: where the
+/// meniscus first touched in the contact these samples were measured in (null when dry or unknown).
 /// </summary>
 public sealed record SampleChunk(
     int RateIndex,
@@ -89,7 +90,8 @@ public sealed record SampleChunk(
     double[] TimeS,
     double[] PotentialV,
     double[] CurrentA,
-    double? PipetteZUm = null)
+    double? PipetteZUm = null,
+    double? ContactZUm = null)
 {
     public int Count => TimeS.Length;
 }

@@ -52,13 +52,15 @@ internal sealed class SimulatedPotentiostat(
     /// <summary>Whether the meniscus touches the sample now, and where (z null while the position is unknown).</summary>
     public (bool Contact, double XUm, double YUm, double? ZUm) Contact()
     {
-        if (position.Latest is not { } p)
+        if (position.Newest is not { Position: var p })
         {
             return (false, 0, 0, null);
         }
-        var surfaceUm = sample.HeightNm(p.XUm, p.YUm) / 1000;
-        return (p.ZUm <= surfaceUm + options.MeniscusUm, p.XUm, p.YUm, p.ZUm);
+        return (Touches(p), p.XUm, p.YUm, p.ZUm);
     }
+
+    /// <summary>The meniscus touches at or below the surface height there plus the meniscus.</summary>
+    private bool Touches(PipettePosition p) => p.ZUm <= (sample.HeightNm(p.XUm, p.YUm) / 1000) + options.MeniscusUm;
 
     public IAsyncEnumerable<SampleChunk> RunCvAsync(CvRequest request, CancellationToken cancellationToken)
     {
@@ -125,6 +127,7 @@ internal sealed class SimulatedPotentiostat(
         var start = time.GetTimestamp();
         double[]? transient = null;
         long contactAt = 0;
+        var watch = new MeniscusWatch(position, Touches);
         for (long k = 0; k < total; k++)
         {
             if (request.DurationS is null && options.RealTime)
@@ -149,20 +152,21 @@ internal sealed class SimulatedPotentiostat(
             }
             var t = k * request.IntervalS;
             await PaceAsync(start, t, run, "hold", k).ConfigureAwait(false);
-            var (touching, x, y, z) = Contact();
+            var began = watch.Advance();
             double current;
-            if (!touching)
+            if (watch.ContactAt is not { } contact)
             {
                 transient = null;
                 current = options.OpenCircuitNoiseRmsA * Gaussian();
             }
             else
             {
-                if (transient is null)
+                if (transient is null || began)
                 {
                     // The droplet wets a fresh spot that was never polarised: its surface is wholly in the state the
                     // hold converts from (300 mV past E0 on the far side), so contact gives the full Cottrell jump.
-                    var electrode = ElectrodeAt(x, y);
+                    // The spot is where the meniscus first touched, which a stage still stepping down has passed.
+                    var electrode = ElectrodeAt(contact.XUm, contact.YUm);
                     var rest = electrode.Couples.Count > 0
                         ? electrode.Couples[0].E0V + (request.PotentialV < electrode.Couples[0].E0V ? 0.3 : -0.3)
                         : request.PotentialV;
@@ -174,7 +178,7 @@ internal sealed class SimulatedPotentiostat(
                 current = transient[i] + options.OpenCircuitNoiseRmsA * Gaussian();
             }
             // Holds deliver every sample at once: the caller watches them for contact within one interval.
-            yield return new SampleChunk(0, 0, 0, k, [t], [request.PotentialV], [current], z);
+            yield return new SampleChunk(0, 0, 0, k, [t], [request.PotentialV], [current], watch.Position?.ZUm, watch.ContactAt?.ZUm);
         }
     }
 
@@ -279,6 +283,61 @@ internal sealed class SimulatedPotentiostat(
     }
 
     public async ValueTask DisposeAsync() => await AbortAsync(CancellationToken.None).ConfigureAwait(false);
+
+    /// <summary>
+    /// Follows every position the stage reported, in order, from the newest one when the hold starts. The hold samples
+    /// more slowly than a stepped approach reports (and a loaded machine delays it further), so judging only the
+    /// newest position would find the contact steps below the surface; the first report that touches is where it began.
+    /// </summary>
+    private sealed class MeniscusWatch
+    {
+        private readonly IPipettePositionSource _source;
+        private readonly Func<PipettePosition, bool> _touches;
+        private long _seen;
+        private bool _beganUnseen;
+
+        public MeniscusWatch(IPipettePositionSource source, Func<PipettePosition, bool> touches)
+        {
+            _source = source;
+            _touches = touches;
+            if (source.Newest is { } newest)
+            {
+                _seen = newest.Sequence;
+                Position = newest.Position;
+                ContactAt = touches(newest.Position) ? newest.Position : null;
+                _beganUnseen = ContactAt is not null;
+            }
+        }
+
+        /// <summary>The newest position followed; null while none is known.</summary>
+        public PipettePosition? Position { get; private set; }
+
+        /// <summary>Where the meniscus first touched in the current contact; null while the pipette is dry.</summary>
+        public PipettePosition? ContactAt { get; private set; }
+
+        /// <summary>Takes in the reports since the last call; true when a new contact began (or one was there at the start).</summary>
+        public bool Advance()
+        {
+            var began = _beganUnseen;
+            _beganUnseen = false;
+            foreach (var report in _source.Since(_seen))
+            {
+                _seen = report.Sequence;
+                Position = report.Position;
+                if (!_touches(report.Position))
+                {
+                    ContactAt = null;
+                    began = false;
+                }
+                else if (ContactAt is null)
+                {
+                    ContactAt = report.Position;
+                    began = true;
+                }
+            }
+            return began;
+        }
+    }
 
     /// <summary>One technique run: holds the device, owns its abort token; disposing switches the cell off.</summary>
     private sealed class Run(SimulatedPotentiostat owner, CancellationTokenSource abort, CancellationTokenSource linked) : IDisposable

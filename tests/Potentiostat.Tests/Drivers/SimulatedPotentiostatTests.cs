@@ -66,6 +66,60 @@ public sealed class SimulatedPotentiostatTests
     }
 
     [Fact]
+    public async Task A_hold_that_samples_after_several_approach_steps_takes_the_contact_from_the_first_step_that_touched()
+    {
+        const double MeniscusUm = 0.05;
+        var touchUm = (Lto.HeightNm(2.5, 2.5) / 1000) + MeniscusUm;
+        var position = new PipettePositionTracker { Latest = new PipettePosition(2.5, 2.5, touchUm + 1) };
+        await using var pstat = Create(position);
+        var chunks = new List<SampleChunk>();
+        // Steps of 0.1 um reported between two samples: the hold sees them only at its next sample, as on a loaded
+        // machine; the first one at or below the surface + meniscus is where the meniscus touched.
+        double[] steps = [touchUm + 0.25, touchUm + 0.15, touchUm + 0.05, touchUm - 0.05, touchUm - 0.15, touchUm - 0.25];
+        var stamp = DateTimeOffset.UnixEpoch;
+        await foreach (var chunk in pstat.RunHoldAsync(new HoldRequest(1.3, 0.001, 0.02, 1e-9), CancellationToken.None).WithCancellation(CancellationToken.None))
+        {
+            chunks.Add(chunk);
+            if (chunks.Count == 5)
+            {
+                foreach (var z in steps)
+                {
+                    stamp = stamp.AddMilliseconds(20);
+                    Assert.True(position.Report(stamp, new PipettePosition(2.5, 2.5, z)));
+                }
+            }
+        }
+        Assert.All(chunks.Take(5), c => Assert.Null(c.ContactZUm));
+        Assert.True(chunks.Take(5).Max(c => Math.Abs(c.CurrentA[0])) < 1.5e-12);
+        var wet = chunks[5];
+        Assert.Equal(touchUm - 0.05, wet.ContactZUm!.Value, 9);
+        Assert.Equal(touchUm - 0.25, wet.PipetteZUm!.Value, 9);
+        // The contact transient starts at the first sample that knows of the contact, not steps later and decayed.
+        Assert.True(wet.CurrentA[0] < -3e-12, $"first wet sample {wet.CurrentA[0]} A");
+        Assert.All(chunks.Skip(5), c => Assert.Equal(touchUm - 0.05, c.ContactZUm!.Value, 9));
+    }
+
+    [Fact]
+    public async Task A_hold_that_starts_in_contact_reports_the_contact_at_once_and_a_retract_ends_it()
+    {
+        var position = new PipettePositionTracker { Latest = new PipettePosition(2.5, 2.5, 0) };
+        await using var pstat = Create(position);
+        var chunks = new List<SampleChunk>();
+        await foreach (var chunk in pstat.RunHoldAsync(new HoldRequest(1.3, 0.001, 0.01, 1e-9), CancellationToken.None))
+        {
+            chunks.Add(chunk);
+            if (chunks.Count == 5)
+            {
+                position.Latest = new PipettePosition(2.5, 2.5, 3);
+            }
+        }
+        Assert.Equal(0, chunks[0].ContactZUm);
+        Assert.True(chunks[0].CurrentA[0] < -3e-12, $"first sample {chunks[0].CurrentA[0]} A");
+        Assert.All(chunks.Skip(5), c => Assert.Null(c.ContactZUm));
+        Assert.True(chunks.Skip(5).Max(c => Math.Abs(c.CurrentA[0])) < 1.5e-12);
+    }
+
+    [Fact]
     public async Task The_same_seed_gives_the_same_numbers()
     {
         var position = new PipettePositionTracker { Latest = new PipettePosition(1, 4, 0) };
