@@ -44,14 +44,12 @@ public static class ChargeDischargeSimulator
         ArgumentNullException.ThrowIfNull(protocol);
         electrode.Validate();
         protocol.Validate();
-        var engine = new CvSimulator.Engine(electrode, protocol.IntervalS, protocol.MaxHalfCycleS * 2 * protocol.Cycles);
-        engine.Equilibrate(protocol.LowerCutoffV);
+        var cell = new GalvanostaticCell(electrode, protocol.LowerCutoffV, protocol.IntervalS, protocol.MaxHalfCycleS * 2 * protocol.Cycles);
         var time = new List<double> { 0 };
         var potential = new List<double> { protocol.LowerCutoffV };
         var current = new List<double> { 0 };
         var half = new List<int> { 0 };
         var charges = new List<double>();
-        var noise = electrode.NoiseRmsA > 0 ? new GaussianNoise(electrode.NoiseSeed) : null;
         double t = 0;
         for (int h = 0; h < 2 * protocol.Cycles; h++)
         {
@@ -59,18 +57,55 @@ public static class ChargeDischargeSimulator
             double q = 0, elapsed = 0;
             while (elapsed < protocol.MaxHalfCycleS)
             {
-                double e = engine.StepGalvanostatic(protocol.IntervalS, i) + i * electrode.UncompensatedOhm;
+                var (e, measuredA) = cell.Step(protocol.IntervalS, i);
                 t += protocol.IntervalS;
                 elapsed += protocol.IntervalS;
                 q += Math.Abs(i) * protocol.IntervalS;
                 time.Add(t);
                 potential.Add(e);
-                current.Add(i + (noise is null ? 0 : electrode.NoiseRmsA * noise.Next()));
+                current.Add(measuredA);
                 half.Add(h);
                 if (i > 0 ? e >= protocol.UpperCutoffV : e <= protocol.LowerCutoffV) break;
             }
             charges.Add(q);
         }
         return new ChargeDischargeResult([.. time], [.. potential], [.. current], [.. charges], [.. half]);
+    }
+}
+
+/// <summary>
+/// A film under constant current, one sample at a time, for callers that decide themselves when a half-cycle ends
+/// (a device emulator running a script's cut-off conditions). <see cref="ChargeDischargeSimulator.Run"/> steps the same
+/// cell, so both give the same record for the same steps.
+/// </summary>
+public sealed class GalvanostaticCell
+{
+    private readonly CvSimulator.Engine _engine;
+    private readonly Electrode _electrode;
+    private readonly GaussianNoise? _noise;
+
+    /// <param name="electrode">The wetted film.</param>
+    /// <param name="restPotentialV">The film starts at rest, equilibrated at this potential.</param>
+    /// <param name="shortestStepS">The shortest step that will be taken (sets the grid near the surface).</param>
+    /// <param name="longestRunS">The longest total time that will be stepped (sets the grid depth).</param>
+    public GalvanostaticCell(Electrode electrode, double restPotentialV, double shortestStepS, double longestRunS)
+    {
+        ArgumentNullException.ThrowIfNull(electrode);
+        electrode.Validate();
+        if (!(shortestStepS > 0) || !(longestRunS >= shortestStepS))
+        {
+            throw new ArgumentOutOfRangeException(nameof(longestRunS), longestRunS, $"need 0 < shortest step ({shortestStepS} s) <= longest run");
+        }
+        _electrode = electrode;
+        _engine = new CvSimulator.Engine(electrode, shortestStepS, longestRunS);
+        _engine.Equilibrate(restPotentialV);
+        _noise = electrode.NoiseRmsA > 0 ? new GaussianNoise(electrode.NoiseSeed) : null;
+    }
+
+    /// <summary>Passes <paramref name="currentA"/> (anodic +) for <paramref name="dtS"/>; returns the potential (with iR) and the measured current.</summary>
+    public (double PotentialV, double CurrentA) Step(double dtS, double currentA)
+    {
+        var potentialV = _engine.StepGalvanostatic(dtS, currentA) + currentA * _electrode.UncompensatedOhm;
+        return (potentialV, currentA + (_noise is null ? 0 : _electrode.NoiseRmsA * _noise.Next()));
     }
 }

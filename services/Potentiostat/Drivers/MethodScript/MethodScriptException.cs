@@ -4,8 +4,15 @@ using Seccm.Devices;
 namespace Seccm.Potentiostat.Drivers.MethodScript;
 
 /// <summary>The device answered <c>!XXXX</c>: a MethodSCRIPT error, with its code, what it means, and where.</summary>
-public sealed class MethodScriptException(string port, int code, int? scriptLine, int? scriptColumn, string reply)
-    : DeviceException(Describe(port, code, scriptLine, scriptColumn, reply))
+/// <param name="port">The serial port of the device.</param>
+/// <param name="code">The code after '!'.</param>
+/// <param name="scriptLine">The script line the device blames, when it says.</param>
+/// <param name="scriptColumn">The column the device blames, when it says.</param>
+/// <param name="reply">The whole reply line.</param>
+/// <param name="during">What was running (e.g. "the charge/discharge script"), when known.</param>
+/// <param name="lineText">The script line the device blames, as it was sent, when known.</param>
+public sealed class MethodScriptException(string port, int code, int? scriptLine, int? scriptColumn, string reply, string? during = null, string? lineText = null)
+    : DeviceException(Describe(port, code, scriptLine, scriptColumn, reply, during, lineText))
 {
     /// <summary>The error code as the device writes it (hex digits read as a number, e.g. 0x4205).</summary>
     public int Code { get; } = code;
@@ -31,12 +38,14 @@ public sealed class MethodScriptException(string port, int code, int? scriptLine
         _ => "device error",
     };
 
-    private static string Describe(string port, int code, int? line, int? column, string reply)
+    private static string Describe(string port, int code, int? line, int? column, string reply, string? during, string? lineText)
     {
         var where = line is null ? "" : column is null
             ? string.Create(CultureInfo.InvariantCulture, $" at script line {line}")
             : string.Create(CultureInfo.InvariantCulture, $" at script line {line}, column {column}");
+        var sent = lineText is null ? "" : $" ('{MethodScriptPackage.Shorten(lineText.Trim())}')";
+        var running = during is null ? "" : $" running {during}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"Potentiostat on '{port}' reported MethodSCRIPT error {code:X4} ({MeaningOf(code)}){where}; reply was '{MethodScriptPackage.Shorten(reply)}'.");
+            $"Potentiostat on '{port}' reported MethodSCRIPT error {code:X4} ({MeaningOf(code)}){running}{where}{sent}; reply was '{MethodScriptPackage.Shorten(reply)}'.");
     }
 }

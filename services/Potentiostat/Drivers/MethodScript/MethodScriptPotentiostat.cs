@@ -66,7 +66,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
 
     public async Task SetCellAsync(bool on, CancellationToken cancellationToken)
     {
-        await foreach (var _ in RunScriptAsync(MethodScriptScripts.Cell(on), _ => 0, -1, "cell " + (on ? "on" : "off"), cancellationToken).ConfigureAwait(false))
+        await foreach (var _ in RunScriptAsync(MethodScriptScripts.Cell(on), ScriptShape.NoMeasurement("cell " + (on ? "on" : "off")), cancellationToken).ConfigureAwait(false))
         {
             throw new DeviceProtocolException($"Potentiostat on '{Name}' sent data packages for a script that measures nothing.");
         }
@@ -75,21 +75,19 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
     public IAsyncEnumerable<SampleChunk> RunCvAsync(CvRequest request, CancellationToken cancellationToken)
     {
         PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "CV");
-        return RunScriptAsync(MethodScriptScripts.Cv(request), rateIndex => request.ScanRatesVPerS[rateIndex],
-            request.ScanRatesVPerS.Count, "CV", cancellationToken, request);
+        return RunScriptAsync(MethodScriptScripts.Cv(request), ScriptShape.Cv(request), cancellationToken);
     }
 
     public IAsyncEnumerable<SampleChunk> RunHoldAsync(HoldRequest request, CancellationToken cancellationToken)
     {
         PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "hold");
-        return RunScriptAsync(MethodScriptScripts.Hold(request), _ => 0, 1, "hold", cancellationToken, null, request.IntervalS);
+        return RunScriptAsync(MethodScriptScripts.Hold(request), ScriptShape.Hold(request), cancellationToken);
     }
 
     public IAsyncEnumerable<SampleChunk> RunChargeDischargeAsync(ChargeDischargeRequest request, CancellationToken cancellationToken)
     {
         PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "charge/discharge");
-        return RunScriptAsync(MethodScriptScripts.ChargeDischarge(request), _ => 0, 2 * request.Cycles, "charge/discharge", cancellationToken, null,
-            request.IntervalS);
+        return RunScriptAsync(MethodScriptScripts.ChargeDischarge(request), ScriptShape.ChargeDischarge(request), cancellationToken);
     }
 
     public async Task AbortAsync(CancellationToken cancellationToken)
@@ -121,13 +119,13 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         }
     }
 
-    /// <summary>
-    /// Sends one script and turns what comes back into chunks. <paramref name="scanRate"/> maps a measurement loop
-    /// (0, 1, ...) to its scan rate; for a CV the interval is step / rate, for a hold <paramref name="holdIntervalS"/>.
-    /// </summary>
-    private async IAsyncEnumerable<SampleChunk> RunScriptAsync(IReadOnlyList<string> script, Func<int, double> scanRate, int loops,
-        string technique, [EnumeratorCancellation] CancellationToken cancellationToken, CvRequest? cv = null, double holdIntervalS = 0)
+    /// <summary>Sends one script and turns what comes back into chunks, as <paramref name="shape"/> says the script measures.</summary>
+    private async IAsyncEnumerable<SampleChunk> RunScriptAsync(IReadOnlyList<string> script, ScriptShape shape,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var technique = shape.Technique;
+        var loops = shape.Loops;
+        var scanRate = shape.ScanRate;
         await _busy.WaitAsync(cancellationToken).ConfigureAwait(false);
         var finished = false;
         try
@@ -145,7 +143,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
             if (echo.Contains('!', StringComparison.Ordinal))
             {
                 finished = await TryDrainAfterErrorAsync().ConfigureAwait(false);
-                ThrowIfError(echo);
+                ThrowIfError(echo, technique, script);
             }
             if (echo != "e")
             {
@@ -173,7 +171,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                     {
                         throw new PotentiostatAbortedException($"The {technique} on '{Name}' was aborted after {sampleIndex} sample(s) of measurement loop {rateIndex + 1}.");
                     }
-                    if (loops >= 0 && rateIndex + 1 != loops)
+                    if (loops >= 0 && (shape.MayEndEarly ? rateIndex + 1 < 1 : rateIndex + 1 != loops))
                     {
                         throw new DeviceProtocolException($"Potentiostat on '{Name}' ended the {technique} script after {rateIndex + 1} measurement loop(s); the script has {loops}.");
                     }
@@ -187,10 +185,10 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                             throw new DeviceProtocolException($"Potentiostat on '{Name}' sent a data package '{MethodScriptPackage.Shorten(reply)}' outside a measurement loop.");
                         }
                         var (potentialV, currentA) = ReadSample(reply);
-                        chunk.Add(sampleIndex * intervalS, potentialV, currentA, sampleIndex);
+                        chunk.Add((sampleIndex + shape.FirstSampleIntervals) * intervalS, potentialV, currentA, sampleIndex);
                         sampleIndex++;
                         // A hold's samples go out one by one: its caller watches them for contact within one interval.
-                        if (chunk.Count >= options.ChunkSize || cv is null)
+                        if (chunk.Count >= options.ChunkSize || shape.StreamEachSample)
                         {
                             yield return chunk.Take(rateIndex, scanRate(rateIndex), cycle);
                         }
@@ -205,9 +203,9 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                         {
                             throw new DeviceProtocolException($"Potentiostat on '{Name}' started measurement loop {rateIndex + 1}; the {technique} script has {loops}.");
                         }
-                        cycle = 0;
+                        cycle = shape.FirstCycleOf(rateIndex);
                         sampleIndex = 0;
-                        intervalS = cv is null ? holdIntervalS : cv.IntervalS(scanRate(rateIndex));
+                        intervalS = shape.IntervalS(rateIndex);
                         break;
                     case '-':
                     case '*':
@@ -230,7 +228,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                         if (reply.Contains('!', StringComparison.Ordinal))
                         {
                             finished = await TryDrainAfterErrorAsync().ConfigureAwait(false);
-                            ThrowIfError(reply);
+                            ThrowIfError(reply, technique, script);
                         }
                         throw new DeviceProtocolException($"Potentiostat on '{Name}' sent '{MethodScriptPackage.Shorten(reply)}' during the {technique}: not a MethodSCRIPT reply.");
                 }
@@ -281,7 +279,11 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         return (potential.Value, current.Value);
     }
 
-    private void ThrowIfError(string reply)
+    /// <summary>Throws <see cref="MethodScriptException"/> when <paramref name="reply"/> holds '!' and a code.</summary>
+    /// <param name="reply">A line from the device.</param>
+    /// <param name="technique">The technique whose script was sent, to say what ran.</param>
+    /// <param name="script">That script's lines, to quote the line the device blames.</param>
+    private void ThrowIfError(string reply, string? technique = null, IReadOnlyList<string>? script = null)
     {
         var bang = reply.IndexOf('!', StringComparison.Ordinal);
         if (bang < 0)
@@ -306,7 +308,8 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         {
             column = LeadingInt(rest.AsSpan(colAt + 4));
         }
-        throw new MethodScriptException(Name, code, scriptLine, column, reply);
+        var lineText = scriptLine is { } n && script is not null && n >= 1 && n <= script.Count ? script[n - 1] : null;
+        throw new MethodScriptException(Name, code, scriptLine, column, reply, technique is null ? null : $"the {technique} script", lineText);
     }
 
     private static int? LeadingInt(ReadOnlySpan<char> text)
@@ -414,5 +417,26 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
             _current.Clear();
             return chunk;
         }
+    }
+
+    /// <summary>
+    /// What a script measures: how many measurement loops (exactly, or at most when the device may stop early), each
+    /// loop's scan rate, sampling interval and first cycle, whether samples stream one by one, and whether the first
+    /// sample of a loop comes after one interval (a current applied from t = 0, as in chronopotentiometry) or at 0.
+    /// </summary>
+    private sealed record ScriptShape(
+        string Technique, int Loops, bool MayEndEarly, Func<int, double> ScanRate, Func<int, double> IntervalS, Func<int, int> FirstCycleOf,
+        bool StreamEachSample, int FirstSampleIntervals)
+    {
+        public static ScriptShape NoMeasurement(string technique) => new(technique, -1, false, _ => 0, _ => 0, _ => 0, false, 0);
+
+        public static ScriptShape Cv(CvRequest request) => new("CV", request.ScanRatesVPerS.Count, false,
+            r => request.ScanRatesVPerS[r], r => request.IntervalS(request.ScanRatesVPerS[r]), _ => 0, false, 0);
+
+        public static ScriptShape Hold(HoldRequest request) => new("hold", 1, false, _ => 0, _ => request.IntervalS, _ => 0, true, 0);
+
+        /// <summary>One loop per half-cycle, cycle = half-cycle / 2, as the simulated potentiostat numbers them.</summary>
+        public static ScriptShape ChargeDischarge(ChargeDischargeRequest request) => new("charge/discharge", 2 * request.Cycles, true,
+            _ => 0, _ => request.IntervalS, h => h / 2, false, 1);
     }
 }

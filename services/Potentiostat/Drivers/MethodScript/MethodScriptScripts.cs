@@ -40,29 +40,45 @@ internal static class MethodScriptScripts
     }
 
     /// <summary>
-    /// One <c>meas_loop_cp</c> per half-cycle (charge +I, discharge -I), each broken off when the measured potential
-    /// passes its cut-off; the device bounds each loop by the maximum duration.
+    /// One <c>meas_loop_cp</c> per half-cycle (charge +I, discharge -I), each broken off after the package whose
+    /// measured potential passes its cut-off. The maximum duration bounds the whole technique, as on the simulated
+    /// potentiostat: the device's timer starts before the first loop, each loop breaks once it reads the maximum, and
+    /// every later loop runs only while the timer is below it (so the script may end before its last loop).
     /// </summary>
     public static IReadOnlyList<string> ChargeDischarge(ChargeDischargeRequest request)
     {
         var lines = Preamble(request.CurrentRangeA);
+        lines.Insert(2, "var t");
+        lines.Add("timer_start");
+        var maxDuration = MethodScriptValues.Format(request.MaxDurationS);
         for (var h = 0; h < 2 * request.Cycles; h++)
         {
+            var indent = h == 0 ? "" : "  ";
+            if (h > 0)
+            {
+                lines.Add("timer_get t");
+                lines.Add($"if t < {maxDuration}");
+            }
             var charge = h % 2 == 0;
-            lines.Add(string.Join(' ', "meas_loop_cp p c",
+            lines.Add(indent + string.Join(' ', "meas_loop_cp p c",
                 MethodScriptValues.Format(request.CurrentOf(h)),
                 MethodScriptValues.Format(request.IntervalS),
-                MethodScriptValues.Format(request.MaxDurationS)));
-            lines.Add("  pck_start");
-            lines.Add("  pck_add p");
-            lines.Add("  pck_add c");
-            lines.Add("  pck_end");
-            lines.Add(charge
-                ? $"  if p >= {MethodScriptValues.Format(request.UpperCutoffV)}"
-                : $"  if p <= {MethodScriptValues.Format(request.LowerCutoffV)}");
-            lines.Add("    breakloop");
-            lines.Add("  endif");
-            lines.Add("endloop");
+                maxDuration));
+            foreach (var body in (string[])
+                [
+                    "  pck_start", "  pck_add p", "  pck_add c", "  pck_end",
+                    charge ? $"  if p >= {MethodScriptValues.Format(request.UpperCutoffV)}" : $"  if p <= {MethodScriptValues.Format(request.LowerCutoffV)}",
+                    "    breakloop", "  endif",
+                    "  timer_get t", $"  if t >= {maxDuration}", "    breakloop", "  endif",
+                    "endloop",
+                ])
+            {
+                lines.Add(indent + body);
+            }
+            if (h > 0)
+            {
+                lines.Add("endif");
+            }
         }
         AddEnd(lines);
         return lines;

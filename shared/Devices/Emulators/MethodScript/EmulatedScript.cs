@@ -9,12 +9,60 @@ internal sealed record CellStatement(int Line, bool On) : ScriptStatement(Line);
 
 internal sealed record SetRangeStatement(int Line, double RangeA) : ScriptStatement(Line);
 
-/// <summary>A measurement loop; <paramref name="PackageVariables"/> are the <c>pck_add</c> variables in order.</summary>
+/// <summary><c>timer_start</c>: the script's timer restarts at 0.</summary>
+internal sealed record TimerStartStatement(int Line) : ScriptStatement(Line);
+
+/// <summary><c>timer_get v</c>: seconds since <c>timer_start</c> into a variable.</summary>
+internal sealed record TimerGetStatement(int Line, string Variable) : ScriptStatement(Line);
+
+/// <summary><c>if v op number</c> ... <c>endif</c> around statements (no <c>else</c>).</summary>
+internal sealed record IfStatement(int Line, Condition Condition, IReadOnlyList<ScriptStatement> Body) : ScriptStatement(Line);
+
+/// <summary>A comparison of a variable with a number, as <c>if</c> takes it.</summary>
+internal sealed record Condition(string Variable, string Operator, double Value)
+{
+    public bool Holds(double value) => Operator switch
+    {
+        "<" => value < Value,
+        "<=" => value <= Value,
+        ">" => value > Value,
+        ">=" => value >= Value,
+        "==" => value == Value,
+        _ => value != Value,
+    };
+}
+
+internal enum LoopKind
+{
+    Cv,
+    Ca,
+    Cp,
+}
+
+/// <summary>What a measurement loop does after each measured point, in script order.</summary>
+internal abstract record LoopCommand;
+
+/// <summary>The <c>pck_start</c> ... <c>pck_end</c> block: send one data package.</summary>
+internal sealed record SendPackage : LoopCommand;
+
+internal sealed record TimerGet(string Variable) : LoopCommand;
+
+/// <summary><c>if v op number</c>, <c>breakloop</c>, <c>endif</c>: leave the loop once the condition holds.</summary>
+internal sealed record BreakIf(Condition Condition) : LoopCommand;
+
+/// <summary>
+/// A measurement loop. CV: begin, vertex 1, vertex 2, step, rate and <paramref name="Scans"/>. CA: <paramref name="HoldV"/>.
+/// CP: <paramref name="CurrentA"/> (anodic +). CA and CP sample every <paramref name="IntervalS"/> for <paramref name="DurationS"/>.
+/// <paramref name="PackageVariables"/> are the <c>pck_add</c> variables in order.
+/// </summary>
 internal sealed record MeasLoopStatement(
-    int Line, string PotentialVariable, string CurrentVariable, bool IsCv,
+    int Line, LoopKind Kind, string PotentialVariable, string CurrentVariable,
     double BeginV, double Vertex1V, double Vertex2V, double StepV, double ScanRateVPerS, int Scans,
-    double HoldV, double IntervalS, double DurationS,
-    IReadOnlyList<string> PackageVariables) : ScriptStatement(Line);
+    double HoldV, double CurrentA, double IntervalS, double DurationS,
+    IReadOnlyList<string> PackageVariables, IReadOnlyList<LoopCommand> Body) : ScriptStatement(Line)
+{
+    public bool IsCv => Kind == LoopKind.Cv;
+}
 
 /// <summary>The script could not be accepted: the MethodSCRIPT error code and where.</summary>
 internal sealed record ScriptError(int Code, int Line, int Column);
@@ -26,12 +74,20 @@ internal sealed class EmulatedScript
     private static readonly HashSet<string> KnownUnsupported =
     [
         "meas_loop_lsv", "meas_loop_dpv", "meas_loop_swv", "meas_loop_npv", "meas_loop_eis", "meas_loop_ocp",
-        "meas_loop_pad", "meas_loop_acv", "meas_loop_cp", "loop", "if", "else", "endif", "breakloop", "send_string",
-        "store_var", "add_var", "file_open", "set_gpio", "set_gpio_cfg",
+        "meas_loop_pad", "meas_loop_acv", "loop", "else", "elseif", "send_string", "store_var", "add_var", "sub_var",
+        "copy_var", "file_open", "set_gpio", "set_gpio_cfg",
     ];
 
     private static readonly HashSet<string> Ignored =
         ["set_pgstat_chan", "set_max_bandwidth", "set_e", "set_autoranging", "set_acquisition_frac_autoadjust", "wait", "set_poly_we_mode"];
+
+    private static readonly HashSet<string> Operators = ["<", "<=", ">", ">=", "==", "!="];
+
+    private readonly IReadOnlyList<string> _lines;
+    private readonly HashSet<string> _variables = new(StringComparer.Ordinal);
+    private int _i;
+
+    private EmulatedScript(IReadOnlyList<string> lines) => _lines = lines;
 
     public required IReadOnlyList<ScriptStatement> Main { get; init; }
 
@@ -39,14 +95,24 @@ internal sealed class EmulatedScript
 
     public static (EmulatedScript? Script, ScriptError? Error) Parse(IReadOnlyList<string> lines)
     {
-        var variables = new HashSet<string>(StringComparer.Ordinal);
+        var parser = new EmulatedScript(lines) { Main = [], OnFinished = [] };
         var main = new List<ScriptStatement>();
         var onFinished = new List<ScriptStatement>();
-        var target = main;
-        for (var i = 0; i < lines.Count; i++)
+        var error = parser.ParseBlock(main, null, onFinished);
+        return error is null ? (new EmulatedScript(lines) { Main = main, OnFinished = onFinished }, null) : (null, error);
+    }
+
+    /// <summary>
+    /// Parses statements into <paramref name="target"/> until the end of the script or, inside an <c>if</c>
+    /// (<paramref name="ifLine"/> set), its <c>endif</c>. <paramref name="onFinished"/> is where <c>on_finished:</c>
+    /// switches to (top level only).
+    /// </summary>
+    private ScriptError? ParseBlock(List<ScriptStatement> target, int? ifLine, List<ScriptStatement>? onFinished)
+    {
+        for (; _i < _lines.Count; _i++)
         {
-            var lineNo = i + 1;
-            var text = lines[i];
+            var lineNo = _i + 1;
+            var text = _lines[_i];
             var indent = text.Length - text.TrimStart().Length;
             var trimmed = text.Trim();
             if (trimmed.Length == 0 || trimmed[0] == '#')
@@ -61,74 +127,103 @@ internal sealed class EmulatedScript
                 case "var":
                     if (words.Length != 2 || !IsName(words[1]))
                     {
-                        return Fail(0x0006, lineNo, ArgColumn(text, 1));
+                        return new ScriptError(0x0006, lineNo, ArgColumn(text, 1));
                     }
-                    variables.Add(words[1]);
+                    _variables.Add(words[1]);
                     break;
                 case "set_pgstat_mode":
                     if (words.Length != 2 || words[1] is not ("0" or "2" or "3"))
                     {
-                        return Fail(0x0006, lineNo, ArgColumn(text, 1));
+                        return new ScriptError(0x0006, lineNo, ArgColumn(text, 1));
                     }
                     break;
                 case "set_range":
                     if (words.Length != 3 || words[1] != "ba" || ParseNumber(words[2]) is not { } range || range <= 0)
                     {
-                        return Fail(0x0006, lineNo, ArgColumn(text, words.Length >= 2 && words[1] != "ba" ? 1 : 2));
+                        return new ScriptError(0x0006, lineNo, ArgColumn(text, words.Length >= 2 && words[1] != "ba" ? 1 : 2));
                     }
                     target.Add(new SetRangeStatement(lineNo, range));
                     break;
                 case "cell_on":
                 case "cell_off":
+                case "timer_start":
                     if (words.Length != 1)
                     {
-                        return Fail(0x0006, lineNo, ArgColumn(text, 1));
+                        return new ScriptError(0x0006, lineNo, ArgColumn(text, 1));
                     }
-                    target.Add(new CellStatement(lineNo, command == "cell_on"));
+                    target.Add(command == "timer_start" ? new TimerStartStatement(lineNo) : new CellStatement(lineNo, command == "cell_on"));
                     break;
-                case "on_finished:":
-                    if (ReferenceEquals(target, onFinished))
+                case "timer_get":
+                    if (TimerVariable(words, text, lineNo) is { } timerError)
                     {
-                        return Fail(0x4001, lineNo, column);
+                        return timerError;
+                    }
+                    target.Add(new TimerGetStatement(lineNo, words[1]));
+                    break;
+                case "if":
+                {
+                    var (condition, conditionError) = ParseCondition(words, text, lineNo);
+                    if (conditionError is not null)
+                    {
+                        return conditionError;
+                    }
+                    var body = new List<ScriptStatement>();
+                    _i++;
+                    if (ParseBlock(body, lineNo, null) is { } bodyError)
+                    {
+                        return bodyError;
+                    }
+                    target.Add(new IfStatement(lineNo, condition!, body));
+                    break;
+                }
+                case "endif" when ifLine is not null && words.Length == 1:
+                    return null;
+                case "on_finished:":
+                    if (onFinished is null || ReferenceEquals(target, onFinished))
+                    {
+                        return new ScriptError(0x4001, lineNo, column);
                     }
                     target = onFinished;
                     break;
                 case "meas_loop_cv":
                 case "meas_loop_ca":
+                case "meas_loop_cp":
                 {
-                    var (loop, error) = ParseLoop(lines, ref i, words, variables, command == "meas_loop_cv");
+                    var kind = command switch { "meas_loop_cv" => LoopKind.Cv, "meas_loop_ca" => LoopKind.Ca, _ => LoopKind.Cp };
+                    var (loop, error) = ParseLoop(words, kind);
                     if (error is not null)
                     {
-                        return (null, error);
+                        return error;
                     }
                     target.Add(loop!);
                     break;
                 }
                 case "endloop":
+                case "endif":
+                case "breakloop":
                 case "pck_start":
                 case "pck_add":
                 case "pck_end":
-                    // Outside a measurement loop these are misplaced.
-                    return Fail(0x4002, lineNo, column);
+                    // Outside a measurement loop (or an if) these are misplaced.
+                    return new ScriptError(0x4002, lineNo, column);
                 default:
                     if (Ignored.Contains(command))
                     {
                         break;
                     }
-                    return Fail(KnownUnsupported.Contains(command) ? 0x4205 : 0x0003, lineNo, column);
+                    return new ScriptError(KnownUnsupported.Contains(command) ? 0x4205 : 0x0003, lineNo, column);
             }
         }
-        return (new EmulatedScript { Main = main, OnFinished = onFinished }, null);
+        return ifLine is { } open ? new ScriptError(0x4004, open, 1) : null;
     }
 
-    private static (MeasLoopStatement? Loop, ScriptError? Error) ParseLoop(
-        IReadOnlyList<string> lines, ref int i, string[] words, HashSet<string> variables, bool isCv)
+    private (MeasLoopStatement? Loop, ScriptError? Error) ParseLoop(string[] words, LoopKind kind)
     {
-        var lineNo = i + 1;
-        var text = lines[i];
+        var lineNo = _i + 1;
+        var text = _lines[_i];
         var args = words.Skip(1).ToList();
         var scans = 1;
-        if (isCv && args.Count == 8 && args[7].StartsWith("nscans(", StringComparison.Ordinal) && args[7].EndsWith(')'))
+        if (kind == LoopKind.Cv && args.Count == 8 && args[7].StartsWith("nscans(", StringComparison.Ordinal) && args[7].EndsWith(')'))
         {
             if (!int.TryParse(args[7].AsSpan(7, args[7].Length - 8), NumberStyles.None, CultureInfo.InvariantCulture, out scans) || scans < 1)
             {
@@ -136,14 +231,14 @@ internal sealed class EmulatedScript
             }
             args.RemoveAt(7);
         }
-        var expected = isCv ? 7 : 5;
+        var expected = kind == LoopKind.Cv ? 7 : 5;
         if (args.Count != expected)
         {
             return (null, new ScriptError(0x0006, lineNo, ArgColumn(text, Math.Min(args.Count, expected) + 1)));
         }
         for (var a = 0; a < 2; a++)
         {
-            if (!variables.Contains(args[a]))
+            if (!_variables.Contains(args[a]))
             {
                 return (null, new ScriptError(0x4003, lineNo, ArgColumn(text, a + 1)));
             }
@@ -157,19 +252,26 @@ internal sealed class EmulatedScript
             }
             numbers[a - 2] = n;
         }
-        // The device refuses what it cannot run: a zero step or rate, an interval longer than the duration.
-        if (isCv ? numbers[3] <= 0 || numbers[4] <= 0 || numbers[1] == numbers[0] : numbers[1] <= 0 || numbers[2] < numbers[1])
+        // The device refuses what it cannot run: a zero step or rate, an interval longer than the duration, no current.
+        var refused = kind switch
         {
-            return (null, new ScriptError(0x0007, lineNo, ArgColumn(text, isCv ? 6 : 4)));
+            LoopKind.Cv => numbers[3] <= 0 || numbers[4] <= 0 || numbers[1] == numbers[0] ? 6 : 0,
+            LoopKind.Cp when numbers[0] == 0 => 3,
+            _ => numbers[1] <= 0 || numbers[2] < numbers[1] ? 4 : 0,
+        };
+        if (refused > 0)
+        {
+            return (null, new ScriptError(0x0007, lineNo, ArgColumn(text, refused)));
         }
 
         var package = new List<string>();
+        var body = new List<LoopCommand>();
         var state = 0; // 0: before pck_start, 1: inside, 2: after pck_end
-        for (i++; i < lines.Count; i++)
+        for (_i++; _i < _lines.Count; _i++)
         {
-            var inner = lines[i].Trim();
+            var inner = _lines[_i].Trim();
             var innerWords = inner.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var innerColumn = lines[i].Length - lines[i].TrimStart().Length + 1;
+            var innerColumn = _lines[_i].Length - _lines[_i].TrimStart().Length + 1;
             if (inner.Length == 0 || inner[0] == '#')
             {
                 continue;
@@ -180,25 +282,90 @@ internal sealed class EmulatedScript
                     state = 1;
                     break;
                 case "pck_add" when state == 1 && innerWords.Length == 2:
-                    if (!variables.Contains(innerWords[1]))
+                    if (!_variables.Contains(innerWords[1]))
                     {
-                        return (null, new ScriptError(0x4003, i + 1, ArgColumn(lines[i], 1)));
+                        return (null, new ScriptError(0x4003, _i + 1, ArgColumn(_lines[_i], 1)));
                     }
                     package.Add(innerWords[1]);
                     break;
                 case "pck_end" when state == 1 && innerWords.Length == 1:
                     state = 2;
+                    body.Add(new SendPackage());
                     break;
+                case "timer_get" when state != 1:
+                    if (TimerVariable(innerWords, _lines[_i], _i + 1) is { } timerError)
+                    {
+                        return (null, timerError);
+                    }
+                    body.Add(new TimerGet(innerWords[1]));
+                    break;
+                case "if" when state != 1:
+                {
+                    var (condition, conditionError) = ParseCondition(innerWords, _lines[_i], _i + 1);
+                    if (conditionError is not null)
+                    {
+                        return (null, conditionError);
+                    }
+                    // The only if a loop body may hold here is a cut-off: breakloop, then endif.
+                    var ifLine = _i + 1;
+                    if (NextStatement() is not ["breakloop"] || NextStatement() is not ["endif"])
+                    {
+                        return (null, new ScriptError(_i < _lines.Count ? 0x4205 : 0x4004, _i < _lines.Count ? _i + 1 : ifLine, 1));
+                    }
+                    body.Add(new BreakIf(condition!));
+                    break;
+                }
                 case "endloop" when state != 1 && innerWords.Length == 1:
-                    return (new MeasLoopStatement(lineNo, args[0], args[1], isCv,
-                        isCv ? numbers[0] : 0, isCv ? numbers[1] : 0, isCv ? numbers[2] : 0, isCv ? numbers[3] : 0, isCv ? numbers[4] : 0, scans,
-                        isCv ? 0 : numbers[0], isCv ? 0 : numbers[1], isCv ? 0 : numbers[2], package), null);
+                    var cv = kind == LoopKind.Cv;
+                    return (new MeasLoopStatement(lineNo, kind, args[0], args[1],
+                        cv ? numbers[0] : 0, cv ? numbers[1] : 0, cv ? numbers[2] : 0, cv ? numbers[3] : 0, cv ? numbers[4] : 0, scans,
+                        kind == LoopKind.Ca ? numbers[0] : 0, kind == LoopKind.Cp ? numbers[0] : 0, cv ? 0 : numbers[1], cv ? 0 : numbers[2],
+                        package, body), null);
                 default:
-                    return (null, new ScriptError(innerWords[0] is "pck_start" or "pck_add" or "pck_end" or "endloop" ? 0x4002 : 0x0003, i + 1, innerColumn));
+                    var misplaced = innerWords[0] is "pck_start" or "pck_add" or "pck_end" or "endloop" or "breakloop" or "endif";
+                    return (null, new ScriptError(misplaced ? 0x4002 : KnownUnsupported.Contains(innerWords[0]) ? 0x4205 : 0x0003, _i + 1, innerColumn));
             }
         }
         return (null, new ScriptError(0x4004, lineNo, 1));
     }
+
+    /// <summary>Moves to the next line that is not blank or a comment and returns its words (empty at the script end).</summary>
+    private string[] NextStatement()
+    {
+        for (_i++; _i < _lines.Count; _i++)
+        {
+            var trimmed = _lines[_i].Trim();
+            if (trimmed.Length > 0 && trimmed[0] != '#')
+            {
+                return trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+        return [];
+    }
+
+    private (Condition? Condition, ScriptError? Error) ParseCondition(string[] words, string text, int lineNo)
+    {
+        if (words.Length != 4)
+        {
+            return (null, new ScriptError(0x0006, lineNo, ArgColumn(text, Math.Min(words.Length, 4))));
+        }
+        if (!_variables.Contains(words[1]))
+        {
+            return (null, new ScriptError(0x4003, lineNo, ArgColumn(text, 1)));
+        }
+        if (!Operators.Contains(words[2]))
+        {
+            return (null, new ScriptError(0x0006, lineNo, ArgColumn(text, 2)));
+        }
+        return ParseNumber(words[3]) is { } value
+            ? (new Condition(words[1], words[2], value), null)
+            : (null, new ScriptError(0x0006, lineNo, ArgColumn(text, 3)));
+    }
+
+    private ScriptError? TimerVariable(string[] words, string text, int lineNo) =>
+        words.Length != 2 ? new ScriptError(0x0006, lineNo, ArgColumn(text, 1))
+        : !_variables.Contains(words[1]) ? new ScriptError(0x4003, lineNo, ArgColumn(text, 1))
+        : null;
 
     /// <summary>A MethodSCRIPT number: an integer (or decimal) with an optional SI prefix, e.g. 500m, -1, 10u.</summary>
     internal static double? ParseNumber(string text)
@@ -252,6 +419,4 @@ internal sealed class EmulatedScript
         }
         return text.Length + 1;
     }
-
-    private static (EmulatedScript?, ScriptError?) Fail(int code, int line, int column) => (null, new ScriptError(code, line, column));
 }

@@ -23,9 +23,12 @@ public enum MethodScriptFault
 
 /// <summary>
 /// The device side of a PalmSens EmStat over a serial line, byte for byte: <c>t</c> (version), <c>e</c> + script +
-/// blank line (run), <c>Z</c> (abort). Scripts are parsed as strictly as the device parses them; the currents come
-/// from our CV simulator with the electrode that <c>electrode</c> returns when a measurement loop starts (the
-/// material under the pipette, or a dry electrode before contact).
+/// blank line (run), <c>Z</c> (abort). Scripts are parsed as strictly as the device parses them and run as it runs
+/// them: variables, <c>timer_start</c>/<c>timer_get</c>, <c>if</c> blocks and a loop's <c>breakloop</c> conditions
+/// after each point. CV and CA currents come from our CV simulator with the electrode that <c>electrode</c> returns
+/// when a measurement loop starts (the material under the pipette, or a dry electrode before contact);
+/// chronopotentiometry (<c>meas_loop_cp</c>) potentials from our galvanostatic cell, one per script, created at the
+/// script's first CP loop so that charge and discharge loops share the film's state.
 /// </summary>
 public sealed class MethodScriptEmulator : IAsyncDisposable
 {
@@ -168,25 +171,10 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
 
     private async Task ExecuteAsync(EmulatedScript script, CancellationToken abort)
     {
-        var rangeA = 1e-6;
+        var run = new ScriptRun(script);
         try
         {
-            foreach (var statement in script.Main)
-            {
-                abort.ThrowIfCancellationRequested();
-                switch (statement)
-                {
-                    case CellStatement cell:
-                        CellOn = cell.On;
-                        break;
-                    case SetRangeStatement range:
-                        rangeA = range.RangeA;
-                        break;
-                    case MeasLoopStatement loop:
-                        await MeasureAsync(loop, rangeA, abort).ConfigureAwait(false);
-                        break;
-                }
-            }
+            await ExecuteBlockAsync(script.Main, run, abort).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
@@ -212,8 +200,38 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
         ScriptsFinished++;
     }
 
-    private async Task MeasureAsync(MeasLoopStatement loop, double rangeA, CancellationToken abort)
+    private async Task ExecuteBlockAsync(IReadOnlyList<ScriptStatement> statements, ScriptRun run, CancellationToken abort)
     {
+        foreach (var statement in statements)
+        {
+            abort.ThrowIfCancellationRequested();
+            switch (statement)
+            {
+                case CellStatement cell:
+                    CellOn = cell.On;
+                    break;
+                case SetRangeStatement range:
+                    run.RangeA = range.RangeA;
+                    break;
+                case TimerStartStatement:
+                    run.TimerOriginS = run.ClockS;
+                    break;
+                case TimerGetStatement get:
+                    run.Variables[get.Variable] = run.ClockS - run.TimerOriginS;
+                    break;
+                case IfStatement conditional when conditional.Condition.Holds(run.Read(conditional.Condition.Variable)):
+                    await ExecuteBlockAsync(conditional.Body, run, abort).ConfigureAwait(false);
+                    break;
+                case MeasLoopStatement loop:
+                    await MeasureAsync(loop, run, abort).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private async Task MeasureAsync(MeasLoopStatement loop, ScriptRun run, CancellationToken abort)
+    {
+        // The measurement-type code after 'M' is not read by drivers; CV and CA send the device's own.
         await ReplyAsync(loop.IsCv ? "M0002\n" : "M0007\n").ConfigureAwait(false);
         if (Fault == MethodScriptFault.Garbage)
         {
@@ -225,35 +243,40 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
             }
             await WriteAsync([.. junk, (byte)'\n']).ConfigureAwait(false);
         }
-        var electrode = _electrode();
-        SimulatedCurve curve;
-        int perScan;
-        if (loop.IsCv)
-        {
-            curve = CvSimulator.Cv(electrode, new CvProtocol(loop.BeginV, loop.Vertex1V, loop.Vertex2V, loop.StepV, loop.ScanRateVPerS, loop.Scans));
-            perScan = Math.Max(1, (curve.Count - 1) / loop.Scans);
-        }
-        else
-        {
-            var samples = (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
-            var simulated = Math.Min(samples, MaxSimulatedHoldSamples);
-            curve = CvSimulator.Hold(electrode, new HoldProtocol(loop.HoldV, loop.HoldV, (simulated - 1) * loop.IntervalS + loop.IntervalS, loop.IntervalS));
-            perScan = int.MaxValue;
-        }
+        var points = Points(loop, run);
         var interval = loop.IsCv ? loop.StepV / loop.ScanRateVPerS : loop.IntervalS;
-        var total = loop.IsCv ? curve.Count : (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
         var start = _time.GetTimestamp();
         var batch = new StringBuilder();
-        for (long k = 0; k < total; k++)
+        long k = 0;
+        foreach (var (potential, current, scanEnded) in points)
         {
-            if (loop.IsCv && k > 0 && k % perScan == 0 && k / perScan < loop.Scans)
+            if (scanEnded)
             {
                 batch.Append("-\n");
             }
-            var index = (int)Math.Min(k, curve.Count - 1);
-            var potential = loop.IsCv ? curve.PotentialV[index] : loop.HoldV;
-            var current = curve.CurrentA[index];
-            AppendPackage(batch, loop, potential, current, rangeA);
+            run.ClockS += k == 0 && loop.Kind != LoopKind.Cp ? 0 : interval;
+            run.Variables[loop.PotentialVariable] = potential;
+            run.Variables[loop.CurrentVariable] = current;
+            var stop = false;
+            foreach (var command in loop.Body)
+            {
+                switch (command)
+                {
+                    case SendPackage:
+                        AppendPackage(batch, loop, run);
+                        break;
+                    case TimerGet get:
+                        run.Variables[get.Variable] = run.ClockS - run.TimerOriginS;
+                        break;
+                    case BreakIf breakIf when breakIf.Condition.Holds(run.Read(breakIf.Condition.Variable)):
+                        stop = true;
+                        break;
+                }
+                if (stop)
+                {
+                    break;
+                }
+            }
             if (_realTime)
             {
                 var due = TimeSpan.FromSeconds((k + 1) * interval);
@@ -269,12 +292,55 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
                 await FlushAsync(batch).ConfigureAwait(false);
             }
             abort.ThrowIfCancellationRequested();
+            k++;
+            if (stop)
+            {
+                break;
+            }
         }
         batch.Append("*\n");
         await FlushAsync(batch).ConfigureAwait(false);
     }
 
-    private static void AppendPackage(StringBuilder batch, MeasLoopStatement loop, double potentialV, double currentA, double rangeA)
+    /// <summary>
+    /// The loop's points in order: potential, current, and whether a scan of an <c>nscans()</c> CV ended just
+    /// before. CV and CA are simulated at once; CP steps the script's galvanostatic cell one point at a time, since
+    /// the script decides after each point whether the loop goes on.
+    /// </summary>
+    private IEnumerable<(double PotentialV, double CurrentA, bool ScanEnded)> Points(MeasLoopStatement loop, ScriptRun run)
+    {
+        if (loop.Kind == LoopKind.Cp)
+        {
+            run.Cell ??= new GalvanostaticCell(_electrode(), run.RestPotentialV, run.ShortestCpIntervalS, run.TotalCpDurationS);
+            var steps = (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9);
+            for (long k = 0; k < steps; k++)
+            {
+                var (potential, current) = run.Cell.Step(loop.IntervalS, loop.CurrentA);
+                yield return (potential, current, false);
+            }
+            yield break;
+        }
+        var electrode = _electrode();
+        if (loop.IsCv)
+        {
+            var curve = CvSimulator.Cv(electrode, new CvProtocol(loop.BeginV, loop.Vertex1V, loop.Vertex2V, loop.StepV, loop.ScanRateVPerS, loop.Scans));
+            var perScan = Math.Max(1, (curve.Count - 1) / loop.Scans);
+            for (var k = 0; k < curve.Count; k++)
+            {
+                yield return (curve.PotentialV[k], curve.CurrentA[k], k > 0 && k % perScan == 0 && k / perScan < loop.Scans);
+            }
+            yield break;
+        }
+        var samples = (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
+        var simulated = Math.Min(samples, MaxSimulatedHoldSamples);
+        var hold = CvSimulator.Hold(electrode, new HoldProtocol(loop.HoldV, loop.HoldV, (simulated - 1) * loop.IntervalS + loop.IntervalS, loop.IntervalS));
+        for (long k = 0; k < samples; k++)
+        {
+            yield return (loop.HoldV, hold.CurrentA[(int)Math.Min(k, hold.Count - 1)], false);
+        }
+    }
+
+    private static void AppendPackage(StringBuilder batch, MeasLoopStatement loop, ScriptRun run)
     {
         batch.Append('P');
         var first = true;
@@ -285,20 +351,22 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
                 batch.Append(';');
             }
             first = false;
+            var value = run.Read(variable);
             if (variable == loop.PotentialVariable)
             {
-                batch.Append("da").Append(Encode(potentialV, 'u', 1e-6));
+                // A CV or CA reports the potential it sets (da), chronopotentiometry the one it measures (ab).
+                batch.Append(loop.Kind == LoopKind.Cp ? "ab" : "da").Append(Encode(value, 'u', 1e-6));
             }
             else if (variable == loop.CurrentVariable)
             {
-                var status = Math.Abs(currentA) > rangeA * 1.2 ? 2 : 0;
-                batch.Append("ba").Append(EncodeCurrent(currentA))
+                var status = Math.Abs(value) > run.RangeA * 1.2 ? 2 : 0;
+                batch.Append("ba").Append(EncodeCurrent(value))
                     .Append(",1").Append(status.ToString("X1", CultureInfo.InvariantCulture))
-                    .Append(",2").Append(RangeCode(rangeA).ToString("X2", CultureInfo.InvariantCulture));
+                    .Append(",2").Append(RangeCode(run.RangeA).ToString("X2", CultureInfo.InvariantCulture));
             }
             else
             {
-                batch.Append("aa").Append(Encode(0, ' ', 1)); // a declared but unmeasured variable reads 0
+                batch.Append("eb").Append(Encode(value, 'u', 1e-6)); // another variable (a time from timer_get)
             }
         }
         batch.Append('\n');
@@ -373,5 +441,52 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
         _abort?.Dispose();
         _stop.Dispose();
         _writing.Dispose();
+    }
+
+    /// <summary>The state of one running script: variables, the timer, the current range and the galvanostatic cell.</summary>
+    private sealed class ScriptRun
+    {
+        public ScriptRun(EmulatedScript script)
+        {
+            var cp = CpLoops(script.Main).ToList();
+            if (cp.Count == 0)
+            {
+                return;
+            }
+            ShortestCpIntervalS = cp.Min(l => l.IntervalS);
+            TotalCpDurationS = Math.Max(cp.Sum(l => l.DurationS), ShortestCpIntervalS);
+            // The film rests discharged, as our simulator starts it: at the lowest potential a cut-off tests for.
+            var cutoffs = cp.SelectMany(l => l.Body.OfType<BreakIf>().Where(b => b.Condition.Variable == l.PotentialVariable)).ToList();
+            var lower = cutoffs.Where(b => b.Condition.Operator is "<" or "<=").Select(b => b.Condition.Value).DefaultIfEmpty(double.NaN).Min();
+            RestPotentialV = double.IsNaN(lower) ? cutoffs.Select(b => b.Condition.Value).DefaultIfEmpty(0).Min() : lower;
+        }
+
+        public Dictionary<string, double> Variables { get; } = new(StringComparer.Ordinal);
+
+        public double RangeA { get; set; } = 1e-6;
+
+        /// <summary>Seconds of measurement the script has run (the emulated device's clock).</summary>
+        public double ClockS { get; set; }
+
+        public double TimerOriginS { get; set; }
+
+        public GalvanostaticCell? Cell { get; set; }
+
+        public double ShortestCpIntervalS { get; }
+
+        public double TotalCpDurationS { get; }
+
+        public double RestPotentialV { get; }
+
+        /// <summary>A declared variable that was never set reads 0, as on the device.</summary>
+        public double Read(string variable) => Variables.GetValueOrDefault(variable);
+
+        private static IEnumerable<MeasLoopStatement> CpLoops(IEnumerable<ScriptStatement> statements) =>
+            statements.SelectMany(s => s switch
+            {
+                MeasLoopStatement { Kind: LoopKind.Cp } loop => [loop],
+                IfStatement conditional => CpLoops(conditional.Body),
+                _ => Enumerable.Empty<MeasLoopStatement>(),
+            });
     }
 }

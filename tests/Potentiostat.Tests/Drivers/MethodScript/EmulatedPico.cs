@@ -29,11 +29,17 @@ internal sealed class EmulatedPico : IAsyncDisposable
         [new RedoxCouple(E0V: 1.55, K0CmPerS: 1, Alpha: 0.5, DCm2PerS: 2.47e-11, ConcentrationMolCm3: 0.0227)],
         AreaCm2: Math.PI * 55e-7 * 55e-7);
 
-    public static async Task<EmulatedPico> StartAsync(bool realTime = false, MethodScriptOptions? options = null)
+    /// <summary>The thin LTO film under a 5 um pipette of the paper's charge/discharge: 250 nm deep, two-phase plateau at 1.55 V.</summary>
+    public static Electrode LtoFilm { get; } = new(
+        [new RedoxCouple(E0V: 1.55, K0CmPerS: 2e-5, Alpha: 0.5, DCm2PerS: 2.47e-11, ConcentrationMolCm3: 0.0227, InteractionG: 1.8)],
+        AreaCm2: Math.PI * 2.5e-4 * 2.5e-4, FilmThicknessCm: 250e-7, DoubleLayerF: 20e-6 * Math.PI * 2.5e-4 * 2.5e-4);
+
+    /// <param name="electrode">What the emulator measures (default: <see cref="Lto"/>).</param>
+    public static async Task<EmulatedPico> StartAsync(bool realTime = false, MethodScriptOptions? options = null, Electrode? electrode = null)
     {
         var pair = await SocatPair.StartAsync();
         var deviceLine = StreamSerialLine.OpenPort(pair.DevicePort, MethodScriptPotentiostat.PicoBaudRate);
-        var emulator = new MethodScriptEmulator(deviceLine, () => Lto, TimeProvider.System, realTime);
+        var emulator = new MethodScriptEmulator(deviceLine, () => electrode ?? Lto, TimeProvider.System, realTime);
         emulator.Start();
         var driver = MethodScriptPotentiostat.Open(pair.HostPort, MethodScriptPotentiostat.PicoBaudRate,
             options ?? MethodScriptOptions.Default with { ChunkSize = 64 }, TimeProvider.System);
