@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Scan;
+using Seccm.Contracts.Topics;
+using Seccm.TestSupport;
+using Xunit.Abstractions;
+
+namespace Seccm.Integration.Tests.Faults;
+
+/// <summary>
+/// A serial device that stops answering or sends garbage in the middle of a scan: the stage service runs the real PI
+/// GCS driver over a socat pair to the controller emulator (the rest as in <see cref="ScanRig"/>: mosquitto, influxd,
+/// five seccm processes). The scan completes with every pixel and every pixel_result point exactly once.
+/// </summary>
+public sealed class SerialFaultTests(ITestOutputHelper output)
+{
+    private const int Side = 4;
+    private const int Pixels = Side * Side;
+
+    [Fact]
+    public async Task Stage_controller_that_stops_answering_mid_scan_pauses_the_scan_which_completes_after_it_answers_again()
+    {
+        await using var rig = await ScanRig.CreateAsync(output, "ss" + Environment.ProcessId);
+        await using var stage = await SerialFaultStage.StartAsync(rig);
+        rig.StartAll(stage.StageEnvironment);
+        await rig.WaitAllOnlineAsync();
+        var scanId = await rig.StartScanAsync(ScanRig.SmallRecipe(Side), "serial-silent");
+        await rig.WaitPixelsDoneAsync(scanId, 4);
+
+        stage.Emulator.Silent = true;
+        var silentAt = rig.Elapsed;
+        output.WriteLine($"[{silentAt.TotalSeconds:0.0} s] PI controller silent at {rig.Progress?.PixelsDone} pixels");
+        await Eventually.TrueAsync(() => stage.DeviceFault == true, $"the stage reports a device fault; it said: {rig.Tail(ServiceNames.Stage)}",
+            TimeSpan.FromSeconds(30));
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] stage status: {stage.FaultReports.Last().Message}");
+        await Eventually.TrueAsync(() => rig.Progress is { State: ScanState.Paused },
+            $"the scan pauses while the stage does not answer (progress {rig.Progress}); scan said: {rig.Tail(ServiceNames.Scan)}", TimeSpan.FromSeconds(60));
+        var pausedAt = rig.Progress!.PixelsDone;
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] paused at {pausedAt} pixels: {rig.Progress.PauseReason}");
+        // A resume while the device is still silent fails the pixel again and pauses again; it records nothing.
+        await Eventually.TrueAsync(() => rig.Progress is { State: ScanState.Paused }, "paused", TimeSpan.FromSeconds(30));
+        await rig.Watcher.CallAsync<EmptyCommand, ScanStatusResult>(ServiceNames.Scan, "resume", new EmptyCommand(), TimeSpan.FromSeconds(15),
+            CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.Equal(pausedAt, rig.Progress!.PixelsDone);
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] after a resume while silent: {rig.Progress.State}, {rig.Progress.PixelsDone} pixels");
+
+        stage.Emulator.Silent = false;
+        var back = Stopwatch.StartNew();
+        var silentFor = rig.Elapsed - silentAt;
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] PI controller answers again after {silentFor.TotalSeconds:0.0} s");
+        await Eventually.TrueAsync(() => stage.DeviceFault == false, "the stage clears its device fault", TimeSpan.FromSeconds(30));
+        var resumes = await rig.WaitScanMovesOnAsync(scanId, pausedAt, "the PI controller answers again");
+        var recovery = back.Elapsed;
+
+        var numbers = await rig.VerifyNothingLostAsync(scanId, Pixels, $"PI controller silent {silentFor.TotalSeconds:0} s, {resumes} resume(s)", recovery);
+        AssertEachPixelEventOnce(rig, scanId);
+        Assert.Equal(Pixels, numbers.PixelsInMap);
+    }
+
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(1, true)]
+    public async Task Stage_controller_sending_garbage_mid_scan_is_retried_or_paused_and_the_scan_completes(int everyNth, bool expectPause)
+    {
+        await using var rig = await ScanRig.CreateAsync(output, "sg" + everyNth + Environment.ProcessId);
+        await using var stage = await SerialFaultStage.StartAsync(rig);
+        rig.StartAll(stage.StageEnvironment);
+        await rig.WaitAllOnlineAsync();
+        var scanId = await rig.StartScanAsync(ScanRig.SmallRecipe(Side), "serial-garbage-" + everyNth);
+        await rig.WaitPixelsDoneAsync(scanId, 4);
+
+        var garbage = TimeSpan.FromSeconds(4);
+        stage.Emulator.GarbleAnswersFor(garbage, everyNth);
+        var before = rig.Progress!.PixelsDone;
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] every {everyNth}. answer garbage for {garbage.TotalSeconds} s, at {before} pixels");
+        await Task.Delay(garbage);
+        var end = Stopwatch.StartNew();
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] garbage over: {stage.Emulator.GarbledAnswers} answers garbled, {rig.Progress?.PixelsDone} pixels, {rig.Progress?.State}");
+        Assert.True(stage.Emulator.GarbledAnswers > 0, "the emulator garbled no answer: the scan was not talking to the stage");
+
+        var resumes = await rig.WaitScanMovesOnAsync(scanId, rig.Progress!.PixelsDone, "the garbage ended");
+        var recovery = end.Elapsed;
+        var numbers = await rig.VerifyNothingLostAsync(scanId, Pixels,
+            $"PI controller: every {everyNth}. answer garbage for {garbage.TotalSeconds} s ({stage.Emulator.GarbledAnswers} garbled), {resumes} resume(s)", recovery);
+        AssertEachPixelEventOnce(rig, scanId);
+        Assert.Equal(Pixels, numbers.PixelsInMap);
+        var paused = rig.StateEvents.Any(e => e.ScanId == scanId && e.State == ScanState.Paused);
+        if (expectPause)
+        {
+            // Nothing but garbage for seconds: the driver's retries run out, the stage says so, the pixel is paused.
+            Assert.True(paused, "the scan paused while the stage answered only garbage");
+            Assert.Contains(stage.FaultReports, r => r.Fault);
+        }
+        else
+        {
+            // One answer in three garbled: every retry gets a good answer, so the scan never notices.
+            Assert.False(paused, $"the scan paused although retries should absorb one garbled answer in {everyNth}: "
+                + string.Join("; ", rig.StateEvents.Select(e => $"{e.State} {e.Reason}")));
+        }
+    }
+
+    private static void AssertEachPixelEventOnce(ScanRig rig, string scanId)
+    {
+        var events = rig.PixelEvents.Where(e => e.ScanId == scanId).ToList();
+        var twice = events.GroupBy(e => e.Index).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"pixel done twice: {string.Join(", ", twice)}");
+        Assert.Equal(Enumerable.Range(0, Pixels), events.Select(e => e.Index).Order());
+    }
+}
