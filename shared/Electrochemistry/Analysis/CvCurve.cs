@@ -44,6 +44,12 @@ public sealed record AnalysisSettings
     /// <summary>Fits below this R^2 are flagged non-linear.</summary>
     public double MinRSquared { get; init; } = 0.98;
 
+    /// <summary>
+    /// -3 dB bandwidth of the potentiostat's current amplifier (first-order) that recorded the curves; the wave fit
+    /// passes its model through the same filter. Null: an ideal amplifier.
+    /// </summary>
+    public double? MeasurementBandwidthHz { get; init; } = Samples.SampleDefaults.CurrentAmplifierBandwidthHz;
+
     public double EffectiveAreaCm2 => AreaCm2 ?? Math.PI * Math.Pow(RadiusNm * 1e-7, 2);
 
     internal void Validate()
@@ -53,5 +59,6 @@ public sealed record AnalysisSettings
         if (!(ConcentrationMolCm3 > 0)) throw new ArgumentException($"concentration {ConcentrationMolCm3} mol/cm^3: must be > 0", nameof(ConcentrationMolCm3));
         if (N < 1) throw new ArgumentException($"n {N}: must be >= 1", nameof(N));
         if (!(TemperatureK > 0)) throw new ArgumentException($"temperature {TemperatureK} K: must be > 0", nameof(TemperatureK));
+        if (MeasurementBandwidthHz is { } bw && !(bw > 0 && double.IsFinite(bw))) throw new ArgumentException($"measurement bandwidth {bw} Hz: must be > 0 (or null for an ideal amplifier)", nameof(MeasurementBandwidthHz));
     }
 }

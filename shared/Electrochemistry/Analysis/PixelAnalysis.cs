@@ -46,8 +46,8 @@ public static class PixelAnalysis
 {
     /// <summary>Log-log slope of ip vs v above which the slow end is thin-layer-like (1 for a thin layer, 0.5 for RS).</summary>
     private const double ThinLayerSlope = 0.7;
-    /// <summary>Below this the fast end no longer grows like sqrt(v).</summary>
-    private const double SaturationSlope = 0.3;
+    /// <summary>A fast rate whose ip falls this far (relative) below the sqrt(v) line of the slower rates ends the linear range.</summary>
+    internal const double FastDepartureTolerance = 0.05;
     private const double KineticPeakSeparationV = 0.08;
 
     public static PixelResult Analyze(IReadOnlyList<CvCurve> curvesOfOnePixel, AnalysisSettings settings)
@@ -78,7 +78,8 @@ public static class PixelAnalysis
         // A pair of rates counts only when it leaves sqrt(v) by more than its own noise allows (3 sigma): at 0.5 pA
         // the extrapolated baseline alone moves LTO peaks by several percent and their log-slope scatters by about 0.1.
         while (hi - lo >= 2 && LogSlope(peaks, ip, lo) > Math.Max(ThinLayerSlope, 0.5 + 3 * LogSlopeSigma(peaks, ip, lo))) { lo++; flags |= PixelFlags.ThinLayer; }
-        while (hi - lo >= 2 && LogSlope(peaks, ip, hi - 1) < Math.Min(SaturationSlope, 0.5 - 3 * LogSlopeSigma(peaks, ip, hi - 1))) { hi--; flags |= PixelFlags.Saturated; }
+        int linearEnd = LinearEnd(peaks, ip, lo, hi);
+        if (linearEnd < hi) { hi = linearEnd; flags |= PixelFlags.Saturated; }
 
         int used = hi - lo + 1;
         var x = new double[used];
@@ -141,6 +142,35 @@ public static class PixelAnalysis
         return WaveFit.Fit(sweeps, settings, e0, lnLambda1, dGuessCm2PerS)
             ?? WaveFit.Fit(sweeps, settings, e0, lnLambda1 - Math.Log(10), dGuessCm2PerS)
             ?? WaveFit.Fit(sweeps, settings, e0, lnLambda1 + Math.Log(10), dGuessCm2PerS);
+    }
+
+    /// <summary>
+    /// The last rate of the sqrt(v) range, walking up from <paramref name="lo"/>: a rate ends the range when its ip / sqrt(v)
+    /// falls below the mean ip / sqrt(v) of the slower rates (Randles-Sevcik: ip proportional to sqrt(v)) by more than
+    /// <see cref="FastDepartureTolerance"/> and by more than three sigmas of the noise of both. Walking up, not down: the
+    /// bent fast points must not lower the level they are judged against. The first two rates always stay.
+    /// </summary>
+    private static int LinearEnd(CvPeaks[] peaks, double[] ip, int lo, int hi)
+    {
+        double sum = 0, weights = 0;
+        for (int k = lo; k <= hi; k++)
+        {
+            double sqrtV = Math.Sqrt(peaks[k].ScanRateVPerS);
+            double level = ip[k] / sqrtV;
+            double sigma = Math.Max(peaks[k].ForwardPeakSigmaA, 1e-3 * ip[k]) / sqrtV;
+            if (k >= lo + 2 && weights > 0)
+            {
+                double mean = sum / weights;
+                double shortfall = (mean - level) / mean;
+                double noise = 3 * Math.Sqrt(sigma * sigma + 1 / weights) / mean;
+                if (shortfall > Math.Max(FastDepartureTolerance, noise)) return k - 1;
+            }
+            // Inverse-variance weights: the noisy slow peaks must not set the level.
+            double w = 1 / (sigma * sigma);
+            sum += w * level;
+            weights += w;
+        }
+        return hi;
     }
 
     /// <summary>Standard deviation of <see cref="LogSlope"/> from the noise of the two peak heights.</summary>

@@ -42,6 +42,12 @@ internal static class WaveFit
         var jac = new double[p];
         var jtj = new double[p, p];
         var jtr = new double[p];
+        // The recorded current passed the amplifier's low-pass: the model passes the same filter (it is linear, so
+        // the Jacobian columns pass it too). Without this a fast sweep's lower, later peak reads as a smaller D.
+        double? tauS = settings.MeasurementBandwidthHz is { } bw ? 1 / (2 * Math.PI * bw) : null;
+        var rawPrev = new double[p + 1];
+        var outPrev = new double[p + 1];
+        var raw = new double[p + 1];
         double Cost(double[] t, bool accumulate)
         {
             if (accumulate) { Array.Clear(jtj); Array.Clear(jtr); }
@@ -51,22 +57,38 @@ internal static class WaveFit
                 var sw = sweeps[j];
                 double k = kScale * Math.Sqrt(sw.ScanRateVPerS) * sScale / yScale;
                 double lnLambda = t[1] - 0.5 * Math.Log(sw.ScanRateVPerS) - Math.Log(t[0]);
+                double dtS = sw.PotentialV.Length > 1 ? Math.Abs(sw.PotentialV[1] - sw.PotentialV[0]) / sw.ScanRateVPerS : 0;
+                double decay = tauS is { } tau0 && dtS > 0 ? Math.Exp(-dtS / tau0) : 0;
                 for (int q = 0; q < sw.PotentialV.Length; q++)
                 {
                     double e = sw.PotentialV[q];
                     double u = sw.Direction * f * (e - e0GuessV - t[2]);
                     var (chi, dChiDu, dChiDl) = SweepTemplate.Evaluate(u, lnLambda);
-                    double model = t[4 + j] + t[3] * (e - eMid) + sw.Direction * t[0] * k * chi;
+                    Array.Clear(raw);
+                    raw[p] = t[4 + j] + t[3] * (e - eMid) + sw.Direction * t[0] * k * chi;
+                    // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
+                    raw[0] = sw.Direction * k * (chi - dChiDl);
+                    raw[1] = sw.Direction * t[0] * k * dChiDl;
+                    raw[2] = -t[0] * k * dChiDu * f;
+                    raw[3] = e - eMid;
+                    raw[4 + j] = 1;
+                    if (tauS is { } tau && dtS > 0)
+                    {
+                        // First-order low-pass, exact for an input that ramps linearly between samples; the sweep starts settled.
+                        for (int a = 0; a <= p; a++)
+                        {
+                            double x = raw[a];
+                            double y = q == 0 ? x : x - (x - rawPrev[a]) / dtS * tau + (outPrev[a] - rawPrev[a] + (x - rawPrev[a]) / dtS * tau) * decay;
+                            rawPrev[a] = x;
+                            outPrev[a] = y;
+                            raw[a] = y;
+                        }
+                    }
+                    double model = raw[p];
                     double r = sw.CurrentA[q] / yScale - model;
                     cost += r * r;
                     if (!accumulate) continue;
-                    Array.Clear(jac);
-                    // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
-                    jac[0] = sw.Direction * k * (chi - dChiDl);
-                    jac[1] = sw.Direction * t[0] * k * dChiDl;
-                    jac[2] = -t[0] * k * dChiDu * f;
-                    jac[3] = e - eMid;
-                    jac[4 + j] = 1;
+                    Array.Copy(raw, jac, p);
                     for (int a = 0; a < p; a++)
                     {
                         if (jac[a] == 0) continue;

@@ -32,7 +32,8 @@ public sealed record PipetteSettings(
     double LeakageAPerV = 2e-14,
     double LeakageOffsetA = 5e-14,
     double NoiseRmsA = 0,
-    int NoiseSeed = 1)
+    int NoiseSeed = 1,
+    double? MeasurementBandwidthHz = SampleDefaults.CurrentAmplifierBandwidthHz)
 {
     public double AreaCm2 => Math.PI * Math.Pow(RadiusNm * 1e-7, 2);
 
@@ -76,6 +77,13 @@ public static class SampleDefaults
     public const double LtoMeanDCm2PerS = 2.47e-11;
 
     /// <summary>
+    /// -3 dB bandwidth of the current amplifier on its pA range (first-order): a 1 GOhm feedback resistor and ~0.8 pF
+    /// across it. It is what bends LTO's ip below sqrt(v) above ~25 V/s at 55 nm (the paper's limit): the peak then lasts
+    /// only a few amplifier time constants. Fitted to that limit; far below the 1-5 kHz at which the noise is quoted.
+    /// </summary>
+    public const double CurrentAmplifierBandwidthHz = 200;
+
+    /// <summary>
     /// Pipette for LTO's slow (10-500 mV/s) peak-separation CVs: at 55 nm the 10 mV/s peak is ~0.5 pA against 0.2 pA
     /// of noise and dEp is noise; the paper measured these on a film with a larger contact.
     /// </summary>
@@ -117,7 +125,8 @@ public abstract class Sample
         double area = pipette.AreaCm2;
         return new Electrode(m.Couples, area, m.FilmThicknessCm, PhysicalConstants.RoomTemperatureK,
             m.DoubleLayerFPerCm2 * area, pipette.EffectiveUncompensatedOhm, pipette.LeakageAPerV, pipette.LeakageOffsetA,
-            pipette.NoiseRmsA, pipette.NoiseSeed, m.Background is { } background ? v => background.CurrentA(v, area) : null);
+            pipette.NoiseRmsA, pipette.NoiseSeed, m.Background is { } background ? v => background.CurrentA(v, area) : null,
+            pipette.MeasurementBandwidthHz);
     }
 
     /// <summary>The potential window a CV on this sample sweeps (start = vertex 2, forward towards vertex 1).</summary>

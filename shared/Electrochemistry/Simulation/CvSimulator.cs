@@ -77,6 +77,9 @@ public static class CvSimulator
             var noise = _electrode.NoiseRmsA > 0 ? new GaussianNoise(_electrode.NoiseSeed) : null;
             double dt = sampleDt / sub;
             double lastF = 0, lastTotal = 0;
+            // The amplifier's first-order low-pass, integrated exactly over each internal step (input held).
+            double? filterGain = _electrode.MeasurementBandwidthHz is { } bw ? 1 - Math.Exp(-2 * Math.PI * bw * dt) : null;
+            double filtered = 0;
             for (int k = 0; k < samples; k++)
             {
                 double t = k * sampleDt;
@@ -86,8 +89,10 @@ public static class CvSimulator
                     {
                         double ts = (k - 1) * sampleDt + s * dt;
                         (lastF, lastTotal) = StepPotentiostatic(dt, appliedAt(ts));
+                        if (filterGain is { } g) filtered += g * (lastTotal - filtered);
                     }
                 }
+                if (filterGain is not null) lastTotal = filtered;
                 double applied = appliedAt(t);
                 time[k] = t;
                 potential[k] = applied;

@@ -15,6 +15,7 @@ namespace Seccm.Electrochemistry.Simulation;
 /// <param name="NoiseRmsA">Gaussian current noise (rms) added to every sample.</param>
 /// <param name="NoiseSeed">Seed of the noise generator: same seed, same noise.</param>
 /// <param name="BackgroundA">Non-Faradaic-to-the-sample background at an applied potential (electrolyte decomposition), added to the measured current; null for none.</param>
+/// <param name="MeasurementBandwidthHz">-3 dB bandwidth of the current amplifier (first-order low-pass on the measured current); null for an ideal amplifier.</param>
 public sealed record Electrode(
     IReadOnlyList<RedoxCouple> Couples,
     double AreaCm2,
@@ -26,7 +27,8 @@ public sealed record Electrode(
     double LeakageOffsetA = 0,
     double NoiseRmsA = 0,
     int NoiseSeed = 1,
-    Func<double, double>? BackgroundA = null)
+    Func<double, double>? BackgroundA = null,
+    double? MeasurementBandwidthHz = null)
 {
     /// <summary>A single-couple electrode with everything non-Faradaic switched off.</summary>
     public static Electrode Ideal(RedoxCouple couple, double areaCm2, double filmThicknessCm = double.PositiveInfinity) =>
@@ -42,6 +44,7 @@ public sealed record Electrode(
         if (!(DoubleLayerF >= 0)) throw new ArgumentOutOfRangeException(nameof(DoubleLayerF), DoubleLayerF, "C_dl must be >= 0 F");
         if (!(UncompensatedOhm >= 0)) throw new ArgumentOutOfRangeException(nameof(UncompensatedOhm), UncompensatedOhm, "R_u must be >= 0 ohm");
         if (!(NoiseRmsA >= 0)) throw new ArgumentOutOfRangeException(nameof(NoiseRmsA), NoiseRmsA, "noise rms must be >= 0 A");
+        if (MeasurementBandwidthHz is { } bw && !(bw > 0 && double.IsFinite(bw))) throw new ArgumentOutOfRangeException(nameof(MeasurementBandwidthHz), bw, "measurement bandwidth must be > 0 Hz (or null for an ideal amplifier)");
         if (!double.IsFinite(LeakageAPerV) || !double.IsFinite(LeakageOffsetA)) throw new ArgumentOutOfRangeException(nameof(LeakageAPerV), "leakage must be finite");
     }
 }

@@ -172,6 +172,27 @@ public class CvSimulatorTests
     }
 
     [Fact]
+    public void The_amplifier_bandwidth_is_a_first_order_low_pass_on_the_measured_current()
+    {
+        // Charging current of a bare electrode jumps from +C v to -C v at the vertex; a first-order filter with
+        // tau = 1 / (2 pi f) follows as -C v + 2 C v exp(-t / tau), and the Faradaic record is not filtered.
+        const double cdl = 1e-9, v = 10, bandwidthHz = 100;
+        double tau = 1 / (2 * Math.PI * bandwidthHz);
+        var e = new Electrode([], 1e-2, DoubleLayerF: cdl, MeasurementBandwidthHz: bandwidthHz);
+        var curve = CvSimulator.Cv(e, new CvProtocol(0, 1, 0, 0.0005, v));
+        int vertex = ForwardEnd(curve);
+        foreach (double after in new[] { 0.5 * tau, tau, 3 * tau })
+        {
+            int k = vertex + (int)Math.Round(after * v / 0.0005);
+            double t = curve.TimeS[k] - curve.TimeS[vertex];
+            double expected = -cdl * v + 2 * cdl * v * Math.Exp(-t / tau);
+            // BDF2 takes one internal step (50 us here) to turn the charging current at the kink: 3% of C v.
+            Assert.Equal(expected, curve.CurrentA[k], 0.03 * cdl * v);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => CvSimulator.Cv(e with { MeasurementBandwidthHz = 0 }, new CvProtocol(0, 1, 0, 0.001, 1)));
+    }
+
+    [Fact]
     public void Uncompensated_resistance_shifts_the_peak_by_about_ip_Ru_and_lowers_it()
     {
         var couple = Reversible();
