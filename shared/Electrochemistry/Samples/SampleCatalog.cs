@@ -25,8 +25,9 @@ public static class SampleCatalog
 /// <summary>
 /// Li4Ti5O12 polycrystal: Voronoi grains, each from one of three facet families with its own D
 /// (family mean 2.47e-11 cm^2/s), and a tilted facet top some tens of nm high.
-/// k0 and the film depth are fitted so dEp is about 57/80/103 mV at 10/100/500 mV/s (the paper
-/// reports 57/74/136: one Butler-Volmer k0 cannot grow that steeply; see the tests).
+/// k0 (with the pipette's R_u, <see cref="SampleDefaults.UncompensatedOhmAt55Nm"/>) is fitted so dEp is about
+/// 63/87/117 mV at 10/100/500 mV/s through the slow-CV contact (the paper reports 57/74/136: neither k0 nor an iR
+/// drop grows that steeply from 100 to 500 mV/s; see the tests).
 /// </summary>
 internal sealed class LtoSample : Sample
 {

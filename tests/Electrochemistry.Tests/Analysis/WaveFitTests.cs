@@ -71,8 +71,8 @@ public class WaveFitTests(ITestOutputHelper output)
         {
             var result = PixelAnalysis.Analyze(MeasureLikeTheMap(sample, x, y, new PipetteSettings()), Lto);
             Assert.InRange(result.DCm2PerS / sample.TrueDCm2PerS(x, y), 0.995, 1.005);
-            // R_u (1e8 ohm) broadens the wave a little like slower kinetics: k0 reads about 3% low.
-            Assert.InRange(result.K0CmPerS / LtoSample.K0CmPerS, 0.95, 1.05);
+            // R_u (3.3e8 ohm, not in the model) broadens the wave a little like slower kinetics: k0 reads about 12% low.
+            Assert.InRange(result.K0CmPerS / LtoSample.K0CmPerS, 0.82, 1.02);
             Assert.Equal(5, result.RatesUsed);
         }
     }
