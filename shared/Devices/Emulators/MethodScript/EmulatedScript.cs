@@ -310,7 +310,9 @@ internal sealed class EmulatedScript
                     var ifLine = _i + 1;
                     if (NextStatement() is not ["breakloop"] || NextStatement() is not ["endif"])
                     {
-                        return (null, new ScriptError(_i < _lines.Count ? 0x4205 : 0x4004, _i < _lines.Count ? _i + 1 : ifLine, 1));
+                        return (null, _i < _lines.Count
+                            ? new ScriptError(0x4205, _i + 1, _lines[_i].Length - _lines[_i].TrimStart().Length + 1)
+                            : new ScriptError(0x4004, ifLine, 1));
                     }
                     body.Add(new BreakIf(condition!));
                     break;

@@ -46,6 +46,62 @@ public sealed class EmulatedScriptTests
         Assert.Equal(new ScriptError(0x4004, 6, 1), error);
     }
 
+    /// <summary>The shape the MethodSCRIPT driver sends for charge/discharge: cut-off and timer breaks, later loops under an if.</summary>
+    private static readonly string[] Cp =
+    [
+        "var c", "var p", "var t", "set_pgstat_mode 3", "set_range ba 1n", "cell_on", "timer_start",
+        "meas_loop_cp p c 10p 1 3600", "  pck_start", "  pck_add p", "  pck_add c", "  pck_end",
+        "  if p >= 2100m", "    breakloop", "  endif", "  timer_get t", "  if t >= 3600", "    breakloop", "  endif", "endloop",
+        "timer_get t", "if t < 3600",
+        "  meas_loop_cp p c -20p 1 3600", "    pck_start", "    pck_add p", "    pck_add c", "    pck_end",
+        "    if p <= 1", "      breakloop", "    endif", "  endloop",
+        "endif",
+        "on_finished:", "cell_off",
+    ];
+
+    [Fact]
+    public void A_driver_style_cp_script_parses_into_loops_with_their_break_conditions()
+    {
+        var (script, error) = EmulatedScript.Parse(Cp);
+        Assert.Null(error);
+        var charge = Assert.Single(script!.Main.OfType<MeasLoopStatement>());
+        Assert.Equal((LoopKind.Cp, 10e-12, 1.0, 3600.0), (charge.Kind, charge.CurrentA, charge.IntervalS, charge.DurationS));
+        Assert.Equal(["p", "c"], charge.PackageVariables);
+        Assert.Equal<LoopCommand>([new SendPackage(), new BreakIf(new Condition("p", ">=", 2.1)), new TimerGet("t"), new BreakIf(new Condition("t", ">=", 3600))],
+            charge.Body);
+        Assert.Single(script.Main.OfType<TimerStartStatement>());
+        var conditional = Assert.Single(script.Main.OfType<IfStatement>());
+        Assert.Equal(new Condition("t", "<", 3600), conditional.Condition);
+        var discharge = Assert.IsType<MeasLoopStatement>(Assert.Single(conditional.Body));
+        Assert.Equal(-20e-12, discharge.CurrentA, 1e-24);
+        Assert.Equal<LoopCommand>([new SendPackage(), new BreakIf(new Condition("p", "<=", 1))], discharge.Body);
+    }
+
+    [Theory]
+    [InlineData(8, "meas_loop_cp p c 0 1 3600", 0x0007, 18)]
+    [InlineData(8, "meas_loop_cp p c 10p 1", 0x0006, 23)]
+    [InlineData(13, "  if q >= 2100m", 0x4003, 6)]
+    [InlineData(13, "  if p => 2100m", 0x0006, 8)]
+    [InlineData(13, "  if p >= volts", 0x0006, 11)]
+    [InlineData(14, "    send_string hi", 0x4205, 5)]
+    [InlineData(16, "  timer_get u", 0x4003, 13)]
+    [InlineData(21, "breakloop", 0x4002, 1)]
+    [InlineData(32, "else", 0x4205, 1)]
+    public void Bad_cp_lines_get_the_device_error_code_line_and_column(int lineNo, string replacement, int code, int column)
+    {
+        var lines = Cp.ToArray();
+        lines[lineNo - 1] = replacement;
+        var (_, error) = EmulatedScript.Parse(lines);
+        Assert.Equal(new ScriptError(code, lineNo, column), error);
+    }
+
+    [Fact]
+    public void An_if_without_endif_is_a_script_error_at_the_if()
+    {
+        var (_, error) = EmulatedScript.Parse(Cp[..31]);
+        Assert.Equal(new ScriptError(0x4004, 22, 1), error);
+    }
+
     [Theory]
     [InlineData("500m", 0.5)]
     [InlineData("-1", -1.0)]

@@ -59,4 +59,51 @@ public sealed class MethodScriptEmulatorTests
         Assert.Equal("", await ReadAsync(host));
         Assert.False(emulator.CellOn);
     }
+
+    [Fact]
+    public async Task A_cp_script_sends_measured_potentials_and_stops_each_loop_at_its_cut_off()
+    {
+        // A bare 1 nF double layer: 1 nA charges it by 0.1 V per 100 ms sample, -1.5 nA discharges it by 0.15 V.
+        var capacitor = new Electrode([], 1e-10, DoubleLayerF: 1e-9);
+        using var pair = await SocatPair.StartAsync();
+        await using var host = StreamSerialLine.OpenPort(pair.HostPort, 230400);
+        await using var emulator = new MethodScriptEmulator(StreamSerialLine.OpenPort(pair.DevicePort, 230400), () => capacitor, realTime: false);
+        emulator.Start();
+
+        await host.WriteLineAsync(string.Join('\n',
+            "e", "var c", "var p", "set_range ba 10n", "cell_on",
+            "meas_loop_cp p c 1n 100m 2", "pck_start", "pck_add p", "pck_add c", "pck_end", "if p >= 420m", "breakloop", "endif", "endloop",
+            "meas_loop_cp p c -1500p 100m 2", "pck_start", "pck_add p", "pck_add c", "pck_end", "if p <= 60m", "breakloop", "endif", "endloop",
+            "on_finished:", "cell_off", ""), "\n", CancellationToken.None);
+
+        Assert.Equal("e", await ReadAsync(host));
+        // The film rests at the lowest cut-off (60 mV); the charge runs 0.16, 0.26, 0.36, 0.46 V and stops past 0.42 V.
+        var charge = await ReadLoopAsync(host, 1e-9);
+        Assert.Equal([0.16, 0.26, 0.36, 0.46], charge.Select(p => Math.Round(p, 6)));
+        // The discharge falls from there until the first package at or below 60 mV, which is its last.
+        var discharge = await ReadLoopAsync(host, -1.5e-9);
+        Assert.True(discharge.Count >= 2, string.Join(", ", discharge));
+        Assert.All(discharge.Zip(discharge.Skip(1)), pair => Assert.True(pair.Second < pair.First));
+        Assert.All(discharge[..^1], p => Assert.True(p > 0.06, $"{p} V is past the cut-off but the loop went on"));
+        Assert.True(discharge[^1] <= 0.06);
+        Assert.Equal("", await ReadAsync(host));
+        Assert.False(emulator.CellOn);
+    }
+
+    /// <summary>Reads one measurement loop ('M', packages, '*'): the measured potentials (ab), checking each current (ba).</summary>
+    private static async Task<List<double>> ReadLoopAsync(ISerialLine host, double currentA)
+    {
+        Assert.StartsWith("M", await ReadAsync(host), StringComparison.Ordinal);
+        var potentials = new List<double>();
+        for (var line = await ReadAsync(host); line != "*"; line = await ReadAsync(host))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, "^Pab([0-9A-F]{7})u;ba([0-9A-F]{7})([afpnum ]),10,281$");
+            Assert.True(match.Success, line);
+            potentials.Add((Convert.ToInt64(match.Groups[1].Value, 16) - 0x8000000) * 1e-6);
+            var prefix = match.Groups[3].Value[0] switch { 'a' => 1e-18, 'f' => 1e-15, 'p' => 1e-12, 'n' => 1e-9, 'u' => 1e-6, _ => 1e-3 };
+            Assert.Equal(currentA, (Convert.ToInt64(match.Groups[2].Value, 16) - 0x8000000) * prefix, 1e-15);
+            Assert.True(potentials.Count < 100, "the loop did not stop at its cut-off");
+        }
+        return potentials;
+    }
 }

@@ -29,4 +29,22 @@ public sealed class MethodScriptScriptsTests
         Assert.Contains("meas_loop_ca p c 1300m 10m 2", MethodScriptScripts.Hold(new HoldRequest(1.3, 0.01, 2, 1e-9)));
         Assert.Contains("meas_loop_ca p c 1300m 10m 1M", MethodScriptScripts.Hold(new HoldRequest(1.3, 0.01, null, 1e-9)));
     }
+
+    [Fact]
+    public void A_charge_discharge_breaks_each_loop_at_its_cut_off_and_bounds_the_whole_run_with_the_device_timer()
+    {
+        var script = MethodScriptScripts.ChargeDischarge(new ChargeDischargeRequest(10e-12, 20e-12, 2.1, 1.0, 1, 1, 1600, 1e-9));
+
+        Assert.Equal(
+        [
+            "var c", "var p", "var t", "set_pgstat_mode 3", "set_range ba 1n", "cell_on", "timer_start",
+            "meas_loop_cp p c 10p 1 1600", "  pck_start", "  pck_add p", "  pck_add c", "  pck_end",
+            "  if p >= 2100m", "    breakloop", "  endif", "  timer_get t", "  if t >= 1600", "    breakloop", "  endif", "endloop",
+            "timer_get t", "if t < 1600",
+            "  meas_loop_cp p c -20p 1 1600", "    pck_start", "    pck_add p", "    pck_add c", "    pck_end",
+            "    if p <= 1", "      breakloop", "    endif", "    timer_get t", "    if t >= 1600", "      breakloop", "    endif", "  endloop",
+            "endif",
+            "on_finished:", "cell_off",
+        ], script);
+    }
 }
