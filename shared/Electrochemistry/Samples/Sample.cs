@@ -87,9 +87,10 @@ public static class SampleDefaults
 
     /// <summary>
     /// Series resistance of tip, electrolyte and film contact at 55 nm (scaled as 1 / radius). Fitted with LTO's k0 to
-    /// the paper's LTO peak separations through the 500 nm slow-CV contact (3.6e7 ohm there): 63/87/117 mV against
-    /// 57/74/136 at 10/100/500 mV/s. No (k0, alpha, R_u, film depth) does better than ~15% on all three: iR grows as
-    /// ip, i.e. as sqrt(v), and gives at most a 1.5x rise from 100 to 500 mV/s where the paper shows 1.84x.
+    /// the paper's LTO peak separations through the 500 nm slow-CV contact (3.6e7 ohm there): 67/86/116 mV against
+    /// 57/74/136 at 10/100/500 mV/s. No (k0 1e-5..3e-3 cm/s, alpha 0.2..0.8, R_u, film depth 40..750 nm) does better
+    /// than ~15% on all three: iR grows as ip, i.e. as sqrt(v), and gives at most a 1.5x rise from 100 to 500 mV/s
+    /// where the paper shows 1.84x. With LCO's k0 and alpha it gives 158/478/697 mV against 155/426/736.
     /// </summary>
     public const double UncompensatedOhmAt55Nm = 3.3e8;
 
