@@ -60,6 +60,9 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
             {
                 ApproachStopReasons.Contact => new ApproachOutcome(true, await ContactZAsync(contact, stopped.ZUm, cancellationToken).ConfigureAwait(false),
                     stopped.Reason),
+                // The potentiostat saw the meniscus touch but its event reached the stage only after the travel ended.
+                ApproachStopReasons.TravelExhausted when contact.Task.IsCompletedSuccessfully =>
+                    new ApproachOutcome(true, contact.Task.Result.PipetteZUm ?? stopped.ZUm, ApproachStopReasons.Contact),
                 ApproachStopReasons.TravelExhausted => new ApproachOutcome(false, null, $"no contact within {approach.MaxTravelUm} um"),
                 _ => throw new CommandException(ErrorCodes.DeviceError, $"the approach stopped: {stopped.Reason} {stopped.Detail}"),
             };

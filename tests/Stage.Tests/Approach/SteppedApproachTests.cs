@@ -60,6 +60,36 @@ public sealed class SteppedApproachTests
     }
 
     [Fact]
+    public async Task A_contact_that_comes_back_after_the_last_step_is_a_contact_not_a_miss()
+    {
+        var (stage, clock) = await StageAtAsync(1.0);
+        ApproachSession? session = null;
+        var sessionReady = new TaskCompletionSource();
+        Task? late = null;
+        session = await ApproachSession.StartSteppedAsync(stage, 5, 0.5, Period, clock, TimeSpan.FromMilliseconds(1), async position =>
+        {
+            await sessionReady.Task;
+            if (position.ZUm <= 0.5 + 1e-9)
+            {
+                // A loaded machine: the contact from the last step is on its way back after the step's wait is over.
+                late = Task.Run(async () =>
+                {
+                    await Task.Delay(EndOfTravelGraceFraction());
+                    await session!.StopAsync(ApproachStopReason.Contact, CancellationToken.None, "late contact");
+                });
+            }
+        }, CancellationToken.None);
+        sessionReady.SetResult();
+
+        var outcome = await session.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ApproachStopReason.Contact, outcome.Reason);
+        Assert.Equal(0.5, outcome.ZUm, 3);
+        await late!.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private static TimeSpan EndOfTravelGraceFraction() => ApproachSession.EndOfTravelGrace / 5;
+
+    [Fact]
     public async Task A_travel_below_the_z_limit_is_refused_before_anything_moves()
     {
         var (stage, clock) = await StageAtAsync(-19);
