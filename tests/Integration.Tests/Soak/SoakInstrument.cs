@@ -14,7 +14,8 @@ using Xunit.Abstractions;
 namespace Seccm.Integration.Tests.Soak;
 
 /// <summary>One queue sample of one service bus, from <c>telemetry/queues</c> (see seccm-services/Hosting/QueueTelemetry.cs).</summary>
-internal sealed record QueueSample(double AtS, string Service, int Outgoing, int Parked, int ReceivedBacklog, int SinkPending, int SinkSegments);
+internal sealed record QueueSample(double AtS, string Service, int Outgoing, int Parked, int ReceivedBacklog, int SinkPending, int SinkSegments,
+    long GcCommittedBytes);
 
 /// <summary>
 /// One <c>seccm all</c> instrument of the soak: keeps it scanning (a new scan as soon as one finishes) and records its
@@ -40,9 +41,11 @@ internal sealed partial class SoakInstrument(ScanRig rig, ITestOutputHelper outp
         {
             using var doc = JsonDocument.Parse(m.Payload);
             var r = doc.RootElement;
-            int Int(string name) => r.TryGetProperty(name, out var v) ? (int)v.GetInt64() : 0;
+            long Long(string name) => r.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
+            int Int(string name) => (int)Long(name);
             Queues.Enqueue(new QueueSample(clock.Elapsed.TotalSeconds, r.GetProperty("service").GetString() ?? "?",
-                Int("outgoingMessages"), Int("parkedMessages"), Int("receivedBacklog"), Int("sinkPendingPoints"), Int("sinkBufferedSegments")));
+                Int("outgoingMessages"), Int("parkedMessages"), Int("receivedBacklog"), Int("sinkPendingPoints"), Int("sinkBufferedSegments"),
+                Long("gcCommittedBytes")));
             return Task.CompletedTask;
         });
     }

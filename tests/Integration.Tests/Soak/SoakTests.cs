@@ -40,7 +40,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                 var instrument = new SoakInstrument(rig, output, clock);
                 soak.Add(instrument);
                 await instrument.SubscribeAsync();
-                rig.StartService("all");
+                rig.StartService("all", ChildEnvironment());
             }
             foreach (var x in soak)
             {
@@ -206,7 +206,8 @@ public sealed class SoakTests(ITestOutputHelper output)
                 $"pixels done {x.Rig.PixelEvents.Select(e => (e.ScanId, e.Index)).Distinct().Count()}, results {x.Rig.PixelResults.Count}; " +
                 $"RSS min {samples.Min(v => v.RssKb[p]) / 1024.0:0.0} max {samples.Max(v => v.RssKb[p]) / 1024.0:0.0} last {samples[^1].RssKb[p] / 1024.0:0.0} MB; " +
                 $"queues max: outgoing {q.Select(v => v.Outgoing).DefaultIfEmpty().Max()}, received backlog {q.Select(v => v.ReceivedBacklog).DefaultIfEmpty().Max()}, " +
-                $"parked {q.Select(v => v.Parked).DefaultIfEmpty().Max()}, sink pending {q.Select(v => v.SinkPending).DefaultIfEmpty().Max()}, disk segments {q.Select(v => v.SinkSegments).DefaultIfEmpty().Max()}");
+                $"parked {q.Select(v => v.Parked).DefaultIfEmpty().Max()}, sink pending {q.Select(v => v.SinkPending).DefaultIfEmpty().Max()}, disk segments {q.Select(v => v.SinkSegments).DefaultIfEmpty().Max()}; " +
+                $"GC committed max {q.Select(v => v.GcCommittedBytes).DefaultIfEmpty().Max() / 1048576.0:0.0} last {q.Select(v => v.GcCommittedBytes).LastOrDefault() / 1048576.0:0.0} MB");
         }
         return text.ToString();
     }
@@ -214,6 +215,13 @@ public sealed class SoakTests(ITestOutputHelper output)
     private static string RssCsv(List<SoakInstrument> soak, List<(double AtS, long[] RssKb)> samples) =>
         $"t_s,{string.Join(',', soak.Select(x => "rss_kb_" + x.Instrument))}{Environment.NewLine}" +
         string.Join(Environment.NewLine, samples.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.AtS:0.0},{string.Join(',', v.RssKb)}")));
+
+    /// <summary>SECCM_SOAK_CHILD_ENV="K=V;K=V" adds variables to the seccm processes, for experiments by hand (e.g. MALLOC_ARENA_MAX=2).</summary>
+    private static Dictionary<string, string> ChildEnvironment() =>
+        (Environment.GetEnvironmentVariable("SECCM_SOAK_CHILD_ENV") ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(kv => kv.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
 
     private static long RssKb(int pid)
     {
