@@ -105,12 +105,14 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             var moving = false;
             try
             {
+                // The approach is taken before the reading: a reading started before an approach's move was sent says
+                // "on target" and would end that approach as travel exhausted before it went anywhere.
+                var approach = Volatile.Read(ref _approach);
                 // Stamped before the reading: a reading taken just before a move ends must not look newer than the
                 // position published when that move ended.
                 var now = time.GetUtcNow();
                 var position = await _stage.GetPositionAsync(stoppingToken).ConfigureAwait(false);
                 var onTarget = await _stage.IsOnTargetAsync(stoppingToken).ConfigureAwait(false);
-                var approach = Volatile.Read(ref _approach);
                 moving = !onTarget || approach is { Outcome: null };
                 _lastPosition = position;
                 await SetDeviceFaultAsync(null, stoppingToken).ConfigureAwait(false);
@@ -172,7 +174,17 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         {
             throw CommandException.Refused($"move: {problem} Nothing moved.");
         }
-        return await RunMoveAsync("move", [target], cancellationToken).ConfigureAwait(false);
+        if (target.ZUm is not { } z || (target.XUm is null && target.YUm is null))
+        {
+            return await RunMoveAsync("move", [target], cancellationToken).ConfigureAwait(false);
+        }
+        // The pipette never travels sideways lower than it has to: up first then across, or across first then down.
+        // A pipette left in the sample (a controller that fell silent mid-approach finishes its move down) comes out
+        // before it moves on.
+        var fromZ = (await Device(() => _stage.GetPositionAsync(cancellationToken)).ConfigureAwait(false)).ZUm;
+        var zStep = new StageTarget(ZUm: z);
+        var xyStep = target with { ZUm = null };
+        return await RunMoveAsync("move", z > fromZ ? [zStep, xyStep] : [xyStep, zStep], cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<StagePositionResult> RetractAsync(RetractCommand command, CancellationToken cancellationToken)

@@ -71,7 +71,9 @@ public sealed class StageOptionsTests
         Assert.Equal(42.5, result.XUm);
         Assert.Equal(30, result.ZUm);
         Assert.True(emulator.IsServoOn("3"));
-        Assert.Contains("MOV 1 42.5 3 30", emulator.ReceivedCommands);
+        // Going down: across first, then down (the pipette never travels sideways lower than it has to).
+        var commands = emulator.ReceivedCommands.ToList();
+        Assert.True(commands.IndexOf("MOV 1 42.5") is >= 0 and var across && commands.IndexOf("MOV 3 30") > across, string.Join(" | ", commands));
         await host.StopAsync();
     }
 }

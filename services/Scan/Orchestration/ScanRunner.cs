@@ -31,6 +31,7 @@ internal sealed partial class ScanRunner(
     private long _runStartedTimestamp;
     private int _pixelsDoneThisRun;
     private bool _lastPixelWithoutContact;
+    private bool _lastAttemptFailed;
 
     public ScanProgress? Progress
     {
@@ -189,6 +190,7 @@ internal sealed partial class ScanRunner(
                         // A service went away or refused mid-pixel: get to a safe point and wait; the pixel is
                         // measured again after resuming, so it is neither lost nor recorded twice.
                         LogPixelFailed(logger, pixel.Index, ex.Message);
+                        _lastAttemptFailed = true;
                         await TryRetractAsync(recipe).ConfigureAwait(false);
                         RequestPause($"pixel {pixel.Index} failed: {ex.Message}");
                     }
@@ -219,8 +221,11 @@ internal sealed partial class ScanRunner(
         var approach = recipe.Approach ?? new ApproachSpec();
         // The first pixel of a run starts from the recipe's absolute height (the stage may be anywhere, even at the
         // top of its travel); later ones from the retract that ended the previous pixel.
-        var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact ? approach.StartZUm : (double?)null;
+        // So does the retry of a failed pixel: a stage whose controller fell silent mid-approach may have gone on down
+        // into the sample, and an approach from there is in contact at once, pixel after pixel.
+        var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact || _lastAttemptFailed ? approach.StartZUm : (double?)null;
         await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, startZ, abort).ConfigureAwait(false);
+        _lastAttemptFailed = false;
         var outcome = await instrument.ApproachAsync(scanId, pixel, approach, abort).ConfigureAwait(false);
         _lastPixelWithoutContact = !outcome.Contact;
         if (!outcome.Contact)

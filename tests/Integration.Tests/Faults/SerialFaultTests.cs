@@ -17,16 +17,31 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
     private const int Side = 4;
     private const int Pixels = Side * Side;
 
-    [Fact]
-    public async Task Stage_controller_that_stops_answering_mid_scan_pauses_the_scan_which_completes_after_it_answers_again()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stage_controller_that_stops_answering_mid_scan_pauses_the_scan_which_completes_after_it_answers_again(bool duringApproach)
     {
-        await using var rig = await ScanRig.CreateAsync(output, "ss" + Environment.ProcessId);
+        await using var rig = await ScanRig.CreateAsync(output, "ss" + (duringApproach ? "a" : "m") + Environment.ProcessId);
         await using var stage = await SerialFaultStage.StartAsync(rig);
         rig.StartAll(stage.StageEnvironment);
         await rig.WaitAllOnlineAsync();
-        var scanId = await rig.StartScanAsync(ScanRig.SmallRecipe(Side), "serial-silent");
+        var recipe = ScanRig.SmallRecipe(Side);
+        var scanId = await rig.StartScanAsync(recipe, "serial-silent-" + (duringApproach ? "approach" : "any"));
         await rig.WaitPixelsDoneAsync(scanId, 4);
 
+        if (duringApproach)
+        {
+            // The approach's continuous move down is under way: the controller goes on moving but says nothing.
+            var approachVelocity = FormattableString.Invariant($"VEL 3 {recipe.Approach!.SpeedUmPerS}");
+            var seen = stage.Emulator.ReceivedCommands.Count;
+            var waiting = Stopwatch.StartNew();
+            while (!ApproachMoveSent(stage.Emulator.ReceivedCommands.Skip(seen).ToList(), approachVelocity))
+            {
+                Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(30), $"no approach move reached the PI controller; stage said: {rig.Tail(ServiceNames.Stage)}");
+                await Task.Delay(1);
+            }
+        }
         stage.Emulator.Silent = true;
         var silentAt = rig.Elapsed;
         output.WriteLine($"[{silentAt.TotalSeconds:0.0} s] PI controller silent at {rig.Progress?.PixelsDone} pixels");
@@ -53,7 +68,7 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
         var resumes = await rig.WaitScanMovesOnAsync(scanId, pausedAt, "the PI controller answers again");
         var recovery = back.Elapsed;
 
-        var numbers = await rig.VerifyNothingLostAsync(scanId, Pixels, $"PI controller silent {silentFor.TotalSeconds:0} s, {resumes} resume(s)", recovery);
+        var numbers = await rig.VerifyNothingLostAsync(scanId, Pixels, $"PI controller silent {silentFor.TotalSeconds:0} s{(duringApproach ? " from an approach on" : "")}, {resumes} resume(s)", recovery);
         AssertEachPixelEventOnce(rig, scanId);
         Assert.Equal(Pixels, numbers.PixelsInMap);
     }
@@ -100,9 +115,27 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
         }
     }
 
-    private static void AssertEachPixelEventOnce(ScanRig rig, string scanId)
+    private static bool ApproachMoveSent(List<string> commands, string approachVelocity)
     {
+        // The approach's velocity, its move down, then its ERR? and a position reading: the move is under way.
+        var velocity = commands.FindLastIndex(c => c == approachVelocity);
+        var move = velocity < 0 ? -1 : commands.FindIndex(velocity, c => c.StartsWith("MOV 3 ", StringComparison.Ordinal));
+        return move >= 0 && commands.Skip(move).Any(c => c.StartsWith("POS?", StringComparison.Ordinal));
+    }
+
+    private void AssertEachPixelEventOnce(ScanRig rig, string scanId)
+    {
+        foreach (var line in rig.Process(ServiceNames.Stage).Output.Split('\n').Where(l => l.Contains("Approach ended", StringComparison.Ordinal)))
+        {
+            output.WriteLine("stage: " + line.Trim());
+        }
         var events = rig.PixelEvents.Where(e => e.ScanId == scanId).ToList();
+        output.WriteLine("pixels (index: contact z um): " + string.Join(", ",
+            events.Select(e => FormattableString.Invariant($"{e.Index}: {(e.Contact ? $"{e.ContactZUm:0.000}" : "none")}"))));
+        // Every pixel of the LTO film touches; a pixel retried after a fault must not be recorded without contact
+        // because the stage was left somewhere odd.
+        var noContact = events.Where(e => !e.Contact).Select(e => e.Index).ToList();
+        Assert.True(noContact.Count == 0, $"pixels recorded without contact: {string.Join(", ", noContact)}; scan said: {rig.Tail(ServiceNames.Scan)}");
         var twice = events.GroupBy(e => e.Index).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         Assert.True(twice.Count == 0, $"pixel done twice: {string.Join(", ", twice)}");
         Assert.Equal(Enumerable.Range(0, Pixels), events.Select(e => e.Index).Order());
