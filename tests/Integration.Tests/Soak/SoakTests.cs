@@ -11,7 +11,7 @@ namespace Seccm.Integration.Tests.Soak;
 /// <summary>
 /// Four simulated instruments (<c>seccm all --instrument sN</c>) on one mosquitto, each scanning a small grid over and
 /// over (a new scan as soon as one finishes, so every instrument exports maps several times) for SECCM_SOAK_SECONDS
-/// (default 60; the issue's ten minutes is a manual run, SECCM_SOAK_SECONDS=600, with SECCM_SOAK_REPORT=FILE for the
+/// (default 90, enough for the warm-up of three exports and as long again after it; the issue's ten minutes is a manual run, SECCM_SOAK_SECONDS=600, with SECCM_SOAK_REPORT=FILE for the
 /// whole RSS/queue record). Checked: memory of every process bounded across repeated scans and exports, no queue
 /// growing, every pixel done has exactly one result on the bus and one <c>pixel_result</c> point, every finished scan
 /// its full map file.
@@ -20,15 +20,15 @@ public sealed class SoakTests(ITestOutputHelper output)
 {
     private const int Instruments = 4;
 
-    // 16 pixels: about ten seconds a scan with four instruments on two cores (36 took 19 s warm, 37 s cold), so even
-    // the 60 s run exports several maps each.
+    // 16 pixels: about eight seconds a scan with four instruments on two cores (36 took 19 s warm, 37 s cold), so even
+    // the 90 s run exports several maps each.
     private const int GridSize = 4;
     private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(2);
 
     [Fact]
     public async Task Four_instruments_scan_repeatedly_on_one_broker_with_bounded_memory_and_queues_and_everything_written()
     {
-        var seconds = int.TryParse(Environment.GetEnvironmentVariable("SECCM_SOAK_SECONDS"), CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 60;
+        var seconds = int.TryParse(Environment.GetEnvironmentVariable("SECCM_SOAK_SECONDS"), CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 90;
         var clock = Stopwatch.StartNew();
         await using var broker = await MosquittoServer.StartAsync();
         var soak = new List<SoakInstrument>();
@@ -93,30 +93,31 @@ public sealed class SoakTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The first export is a one-off step (ScottPlot/SkiaSharp and PureHDF load, their code is jitted, the GC heap grows to
-    /// the export's working set: about +75 MB, once). The baseline is therefore the highest RSS up to the first export
-    /// plus one sample interval; after it every scan allocates and frees the same, so the judged window (the second half,
-    /// and not before two samples after the first export) may not rise above the baseline by more than 15 % (GC timing:
-    /// a full collection may come a few scans late) plus 10 MB (thread stacks, native caches). A leak of a few MB per
-    /// scan accumulates over the dozens of scans of the ten-minute run far beyond that; in the 60 s run (about 5 scans
-    /// each) it catches about 10 MB per scan.
+    /// Warm-up is a one-off step: the first export loads ScottPlot/SkiaSharp and PureHDF and jits them (about +50 MB), the
+    /// next ones give the threads they run on their malloc arenas and the GC its budgets. The baseline is therefore the
+    /// highest RSS up to the third export plus one sample interval; after it every scan allocates and frees the same, so
+    /// the judged window (the second half, and not before two samples after the baseline) may not rise above the baseline
+    /// by more than 15 % (GC timing: a full collection may come a few scans late) plus 10 MB (thread stacks, native
+    /// caches). Measured (600 s, glibc's default arenas): 145 MB at the third export, 240 MB from 300 s on: that fails,
+    /// as it should (the host now caps the arenas); with two arenas 131 MB and at most 154 MB, a pass.
     /// </summary>
     private static void CheckMemory(List<SoakInstrument> soak, List<(double AtS, long[] RssKb)> samples, double t0, int seconds)
     {
         for (var p = 0; p < soak.Count; p++)
         {
             var x = soak[p];
-            Assert.True(!x.Exports.IsEmpty, $"{x.Instrument} exported no map in {seconds} s; {x.Rig.AllOutput()}");
-            var firstExport = x.Exports.Min(e => e.AtS) - t0;
-            Assert.True(firstExport < seconds * 2 / 3.0,
-                $"{x.Instrument}: the first export came at {firstExport:0} s, not in the first two thirds of the {seconds} s soak: too short to judge memory");
-            var baseline = samples.Where(v => v.AtS <= firstExport + SampleInterval.TotalSeconds).Max(v => v.RssKb[p]);
-            var from = Math.Max(seconds / 2.0, firstExport + (2 * SampleInterval.TotalSeconds));
-            var secondHalf = samples.Where(v => v.AtS >= from).Max(v => v.RssKb[p]);
+            var exports = x.Exports.Select(e => e.AtS - t0).Order().ToArray();
+            Assert.True(exports.Length >= 3, $"{x.Instrument} exported {exports.Length} maps in {seconds} s, fewer than the three of the warm-up; {x.Rig.Tail("all")}");
+            var warm = exports[2] + SampleInterval.TotalSeconds;
+            var baseline = samples.Where(v => v.AtS <= warm).Max(v => v.RssKb[p]);
+            var from = Math.Max(seconds / 2.0, warm + SampleInterval.TotalSeconds);
+            var judged = samples.Where(v => v.AtS >= from).Select(v => v.RssKb[p]).ToArray();
+            Assert.True(judged.Length >= 3,
+                $"{x.Instrument}: the third export came at {exports[2]:0} s, too late in the {seconds} s soak to judge memory after it");
             var limit = (baseline * 1.15) + (10 * 1024);
-            Assert.True(secondHalf <= limit,
-                $"{x.Instrument}: RSS rose to {secondHalf / 1024.0:0.0} MB after {from:0} s, above {limit / 1024.0:0.0} MB " +
-                $"(1.15 x the {baseline / 1024.0:0.0} MB up to the first export + 10 MB): memory grows scan after scan");
+            Assert.True(judged.Max() <= limit,
+                $"{x.Instrument}: RSS rose to {judged.Max() / 1024.0:0.0} MB after {from:0} s, above {limit / 1024.0:0.0} MB " +
+                $"(1.15 x the {baseline / 1024.0:0.0} MB up to the third export + 10 MB): memory grows scan after scan");
         }
     }
 
