@@ -41,11 +41,13 @@ public class ReproduceVerbTests
         var n = Numbers(Path.Combine(temp.Path, "fig2d", "numbers.json"), "fig2d");
         var duration = n["charge/discharge duration (one cycle, 5 um pipette)"];
         Assert.InRange(duration.GetProperty("ratio").GetDouble(), 0.8, 1.2);
-        // Film capacity n F C A L of a 250 nm LTO film under a 2.5 um radius droplet, in uAh.
-        var filmUAh = 96485.33212 * 0.0227 * Math.PI * Math.Pow(2.5e-4, 2) * 250e-7 / 3.6e-3;
-        Assert.InRange(n["charge capacity"].GetProperty("ours").GetDouble() / filmUAh, 0.9, 1.05);
+        // Film capacity n F C A L of the 750 nm LTO film under a 2.5 um radius droplet, in uAh; diffusion in the film
+        // already holds the 27 pA charge a little short of it.
+        var filmUAh = 96485.33212 * 0.0227 * Math.PI * Math.Pow(2.5e-4, 2) * 750e-7 / 3.6e-3;
+        Assert.InRange(n["charge capacity"].GetProperty("ours").GetDouble() / filmUAh, 0.88, 0.98);
+        // The paper: the fast discharge delivers clearly less than the charge.
         var efficiency = n["coulombic efficiency"].GetProperty("ours").GetDouble();
-        Assert.InRange(efficiency, 0.8, 1.0 + 1e-6);
+        Assert.InRange(efficiency, 0.75, 0.93);
         Assert.InRange(n["charge plateau"].GetProperty("ours").GetDouble(), 1.45, 1.7);
         Assert.InRange(n["discharge plateau"].GetProperty("ours").GetDouble(), 1.4, 1.65);
         Assert.True(File.Exists(Path.Combine(temp.Path, "fig2d", "charge-discharge.png")));
@@ -66,6 +68,19 @@ public class ReproduceVerbTests
             Assert.InRange(dEp.GetProperty("ours").GetDouble(), 45, 250);
         }
         Assert.InRange(n["LTO peak separation at 100 mV/s"].GetProperty("ratio").GetDouble(), 0.75, 1.35);
+    }
+
+    [Fact]
+    public async Task Fig2c_finds_LTO_ip_linear_in_sqrt_v_up_to_25_V_per_s_out_of_a_series_that_goes_beyond()
+    {
+        using var temp = new TempDir();
+        var run = await SeccmCli.RunAsync("reproduce", "fig2c", "--out", temp.Path);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var n = Numbers(Path.Combine(temp.Path, "fig2c", "numbers.json"), "fig2c");
+        var limit = n["LTO ip linear in sqrt(v) up to"];
+        Assert.Equal(1.0, limit.GetProperty("ratio").GetDouble(), 9);
+        Assert.Contains("saturated", limit.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.InRange(n["LTO D from ip vs sqrt(v) (one spot)"].GetProperty("ratio").GetDouble(), 0.9, 1.1);
     }
 
     [Theory]
