@@ -98,6 +98,17 @@ internal sealed class SimulatedLab : IAsyncDisposable
             _finished.GetOrAdd(finished.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(finished);
             return Task.CompletedTask;
         }).ConfigureAwait(false);
+        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "state"), (m, _) =>
+        {
+            // A reproduction has no operator to resume a paused scan (a device refused a technique): end it with the reason.
+            var change = SeccmJson.Deserialize<ScanStateEvent>(m.Payload.Span, m.Topic);
+            if (change.State == ScanState.Paused)
+            {
+                _finished.GetOrAdd(change.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously))
+                    .TrySetException(new InvalidOperationException($"scan {change.ScanId} paused: {change.Reason}"));
+            }
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
         await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Diffusion, "exported"), (m, _) =>
         {
             _exported.TrySetResult(SeccmJson.Deserialize<JsonElement>(m.Payload.Span, m.Topic));

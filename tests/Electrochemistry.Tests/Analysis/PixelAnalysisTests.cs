@@ -41,7 +41,8 @@ public class PixelAnalysisTests
         Assert.False(result.Flags.HasFlag(PixelFlags.SplitWave));
     }
 
-    internal static readonly double[] Fig2cRates = [0.1, 0.25, 0.5, 1.25, 2.5, 5, 10, 20, 25, 50, 75, 100];
+    // The paper's rates around its limit, up to the potentiostat's fastest (50 V/s).
+    internal static readonly double[] Fig2cRates = [0.1, 0.25, 0.5, 1.25, 2.5, 5, 10, 20, 25, 50];
 
     [Fact]
     public void LTO_ip_is_linear_in_sqrt_v_up_to_25_V_per_s_and_bends_below_it_above_through_the_pA_amplifier()
@@ -52,19 +53,19 @@ public class PixelAnalysisTests
         Assert.Equal(25, result.RatesUsedVPerS.Max());
         Assert.True(result.Flags.HasFlag(PixelFlags.Saturated), result.FlagText);
         Assert.InRange(result.DCm2PerS / sample.TrueDCm2PerS(2.5, 2.5), 0.95, 1.05);
-        // And it is the amplifier: ip at 100 V/s is well under the sqrt(v) line of the slow rates.
+        // And it is the amplifier: ip at 50 V/s is under the sqrt(v) line of the slow rates.
         var slow = result.Curves.Where(c => c.ScanRateVPerS <= 25).Average(c => Math.Abs(c.ForwardPeakCurrentA) / Math.Sqrt(c.ScanRateVPerS));
         var fastest = result.Curves[^1];
-        Assert.True(Math.Abs(fastest.ForwardPeakCurrentA) / Math.Sqrt(fastest.ScanRateVPerS) < 0.88 * slow);
+        Assert.True(Math.Abs(fastest.ForwardPeakCurrentA) / Math.Sqrt(fastest.ScanRateVPerS) < 0.95 * slow);
     }
 
     [Fact]
-    public void With_an_ideal_amplifier_LTO_ip_stays_linear_in_sqrt_v_up_to_100_V_per_s()
+    public void With_an_ideal_amplifier_LTO_ip_stays_linear_in_sqrt_v_up_to_50_V_per_s()
     {
         var sample = SampleCatalog.Create("lto", seed: 1);
         var curves = Measure(sample, 2.5, 2.5, Fig2cRates, new PipetteSettings(MeasurementBandwidthHz: null), 0.005);
         var result = PixelAnalysis.Analyze(curves, Lto with { MeasurementBandwidthHz = null });
-        Assert.Equal(100, result.RatesUsedVPerS.Max());
+        Assert.Equal(50, result.RatesUsedVPerS.Max());
         Assert.False(result.Flags.HasFlag(PixelFlags.Saturated), result.FlagText);
     }
 
