@@ -1,8 +1,5 @@
 using System.CommandLine;
-using Seccm.Host.Hosting;
 using Seccm.Host.Verbs;
-
-MallocArenas.Limit();
 
 var root = new RootCommand("seccm: scanning electrochemical cell microscopy services (stage, potentiostat, scan, diffusion, glovebox)");
 foreach (var verb in ServeVerbs.Create())

@@ -11,7 +11,7 @@ namespace Seccm.Integration.Tests.Soak;
 /// <summary>
 /// Four simulated instruments (<c>seccm all --instrument sN</c>) on one mosquitto, each scanning a small grid over and
 /// over (a new scan as soon as one finishes, so every instrument exports maps several times) for SECCM_SOAK_SECONDS
-/// (default 90, enough for the warm-up of three exports and as long again after it; the issue's ten minutes is a manual run, SECCM_SOAK_SECONDS=600, with SECCM_SOAK_REPORT=FILE for the
+/// (default 90: the first export within the first half; the issue's ten minutes is a manual run, SECCM_SOAK_SECONDS=600, with SECCM_SOAK_REPORT=FILE for the
 /// whole RSS/queue record). Checked: memory of every process bounded across repeated scans and exports, no queue
 /// growing, every pixel done has exactly one result on the bus and one <c>pixel_result</c> point, every finished scan
 /// its full map file.
@@ -93,31 +93,28 @@ public sealed class SoakTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Warm-up is a one-off step: the first export loads ScottPlot/SkiaSharp and PureHDF and jits them (about +50 MB), the
-    /// next ones give the threads they run on their malloc arenas and the GC its budgets. The baseline is therefore the
-    /// highest RSS up to the third export plus one sample interval; after it every scan allocates and frees the same, so
-    /// the judged window (the second half, and not before two samples after the baseline) may not rise above the baseline
-    /// by more than 15 % (GC timing: a full collection may come a few scans late) plus 10 MB (thread stacks, native
-    /// caches). Measured (600 s, glibc's default arenas): 145 MB at the third export, 240 MB from 300 s on: that fails,
-    /// as it should (the host now caps the arenas); with two arenas 131 MB and at most 154 MB, a pass.
+    /// Warm-up comes in two steps: the first export loads ScottPlot/SkiaSharp and PureHDF and jits them (about +50 MB at
+    /// once), then the next exports give the threads they run on their malloc arenas and the GC its budgets (measured with
+    /// two arenas: +30 MB over the next minute, flat after). So the baseline is the highest RSS of the second quarter of the
+    /// run (which must contain the first export), and the last quarter may not rise above it by more than 15 % (GC timing)
+    /// plus 10 MB (thread stacks, native caches). A leak grows on with every scan: over the ten-minute run (about 34 scans
+    /// between the quarters) this catches about 1.3 MB per scan, in the 90 s run about 6 MB per scan.
     /// </summary>
     private static void CheckMemory(List<SoakInstrument> soak, List<(double AtS, long[] RssKb)> samples, double t0, int seconds)
     {
         for (var p = 0; p < soak.Count; p++)
         {
             var x = soak[p];
-            var exports = x.Exports.Select(e => e.AtS - t0).Order().ToArray();
-            Assert.True(exports.Length >= 3, $"{x.Instrument} exported {exports.Length} maps in {seconds} s, fewer than the three of the warm-up; {x.Rig.Tail("all")}");
-            var warm = exports[2] + SampleInterval.TotalSeconds;
-            var baseline = samples.Where(v => v.AtS <= warm).Max(v => v.RssKb[p]);
-            var from = Math.Max(seconds / 2.0, warm + SampleInterval.TotalSeconds);
-            var judged = samples.Where(v => v.AtS >= from).Select(v => v.RssKb[p]).ToArray();
-            Assert.True(judged.Length >= 3,
-                $"{x.Instrument}: the third export came at {exports[2]:0} s, too late in the {seconds} s soak to judge memory after it");
+            Assert.True(!x.Exports.IsEmpty, $"{x.Instrument} exported no map in {seconds} s; {x.Rig.Tail("all")}");
+            var firstExport = x.Exports.Min(e => e.AtS) - t0;
+            Assert.True(firstExport <= seconds / 2.0,
+                $"{x.Instrument}: the first export came at {firstExport:0} s, after the first half of the {seconds} s soak: too short to judge memory");
+            var baseline = samples.Where(v => v.AtS >= seconds / 4.0 && v.AtS < seconds / 2.0).Max(v => v.RssKb[p]);
+            var last = samples.Where(v => v.AtS >= seconds * 3 / 4.0).Max(v => v.RssKb[p]);
             var limit = (baseline * 1.15) + (10 * 1024);
-            Assert.True(judged.Max() <= limit,
-                $"{x.Instrument}: RSS rose to {judged.Max() / 1024.0:0.0} MB after {from:0} s, above {limit / 1024.0:0.0} MB " +
-                $"(1.15 x the {baseline / 1024.0:0.0} MB up to the third export + 10 MB): memory grows scan after scan");
+            Assert.True(last <= limit,
+                $"{x.Instrument}: RSS rose to {last / 1024.0:0.0} MB in the last quarter, above {limit / 1024.0:0.0} MB " +
+                $"(1.15 x the {baseline / 1024.0:0.0} MB of the second quarter + 10 MB): memory grows scan after scan");
         }
     }
 
@@ -217,12 +214,20 @@ public sealed class SoakTests(ITestOutputHelper output)
         $"t_s,{string.Join(',', soak.Select(x => "rss_kb_" + x.Instrument))}{Environment.NewLine}" +
         string.Join(Environment.NewLine, samples.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.AtS:0.0},{string.Join(',', v.RssKb)}")));
 
-    /// <summary>SECCM_SOAK_CHILD_ENV="K=V;K=V" adds variables to the seccm processes, for experiments by hand (e.g. MALLOC_ARENA_MAX=2).</summary>
-    private static Dictionary<string, string> ChildEnvironment() =>
-        (Environment.GetEnvironmentVariable("SECCM_SOAK_CHILD_ENV") ?? "")
-            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(kv => kv.Split('=', 2))
-            .ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    /// <summary>
+    /// The container image's MALLOC_ARENA_MAX=2 (deploy/Dockerfile), plus SECCM_SOAK_CHILD_ENV="K=V;K=V" for experiments
+    /// by hand (MALLOC_ARENA_MAX=8 shows glibc's default on two cores).
+    /// </summary>
+    private static Dictionary<string, string> ChildEnvironment()
+    {
+        var env = new Dictionary<string, string> { ["MALLOC_ARENA_MAX"] = "2" };
+        foreach (var kv in (Environment.GetEnvironmentVariable("SECCM_SOAK_CHILD_ENV") ?? "")
+                     .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(kv => kv.Split('=', 2)))
+        {
+            env[kv[0]] = kv.Length > 1 ? kv[1] : "";
+        }
+        return env;
+    }
 
     private static long RssKb(int pid)
     {
