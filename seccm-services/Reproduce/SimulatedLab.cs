@@ -100,9 +100,10 @@ internal sealed class SimulatedLab : IAsyncDisposable
         }).ConfigureAwait(false);
         await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "state"), (m, _) =>
         {
-            // A reproduction has no operator to resume a paused scan (a device refused a technique): end it with the reason.
+            // A reproduction has no operator to resume a scan a device stopped (it refused a technique): end it with the
+            // reason. An interlock pause (glovebox O2/H2O) resumes by itself once the atmosphere recovers.
             var change = SeccmJson.Deserialize<ScanStateEvent>(m.Payload.Span, m.Topic);
-            if (change.State == ScanState.Paused)
+            if (change.State == ScanState.Paused && !change.Reason.StartsWith("interlock", StringComparison.OrdinalIgnoreCase))
             {
                 _finished.GetOrAdd(change.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously))
                     .TrySetException(new InvalidOperationException($"scan {change.ScanId} paused: {change.Reason}"));
