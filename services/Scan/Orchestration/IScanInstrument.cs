@@ -21,6 +21,12 @@ internal interface IScanInstrument
     Task SettleAsync(double seconds, CancellationToken cancellationToken);
 
     Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Changes whenever the link to the other services was lost and made again. A pixel measured across a change
+    /// may have lost its contact event or curve data in a broker that died: it is measured again.
+    /// </summary>
+    long LinkEpoch { get; }
 }
 
 internal sealed record ApproachOutcome(bool Contact, double? ZUm, string Reason);

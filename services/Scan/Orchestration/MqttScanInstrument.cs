@@ -23,6 +23,8 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
 
     private TimeSpan CommandTimeout => TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
 
+    public long LinkEpoch => bus.ConnectionCount;
+
     public Task RetractAsync(double dzUm, CancellationToken cancellationToken) =>
         bus.CallAsync<RetractCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.RetractVerb, new RetractCommand(dzUm),
             CommandTimeout + MotionTime(dzUm, 10), cancellationToken);

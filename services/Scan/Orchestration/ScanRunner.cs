@@ -20,6 +20,7 @@ internal sealed partial class ScanRunner(
     ILogger<ScanRunner> logger)
 {
     private static readonly TimeSpan InterlockPoll = TimeSpan.FromMilliseconds(200);
+    private const int MaxDisturbedRetries = 3;
     private readonly Lock _gate = new();
     private ScanCheckpoint? _checkpoint;
     private ScanProgress? _progress;
@@ -175,6 +176,7 @@ internal sealed partial class ScanRunner(
                 {
                     continue;
                 }
+                var disturbed = 0;
                 while (true)
                 {
                     await WaitUntilClearAsync(recipe, abort).ConfigureAwait(false);
@@ -184,6 +186,18 @@ internal sealed partial class ScanRunner(
                         done[pixel.Index] = record;
                         await RecordAsync(pixel, record, done, abort).ConfigureAwait(false);
                         break;
+                    }
+                    catch (PixelDisturbedException) when (++disturbed <= MaxDisturbedRetries && !abort.IsCancellationRequested)
+                    {
+                        // The broker connection dropped while this pixel was measured: its contact event or curve
+                        // may be lost. Measured again at once (the link is back, or the next request waits for it).
+                        LogPixelDisturbed(logger, pixel.Index, disturbed);
+                    }
+                    catch (PixelDisturbedException ex) when (!abort.IsCancellationRequested)
+                    {
+                        disturbed = 0;
+                        LogPixelFailed(logger, pixel.Index, ex.Message);
+                        RequestPause($"pixel {pixel.Index} failed: {ex.Message}");
                     }
                     catch (Exception ex) when (ex is CommandException or TimeoutException && !abort.IsCancellationRequested)
                     {
@@ -219,6 +233,7 @@ internal sealed partial class ScanRunner(
     private async Task<PixelRecord> MeasurePixelAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken abort)
     {
         var approach = recipe.Approach ?? new ApproachSpec();
+        var epoch = instrument.LinkEpoch;
         // The first pixel of a run starts from the recipe's absolute height (the stage may be anywhere, even at the
         // top of its travel); later ones from the retract that ended the previous pixel.
         // So does the retry of a failed pixel: a stage whose controller fell silent mid-approach may have gone on down
@@ -232,6 +247,7 @@ internal sealed partial class ScanRunner(
         {
             LogNoContact(logger, pixel.Index, outcome.Reason);
             await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
+            ThrowIfDisturbed(epoch, pixel);
             return new PixelRecord(pixel.Index, false, null);
         }
         await instrument.SettleAsync(recipe.SettleS, abort).ConfigureAwait(false);
@@ -246,8 +262,20 @@ internal sealed partial class ScanRunner(
         {
             await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
         }
+        ThrowIfDisturbed(epoch, pixel);
         return new PixelRecord(pixel.Index, true, outcome.ZUm);
     }
+
+    private void ThrowIfDisturbed(long epochBefore, PixelSpec pixel)
+    {
+        if (instrument.LinkEpoch != epochBefore)
+        {
+            throw new PixelDisturbedException(
+                $"the broker connection dropped while pixel {pixel.Index} was measured ({MaxDisturbedRetries} attempts)");
+        }
+    }
+
+    private sealed class PixelDisturbedException(string message) : Exception(message);
 
     private async Task RecordAsync(PixelSpec pixel, PixelRecord record, Dictionary<int, PixelRecord> done, CancellationToken abort)
     {
@@ -440,6 +468,9 @@ internal sealed partial class ScanRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pixel {Index}: no contact ({Reason}); recorded and moving on")]
     private static partial void LogNoContact(ILogger logger, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: the broker connection dropped during the pixel; measuring it again (attempt {Attempt})")]
+    private static partial void LogPixelDisturbed(ILogger logger, int index, int attempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId} failed")]
     private static partial void LogScanFailed(ILogger logger, Exception ex, string scanId);

@@ -42,6 +42,7 @@ public sealed partial class MqttBus : IAsyncDisposable
     private bool _disposed;
     private volatile bool _stopping;
     private int _connectionEpoch;
+    private long _connections;
 
     public MqttBus(string service, SeccmOptions seccm, MqttOptions options, ILogger logger, TimeProvider time, string? driver = null)
     {
@@ -80,6 +81,13 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     /// <summary>Whether the broker offers MQTT 5 shared subscriptions (mosquitto yes; MQTTnet's embedded broker no).</summary>
     public bool SharedSubscriptionsAvailable { get; private set; }
+
+    /// <summary>
+    /// How many times this bus has connected. A change between two readings means the connection was lost in
+    /// between, and with it possibly messages the broker had accepted but not yet delivered (a broker that dies
+    /// loses what it had not written to disk).
+    /// </summary>
+    public long ConnectionCount => Interlocked.Read(ref _connections);
 
     /// <summary>Number of messages waiting to be published.</summary>
     public int QueuedMessages => _outgoing.Reader.Count;
@@ -241,6 +249,7 @@ public sealed partial class MqttBus : IAsyncDisposable
                     throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
                 }
                 SharedSubscriptionsAvailable = result.SharedSubscriptionAvailable;
+                Interlocked.Increment(ref _connections);
                 LogConnected(_logger, ClientId, _options.Host, _options.Port, result.IsSessionPresent);
                 foreach (var subscription in _subscriptions.Values)
                 {
@@ -426,67 +435,136 @@ public sealed partial class MqttBus : IAsyncDisposable
         }
     }
 
+    // The one task that hands queued messages to the broker. It must outlive every failure: when it ended, nothing
+    // (replies included) was ever sent again and the service looked alive but deaf (seen after a broker SIGKILL).
     private async Task PublishLoopAsync(CancellationToken stop)
     {
         var batch = new List<MqttApplicationMessage>(PublishWindow);
-        var tasks = new List<Task<MqttClientPublishResult>>(PublishWindow);
-        try
+        while (!stop.IsCancellationRequested)
         {
-            while (await _outgoing.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            try
             {
-                while (batch.Count < PublishWindow && _outgoing.Reader.TryRead(out var next))
+                await PublishQueuedAsync(batch, stop).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The batch is kept: its messages go out on the next turn (at-least-once).
+                LogPublishLoopFailed(_logger, ex, ClientId);
+                try
                 {
-                    batch.Add(next);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _time, stop).ConfigureAwait(false);
                 }
-                while (batch.Count > 0)
+                catch (OperationCanceledException)
                 {
-                    if (!_client.IsConnected)
-                    {
-                        batch.RemoveAll(m => m.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce);
-                        if (batch.Count == 0)
-                        {
-                            break;
-                        }
-                        await _connected.Task.WaitAsync(stop).ConfigureAwait(false);
-                    }
-                    tasks.Clear();
-                    foreach (var m in batch)
-                    {
-                        tasks.Add(_client.PublishAsync(m, stop));
-                    }
-                    var failed = new List<MqttApplicationMessage>();
-                    for (var i = 0; i < tasks.Count; i++)
-                    {
-                        try
-                        {
-                            var result = await tasks[i].ConfigureAwait(false);
-                            if (!result.IsSuccess)
-                            {
-                                LogPublishRefused(_logger, ClientId, batch[i].Topic, result.ReasonCode.ToString());
-                            }
-                        }
-                        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                        {
-                            throw;
-                        }
-                        catch (Exception)
-                        {
-                            // The connection dropped under this message: it is sent again after reconnecting
-                            // (at-least-once; receivers tolerate duplicates).
-                            failed.Add(batch[i]);
-                        }
-                    }
-                    batch.Clear();
-                    batch.AddRange(failed);
-                    if (failed.Count > 0 && _client.IsConnected)
-                    {
-                        await Task.Delay(TimeSpan.FromMilliseconds(50), _time, stop).ConfigureAwait(false);
-                    }
+                    return;
                 }
             }
         }
-        catch (OperationCanceledException)
+    }
+
+    private async Task PublishQueuedAsync(List<MqttApplicationMessage> batch, CancellationToken stop)
+    {
+        var tasks = new List<Task<MqttClientPublishResult>>(PublishWindow);
+        while (batch.Count > 0 || await _outgoing.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
         {
+            while (batch.Count < PublishWindow && _outgoing.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+            while (batch.Count > 0)
+            {
+                if (!_client.IsConnected)
+                {
+                    batch.RemoveAll(m => m.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce);
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+                    await WaitUntilConnectedAsync(stop).ConfigureAwait(false);
+                }
+                tasks.Clear();
+                foreach (var m in batch)
+                {
+                    tasks.Add(StartPublish(m, stop));
+                }
+                var failed = new List<MqttApplicationMessage>();
+                for (var i = 0; i < tasks.Count; i++)
+                {
+                    try
+                    {
+                        var result = await tasks[i].ConfigureAwait(false);
+                        if (!result.IsSuccess)
+                        {
+                            LogPublishRefused(_logger, ClientId, batch[i].Topic, result.ReasonCode.ToString());
+                        }
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+                    catch (Exception ex) when (IsConnectionFailure(ex) || !_client.IsConnected)
+                    {
+                        // The connection dropped under this message: it is sent again after reconnecting
+                        // (at-least-once; receivers tolerate duplicates).
+                        failed.Add(batch[i]);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Connected, and the client still refuses this message (e.g. a topic it finds invalid):
+                        // sending it again would block everything queued behind it.
+                        LogPublishDropped(_logger, ClientId, batch[i].Topic, ex.Message);
+                    }
+                }
+                batch.Clear();
+                batch.AddRange(failed);
+                if (failed.Count > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _time, stop).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    // MQTTnet checks the connection before it returns a task: a connection lost between our IsConnected check and
+    // the call throws here, synchronously. Turned into a failed task so it is handled like any other lost message.
+    private Task<MqttClientPublishResult> StartPublish(MqttApplicationMessage message, CancellationToken stop)
+    {
+        try
+        {
+            return _client.PublishAsync(message, stop);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Task.FromException<MqttClientPublishResult>(ex);
+        }
+    }
+
+    private static bool IsConnectionFailure(Exception ex) =>
+        ex is MQTTnet.Exceptions.MqttCommunicationException or ObjectDisposedException or IOException
+            or System.Net.Sockets.SocketException;
+
+    // _connected is replaced when the connection drops; a stale, completed one is not trusted: wait for the
+    // client itself to say it is connected (checked at least every 100 ms).
+    private async Task WaitUntilConnectedAsync(CancellationToken stop)
+    {
+        while (!_client.IsConnected)
+        {
+            try
+            {
+                await _connected.Task.WaitAsync(TimeSpan.FromMilliseconds(100), _time, stop).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            if (_connected.Task.IsCompleted && !_client.IsConnected)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), _time, stop).ConfigureAwait(false);
+            }
         }
     }
 
@@ -639,6 +717,12 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: the broker refused a message on '{Topic}': {Code}")]
     private static partial void LogPublishRefused(ILogger logger, string clientId, string topic, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: dropped a message on '{Topic}' the MQTT client refuses to send: {Reason}")]
+    private static partial void LogPublishDropped(ILogger logger, string clientId, string topic, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: the publishing loop failed; it starts again")]
+    private static partial void LogPublishLoopFailed(ILogger logger, Exception ex, string clientId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: handling a message on '{Topic}' failed")]
     private static partial void LogHandlerFailed(ILogger logger, Exception ex, string clientId, string topic);

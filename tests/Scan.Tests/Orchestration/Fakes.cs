@@ -20,16 +20,37 @@ internal sealed class RecordingInstrument : IScanInstrument
 
     public Func<int, CancellationToken, Task>? BeforeMeasure { get; set; }
 
+    /// <summary>Pixels during whose approach the link drops (once each) and the approach therefore misses contact.</summary>
+    public ConcurrentDictionary<int, bool> LinkDropsDuringApproach { get; } = new();
+
+    /// <summary>Pixels during whose measurement the link drops every time.</summary>
+    public HashSet<int> LinkAlwaysDropsDuringMeasure { get; } = [];
+
+    public ConcurrentQueue<int> Approaches { get; } = new();
+
+    private long _linkEpoch;
+
+    public long LinkEpoch => Interlocked.Read(ref _linkEpoch);
+
     public bool PumpOn => Pump.LastOrDefault().On;
 
     public Task RetractAsync(double dzUm, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken) =>
-        Task.FromResult(NoContactPixels.Contains(pixel.Index)
+    public Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken)
+    {
+        Approaches.Enqueue(pixel.Index);
+        if (LinkDropsDuringApproach.TryRemove(pixel.Index, out _))
+        {
+            // The contact event was lost with the broker: the stage ran to the end of its travel.
+            Interlocked.Increment(ref _linkEpoch);
+            return Task.FromResult(new ApproachOutcome(false, null, "travel exhausted"));
+        }
+        return Task.FromResult(NoContactPixels.Contains(pixel.Index)
             ? new ApproachOutcome(false, null, "travel exhausted")
             : new ApproachOutcome(true, 0.01 * pixel.Index, "contact"));
+    }
 
     public async Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
     {
@@ -41,6 +62,10 @@ internal sealed class RecordingInstrument : IScanInstrument
         if (FailOnce.TryRemove(pixel.Index, out _))
         {
             throw new CommandException(ErrorCodes.Timeout, "potentiostat did not answer");
+        }
+        if (LinkAlwaysDropsDuringMeasure.Contains(pixel.Index))
+        {
+            Interlocked.Increment(ref _linkEpoch);
         }
         Measured.Enqueue(pixel.Index);
     }

@@ -83,7 +83,8 @@ public sealed class ScanRunnerTests : IDisposable
         await tripped.Task;
         await Eventually.TrueAsync(() => runner.Progress!.State == ScanState.Paused, "paused on the interlock");
         Assert.Contains("O2 alarm", runner.Progress!.PauseReason, StringComparison.Ordinal);
-        Assert.True(_instrument.PumpOn);
+        // The pause is announced first, then the pump is switched on.
+        await Eventually.TrueAsync(() => _instrument.PumpOn, "the pump on while paused");
         var measuredWhilePaused = _instrument.Measured.Count;
 
         _interlocks.Trip = null;
@@ -182,6 +183,40 @@ public sealed class ScanRunnerTests : IDisposable
         Assert.Equal(new[] { 0, 1, 2, 3 }, _instrument.Measured.Order());
         Assert.Equal(4, _events.Pixels.Select(p => p.Index).Distinct().Count());
         Assert.Equal(4, _events.Pixels.Count);
+    }
+
+    [Fact]
+    public async Task A_pixel_whose_approach_lost_the_broker_is_approached_again_not_recorded_without_contact()
+    {
+        _instrument.LinkDropsDuringApproach[1] = true;
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8b", CancellationToken.None);
+        await runner.Loop!;
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+        Assert.Equal(new[] { 0, 1, 1, 2, 3 }, _instrument.Approaches.ToArray());
+        Assert.Equal(new[] { 0, 1, 2, 3 }, _instrument.Measured.Order());
+        Assert.Equal(4, _events.Pixels.Count);
+        Assert.All(_events.Pixels, p => Assert.True(p.Contact, $"pixel {p.Index} recorded without contact"));
+        Assert.Equal(0, runner.Progress.PixelsWithoutContact);
+    }
+
+    [Fact]
+    public async Task A_pixel_disturbed_on_every_attempt_pauses_the_scan_and_is_recorded_once_after_resume()
+    {
+        _instrument.LinkAlwaysDropsDuringMeasure.Add(2);
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8c", CancellationToken.None);
+        await Eventually.TrueAsync(() => runner.Progress!.State == ScanState.Paused, "paused after repeated disturbances");
+        Assert.Contains("pixel 2 failed", runner.Progress!.PauseReason, StringComparison.Ordinal);
+        // First try plus three retries, none recorded.
+        Assert.Equal(4, _instrument.Measured.Count(i => i == 2));
+        Assert.DoesNotContain(_events.Pixels, p => p.Index == 2);
+        _instrument.LinkAlwaysDropsDuringMeasure.Clear();
+        runner.Resume();
+        await runner.Loop!;
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+        Assert.Equal(4, _events.Pixels.Count);
+        Assert.Single(_events.Pixels, p => p.Index == 2);
     }
 
     [Fact]
