@@ -15,6 +15,27 @@ public sealed class OutageTests(ITestOutputHelper output)
     private const int Pixels = Side * Side;
 
     [Fact]
+    public async Task Broker_killed_and_restarted_mid_scan_loses_and_duplicates_nothing()
+    {
+        await using var rig = await ScanRig.CreateAsync(output, "fb" + Environment.ProcessId);
+        rig.StartAll();
+        await rig.WaitAllOnlineAsync();
+        var scanId = await rig.StartScanAsync(ScanRig.SmallRecipe(Side), "broker-kill");
+        await rig.WaitPixelsDoneAsync(scanId, 5);
+
+        rig.Broker.Kill();
+        output.WriteLine($"[{rig.Elapsed.TotalSeconds:0.0} s] broker SIGKILLed at {rig.Progress?.PixelsDone} pixels");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var restarted = Stopwatch.StartNew();
+        await rig.Broker.StartAgainAsync();
+        var doneBefore = rig.Progress?.PixelsDone ?? 0;
+        var resumes = await rig.WaitScanMovesOnAsync(scanId, doneBefore, "the broker restart");
+        var recovery = restarted.Elapsed;
+
+        await rig.VerifyNothingLostAsync(scanId, Pixels, $"broker SIGKILL, 3 s down, {resumes} resume(s)", recovery);
+    }
+
+    [Fact]
     public async Task Influxd_stopped_mid_scan_gets_every_pixel_result_point_after_it_returns()
     {
         await using var rig = await ScanRig.CreateAsync(output, "fi" + Environment.ProcessId);

@@ -283,7 +283,8 @@ internal sealed class ScanRig : IAsyncDisposable
             .ToList();
         var duplicates = csvPixels.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         Assert.True(duplicates.Count == 0, $"pixels twice in diffusion_map.csv: {string.Join(", ", duplicates)}");
-        Assert.Equal(pixels, csvPixels.Count);
+        Assert.True(pixels == csvPixels.Count,
+            $"diffusion_map.csv holds {csvPixels.Count} of {pixels} pixels (missing: {string.Join(", ", MissingPixels(csvPixels, pixels))}); services said: {AllOutput()}");
 
         await Eventually.TrueAsync(() => PixelResults.Where(r => r.ScanId == scanId).Select(r => r.Index).Distinct().Count() == pixels,
             $"a result on the bus for each of {pixels} pixels", TimeSpan.FromMinutes(1));
@@ -317,6 +318,12 @@ internal sealed class ScanRig : IAsyncDisposable
             Assert.Equal(pixels, stored);
         }
         return numbers;
+    }
+
+    private static IEnumerable<int> MissingPixels(List<(int Ix, int Iy)> present, int pixels)
+    {
+        var side = (int)Math.Round(Math.Sqrt(pixels));
+        return Enumerable.Range(0, pixels).Where(i => !present.Contains((i % side, i / side)));
     }
 
     public async Task<long> CountPixelResultsAsync(string scanId)
