@@ -58,8 +58,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         await rig.VerifyNothingLostAsync(scanId, Pixels, "influxd stopped 5 s", recovery);
     }
 
-    // The diffusion service is not in this list yet: its results live only in memory, so a killed worker's map
-    // lacks the pixels it analysed before the kill (measured 11 of 16). It needs persisted (e.g. retained) results.
+    // The diffusion worker's kill is in DiffusionKillTests (it needs its first results out before the kill).
     public static TheoryData<string> Services => new(ServiceNames.Glovebox, ServiceNames.Stage, ServiceNames.Potentiostat, ServiceNames.Scan);
 
     [Theory]
