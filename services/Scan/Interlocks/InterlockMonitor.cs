@@ -13,7 +13,8 @@ namespace Seccm.Scan.Interlocks;
 
 /// <summary>
 /// Watches the retained status of every service of the instrument. Safe to scan means: every other service
-/// online, and the glovebox says <c>safeToScan</c> with O2 and H2O within the recipe's limits.
+/// online and none reporting a device fault (<c>deviceFault</c> in its status details, e.g. a stage controller that
+/// stopped answering), and the glovebox says <c>safeToScan</c> with O2 and H2O within the recipe's limits.
 /// </summary>
 internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInterlocks
 {
@@ -47,9 +48,7 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
             }
             try
             {
-                var status = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
-                _statuses[parsed.Service] = status;
-                recorder?.Record(status);
+                Observe(parsed.Service, SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic));
             }
             catch (PayloadException)
             {
@@ -58,6 +57,13 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
             }
             return Task.CompletedTask;
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes a service's retained status (from the broker; tests feed it directly).</summary>
+    internal void Observe(string service, ServiceStatus status)
+    {
+        _statuses[service] = status;
+        recorder?.Record(status);
     }
 
     /// <summary>For tests and the status command: the last status of each service.</summary>
@@ -69,6 +75,15 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
         if (offline.Count > 0)
         {
             return new InterlockVerdict(false, $"{string.Join(", ", offline)} offline");
+        }
+        foreach (var service in Required)
+        {
+            if (_statuses[service].Details is { ValueKind: JsonValueKind.Object } d
+                && d.TryGetProperty("deviceFault", out var fault) && fault.ValueKind == JsonValueKind.True)
+            {
+                var what = d.TryGetProperty("fault", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : "no detail";
+                return new InterlockVerdict(false, $"{service} device fault ({what})");
+            }
         }
         var glovebox = _statuses[ServiceNames.Glovebox];
         if (glovebox.Details is not { ValueKind: JsonValueKind.Object } details)

@@ -206,7 +206,12 @@ internal sealed partial class ScanRunner(
                         LogPixelFailed(logger, pixel.Index, ex.Message);
                         _lastAttemptFailed = true;
                         await TryRetractAsync(recipe).ConfigureAwait(false);
-                        RequestPause($"pixel {pixel.Index} failed: {ex.Message}");
+                        if (interlocks.Check(recipe.Glovebox ?? new GloveboxLimits()).Safe)
+                        {
+                            RequestPause($"pixel {pixel.Index} failed: {ex.Message}");
+                        }
+                        // Otherwise the interlock that explains the failure (a service offline, a device fault) holds
+                        // the scan, and it resumes as the recipe says when that clears.
                     }
                 }
             }

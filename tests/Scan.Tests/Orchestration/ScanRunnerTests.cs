@@ -186,6 +186,33 @@ public sealed class ScanRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pixel_that_fails_because_a_device_faulted_waits_on_the_interlock_and_resumes_by_itself()
+    {
+        var cleared = new TaskCompletionSource();
+        _instrument.FailOnce[2] = true;
+        _instrument.BeforeMeasure = (index, _) =>
+        {
+            if (index == 2 && !cleared.Task.IsCompleted)
+            {
+                // The stage's retained status says its controller stopped answering.
+                _interlocks.Trip = "stage device fault (no answer)";
+            }
+            return Task.CompletedTask;
+        };
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8d", CancellationToken.None);
+        await Eventually.TrueAsync(() => runner.Progress!.State == ScanState.Paused, "paused on the device fault");
+        Assert.Contains("stage device fault", runner.Progress!.PauseReason, StringComparison.Ordinal);
+        cleared.SetResult();
+        _interlocks.Trip = null;
+        // No resume command: the recipe resumes automatically when the interlock clears.
+        await runner.Loop!;
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+        Assert.Equal(4, _events.Pixels.Count);
+        Assert.Single(_events.Pixels, p => p.Index == 2);
+    }
+
+    [Fact]
     public async Task A_pixel_whose_approach_lost_the_broker_is_approached_again_not_recorded_without_contact()
     {
         _instrument.LinkDropsDuringApproach[1] = true;
