@@ -51,6 +51,13 @@ public sealed class PotentiostatOptions : IValidatableObject
     [Range(1, 10_000, ErrorMessage = "Potentiostat:MaxQueuedDataMessages must be between 1 and 10000.")]
     public int MaxQueuedDataMessages { get; set; } = 64;
 
+    /// <summary>
+    /// Where the raw curves of every scan are kept, <c>{DataDirectory}/{instrument}/{scanId}.curves</c> (a volume in
+    /// containers): the instrument's data, and what <c>cmd/replay</c> publishes again after a broker lost chunks.
+    /// </summary>
+    [Required(ErrorMessage = "Potentiostat:DataDirectory must name a directory for the raw curve files.")]
+    public string DataDirectory { get; set; } = Path.Combine("seccm-data", "potentiostat");
+
     [Range(0.5, 50, ErrorMessage = "Potentiostat:TelemetryHz must be between 0.5 and 50.")]
     public double TelemetryHz { get; set; } = 5;
 

@@ -6,6 +6,7 @@ using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
 using Seccm.Potentiostat.Drivers;
+using Seccm.Potentiostat.Recording;
 using Seccm.Storage;
 
 namespace Seccm.Potentiostat;
@@ -15,7 +16,7 @@ public static class PotentiostatServiceExtensions
 {
     /// <summary>
     /// Adds the potentiostat service: its MQTT connection, the driver chosen by <c>Potentiostat:Driver</c>
-    /// (simulated | methodscript), the commands cv/hold/abort/cell, curve data, contact events and current telemetry.
+    /// (simulated | methodscript), the commands cv/hold/cp/abort/cell/replay, curve data (kept in raw-data files), contact events and current telemetry.
     /// </summary>
     public static IHostApplicationBuilder AddPotentiostatService(this IHostApplicationBuilder builder) =>
         builder.AddPotentiostatService(null);
@@ -33,13 +34,15 @@ public static class PotentiostatServiceExtensions
             var options = sp.GetRequiredService<IOptions<PotentiostatOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
             var position = new PipettePositionTracker();
+            var bus = sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Potentiostat);
             return new PotentiostatWorker(
-                sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Potentiostat),
+                bus,
                 driver is null
                     ? () => PotentiostatDriverFactory.Create(options, position, time, sp.GetRequiredService<SimulationClock>().Time)
                     : () => driver(sp, position),
                 position, options, time,
                 sp.GetRequiredService<ITimeSeriesSink>(),
+                new CurveRecorder(Path.Combine(options.DataDirectory, bus.Instrument)),
                 sp.GetRequiredService<ILogger<PotentiostatWorker>>());
         });
         return builder;

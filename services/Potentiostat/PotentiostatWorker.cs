@@ -10,6 +10,7 @@ using Seccm.Messaging.Bus;
 using Seccm.Messaging.Commands;
 using Seccm.Potentiostat.Drivers;
 using Seccm.Potentiostat.Publishing;
+using Seccm.Potentiostat.Recording;
 using Seccm.Storage;
 
 namespace Seccm.Potentiostat;
@@ -18,10 +19,12 @@ namespace Seccm.Potentiostat;
 /// The potentiostat service: runs cv/hold on the driver one at a time, publishes curves as numbered chunks (QoS 1),
 /// a contact event when a hold's current crosses its threshold, and current telemetry; abort interrupts at once.
 /// The stage's position telemetry feeds the simulated driver (where the pipette is, whether it touches).
+/// Every chunk is written to the scan's raw-data file before it is published; <c>cmd/replay</c> publishes a scan's pixels
+/// again from there, for readers whose chunks died in a broker killed before delivering them.
 /// </summary>
 internal sealed partial class PotentiostatWorker(
     MqttBus bus, Func<IPotentiostat> createDriver, PipettePositionTracker position, PotentiostatOptions options, TimeProvider time,
-    ITimeSeriesSink sink, ILogger<PotentiostatWorker> logger) : BackgroundService
+    ITimeSeriesSink sink, CurveRecorder recorder, ILogger<PotentiostatWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _technique = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -34,6 +37,7 @@ internal sealed partial class PotentiostatWorker(
     private double? _lastCurrentA;
     private double _sumCurrentA;
     private long _samplesSinceTelemetry;
+    private string? _recordingFailedScan;
 
     /// <summary>The running technique ("cv", "hold") or null.</summary>
     public string? Running => Volatile.Read(ref _running);
@@ -47,6 +51,8 @@ internal sealed partial class PotentiostatWorker(
         await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+        // Replay reads files, not the device: it does not wait for the driver and runs beside a technique.
+        await bus.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb, ReplayAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
         try
         {
@@ -87,6 +93,7 @@ internal sealed partial class PotentiostatWorker(
                 _technique.Release();
             }
             await _driver.DisposeAsync().ConfigureAwait(false);
+            recorder.Dispose();
         }
     }
 
@@ -186,14 +193,33 @@ internal sealed partial class PotentiostatWorker(
 
     private CurvePublisher NewPublisher(string scanId, int pixel, string technique, int rates, int samplesPerCycle, long? expected)
     {
-        var topic = technique switch
-        {
-            PotentiostatTopics.CvData => PotentiostatTopics.CvDataTopic(bus.Instrument, scanId),
-            PotentiostatTopics.ChargeDischargeData => PotentiostatTopics.ChargeDischargeDataTopic(bus.Instrument, scanId),
-            _ => PotentiostatTopics.HoldDataTopic(bus.Instrument, scanId),
-        };
-        return new CurvePublisher(chunk => PublishDataAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
+        var topic = DataTopic(scanId, technique);
+        return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
             options.ChunkSamples, time);
+    }
+
+    private string DataTopic(string scanId, string technique) => technique switch
+    {
+        PotentiostatTopics.CvData => PotentiostatTopics.CvDataTopic(bus.Instrument, scanId),
+        PotentiostatTopics.ChargeDischargeData => PotentiostatTopics.ChargeDischargeDataTopic(bus.Instrument, scanId),
+        _ => PotentiostatTopics.HoldDataTopic(bus.Instrument, scanId),
+    };
+
+    private ValueTask RecordAndPublishAsync(string topic, CurveChunk chunk)
+    {
+        try
+        {
+            recorder.Append(chunk);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The measurement goes on without its raw copy (the broker still gets it); said once per scan, not per chunk.
+            if (Interlocked.Exchange(ref _recordingFailedScan, chunk.ScanId) != chunk.ScanId)
+            {
+                LogRecordingFailed(logger, chunk.ScanId, recorder.PathOf(chunk.ScanId), ex.Message);
+            }
+        }
+        return PublishDataAsync(topic, chunk);
     }
 
     private async ValueTask PublishDataAsync(string topic, CurveChunk chunk)
@@ -204,6 +230,60 @@ internal sealed partial class PotentiostatWorker(
         {
             await Task.Delay(TimeSpan.FromMilliseconds(2), TimeProvider.System, _stopping).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// <c>cmd/replay</c>: publishes the latest take of each listed pixel again, chunk by chunk as recorded (same payloads,
+    /// same topics), so readers that deduplicate by (scan, pixel, rate, chunk) keep what they had and fill what they lacked.
+    /// </summary>
+    private async Task<ReplayResult> ReplayAsync(ReplayCommand command, CancellationToken cancellationToken)
+    {
+        var sent = new List<int>();
+        var missing = new List<int>();
+        var chunks = 0;
+        CurveFile? file;
+        try
+        {
+            file = recorder.OpenReader(command.ScanId);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandException(ErrorCodes.Internal, $"replay of scan '{command.ScanId}': {recorder.PathOf(command.ScanId)}: {ex.Message}");
+        }
+        if (file is null)
+        {
+            LogReplayed(logger, command.ScanId, 0, 0, command.Pixels.Count, "no raw-data file " + recorder.PathOf(command.ScanId));
+            return new ReplayResult(command.ScanId, [], 0, [.. command.Pixels.Distinct().Order()]);
+        }
+        using (file)
+        {
+            foreach (var pixel in command.Pixels.Distinct().Order())
+            {
+                IReadOnlyList<CurveChunk> take;
+                try
+                {
+                    take = file.ReadPixel(pixel);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException)
+                {
+                    LogReplayUnreadable(logger, command.ScanId, pixel, ex.Message);
+                    take = [];
+                }
+                if (take.Count == 0)
+                {
+                    missing.Add(pixel);
+                    continue;
+                }
+                foreach (var chunk in take)
+                {
+                    await PublishDataAsync(DataTopic(command.ScanId, chunk.Technique), chunk).ConfigureAwait(false);
+                    chunks++;
+                }
+                sent.Add(pixel);
+            }
+        }
+        LogReplayed(logger, command.ScanId, sent.Count, chunks, missing.Count, file.Path);
+        return new ReplayResult(command.ScanId, sent, chunks, missing);
     }
 
     /// <summary>Runs one technique to its end, publishing data, contact and the finished event; never leaves the device busy.</summary>
@@ -402,6 +482,15 @@ internal sealed partial class PotentiostatWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Technique} {Outcome}: {Samples} samples in {Seconds:0.###} s")]
     private static partial void LogFinished(ILogger logger, string technique, string outcome, long samples, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId}: cannot keep the raw curves in {Path}: {Message}; the chunks are still published")]
+    private static partial void LogRecordingFailed(ILogger logger, string scanId, string path, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scan {ScanId}: replayed {Pixels} pixel(s) in {Chunks} chunk(s); {Missing} pixel(s) without a record ({Source})")]
+    private static partial void LogReplayed(ILogger logger, string scanId, int pixels, int chunks, int missing, string source);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId} pixel {Pixel}: its raw curves cannot be read for a replay: {Message}")]
+    private static partial void LogReplayUnreadable(ILogger logger, string scanId, int pixel, string message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Hold until stopped ended: {Outcome}")]
     private static partial void LogHoldEnded(ILogger logger, string outcome);

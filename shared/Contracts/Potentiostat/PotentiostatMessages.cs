@@ -40,6 +40,12 @@ public static class PotentiostatTopics
     /// <summary><c>cmd/cell</c>: <see cref="CellCommand"/>; replies <see cref="CellResult"/>.</summary>
     public const string CellVerb = "cell";
 
+    /// <summary>
+    /// <c>cmd/replay</c>: <see cref="ReplayCommand"/>; publishes the recorded chunks of those pixels again on their data topics
+    /// and replies <see cref="ReplayResult"/> once they are handed to the broker.
+    /// </summary>
+    public const string ReplayVerb = "replay";
+
     public static string CurrentTopic(string instrument) => Topic.Telemetry(instrument, ServiceNames.Potentiostat, Current);
 
     public static string ContactTopic(string instrument) => Topic.Event(instrument, ServiceNames.Potentiostat, Contact);
@@ -251,6 +257,43 @@ public sealed record CurrentTelemetry(
     double? CurrentA,
     double? MeanCurrentA,
     long SamplesSinceLast) : Payload;
+
+/// <summary>
+/// <c>cmd/replay</c>: publish the curves of <see cref="Pixels"/> of scan <see cref="ScanId"/> again, exactly as the first
+/// time (same <see cref="CurveChunk"/> payloads and topics), from the potentiostat's raw-data file. For readers that lost
+/// chunks in a broker that died; they deduplicate by (scan, pixel, rate, chunk).
+/// </summary>
+public sealed record ReplayCommand(string ScanId, IReadOnlyList<int> Pixels) : Payload, IValidatable
+{
+    /// <summary>At most this many pixels per command (a 64 x 64 map in one go, more in several).</summary>
+    public const int MaxPixels = 4096;
+
+    public IEnumerable<string> Validate()
+    {
+        if (!Topic.IsValidSegment(ScanId))
+        {
+            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+        }
+        if (Pixels is null || Pixels.Count == 0)
+        {
+            yield return "pixels must list at least one pixel index";
+        }
+        else if (Pixels.Count > MaxPixels)
+        {
+            yield return $"pixels lists {Pixels.Count} indexes; at most {MaxPixels} per command";
+        }
+        else if (Pixels.FirstOrDefault(p => p < 0) is var negative && negative < 0)
+        {
+            yield return $"pixels: index {negative} must be >= 0";
+        }
+    }
+}
+
+/// <summary>
+/// Reply of <c>cmd/replay</c>: the pixels whose chunks were published again (<see cref="ChunksSent"/> messages in all) and
+/// the ones the potentiostat has no record of (not measured here, measured before it kept raw data, or its file is gone).
+/// </summary>
+public sealed record ReplayResult(string ScanId, IReadOnlyList<int> Sent, int ChunksSent, IReadOnlyList<int> Missing) : Payload;
 
 /// <summary>The checks every curve-producing command makes of where its data goes.</summary>
 internal static class CurveTarget

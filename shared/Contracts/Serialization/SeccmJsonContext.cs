@@ -34,6 +34,8 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(PixelDoneEvent))]
 [JsonSerializable(typeof(ScanFinishedEvent))]
 [JsonSerializable(typeof(ScanStateEvent))]
+[JsonSerializable(typeof(ScanPixelsCommand))]
+[JsonSerializable(typeof(ScanPixelsResult))]
 // Stage: one attribute list for the whole context, because the JSON source generator cannot combine [JsonSerializable]
 // lists from several partial declarations (it emits each type twice and fails).
 [JsonSerializable(typeof(Seccm.Contracts.Stage.MoveCommand))]
@@ -63,6 +65,8 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.TechniqueFinishedEvent))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.HoldStartedResult))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurrentTelemetry))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayResult))]
 // diffusion
 [JsonSerializable(typeof(Seccm.Contracts.Diffusion.PixelResultMessage))]
 [JsonSerializable(typeof(Seccm.Contracts.Diffusion.MapUpdate))]
