@@ -12,9 +12,13 @@ internal sealed class CheckpointStore(string directory)
 
     public string Directory { get; } = directory;
 
-    public ScanCheckpoint? LoadActive()
+    public ScanCheckpoint? LoadActive() => LoadFile(Path.Combine(Directory, ActiveFile));
+
+    /// <summary>The archived checkpoint of a finished scan, or null.</summary>
+    public ScanCheckpoint? LoadFinished(string scanId) => LoadFile(Path.Combine(Directory, "finished", $"{scanId}.json"));
+
+    private static ScanCheckpoint? LoadFile(string path)
     {
-        var path = Path.Combine(Directory, ActiveFile);
         if (!File.Exists(path))
         {
             return null;

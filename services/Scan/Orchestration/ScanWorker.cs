@@ -11,7 +11,7 @@ using Seccm.Scan.Recipes;
 
 namespace Seccm.Scan.Orchestration;
 
-/// <summary>Answers start/pause/resume/abort/status and picks up the checkpoint of a scan that was running when the process died.</summary>
+/// <summary>Answers start/pause/resume/abort/status/pixels and picks up the checkpoint of a scan that was running when the process died.</summary>
 internal sealed partial class ScanWorker(
     MqttBus bus,
     ScanRunner runner,
@@ -36,6 +36,8 @@ internal sealed partial class ScanWorker(
             new ScanStatusResult(await runner.AbortAsync().ConfigureAwait(false), "aborted")).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, ScanStatusResult>("status", (_, _) =>
             Task.FromResult(new ScanStatusResult(runner.Progress, Describe(runner.Progress)))).ConfigureAwait(false);
+        await bus.MapCommandAsync<ScanPixelsCommand, ScanPixelsResult>(ScanTopics.PixelsVerb, (command, _) =>
+            Task.FromResult(RecordedPixelsQuery.Answer(store, command))).ConfigureAwait(false);
 
         ScanCheckpoint? active;
         try
