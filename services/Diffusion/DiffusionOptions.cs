@@ -28,6 +28,17 @@ public sealed class DiffusionOptions
     [Range(0.01, 3600, ErrorMessage = "Diffusion:CurveWaitS must be between 0.01 and 3600.")]
     public double CurveWaitS { get; set; } = 30;
 
+    /// <summary>
+    /// At scan end, how long to wait for missing pixel results before asking the scan which pixels it recorded and the
+    /// potentiostat to replay the curves of those without a result (a broker killed mid-scan loses accepted messages).
+    /// </summary>
+    [Range(0, 600, ErrorMessage = "Diffusion:ReconcileAfterS must be between 0 and 600.")]
+    public double ReconcileAfterS { get; set; } = 3;
+
+    /// <summary>How long the reconciliation waits for the replayed curves of a pixel before analysing it with what it has.</summary>
+    [Range(0.1, 3600, ErrorMessage = "Diffusion:ReplayWaitS must be between 0.1 and 3600.")]
+    public double ReplayWaitS { get; set; } = 20;
+
     /// <summary>How long the export at scan end waits for the results of pixels other workers are still analysing.</summary>
     [Range(0, 3600, ErrorMessage = "Diffusion:ExportWaitS must be between 0 and 3600.")]
     public double ExportWaitS { get; set; } = 60;

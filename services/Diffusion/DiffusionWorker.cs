@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Protocol;
 using Seccm.Contracts.Diffusion;
+using Seccm.Contracts.Messages;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
@@ -202,6 +203,16 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             LogDropped(logger, ex.Message);
             return;
         }
+        await AcceptPixelAsync(pixel, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Takes on a finished pixel (its done event, or the scan's record of it at reconciliation): analyses it now when its
+    /// curves are complete (or it had no contact), else waits for its last chunks (at most <see cref="DiffusionOptions.CurveWaitS"/>).
+    /// Returns at once for a pixel that has a result or is being handled already.
+    /// </summary>
+    private async Task AcceptPixelAsync(PixelDoneEvent pixel, CancellationToken cancellationToken)
+    {
         IReadOnlyList<RebuiltCurve> curves;
         ScanRecord scan;
         WaitingPixel? waiting = null;
@@ -436,16 +447,21 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             LogDropped(logger, ex.Message);
             return;
         }
-        // Pixels other workers analyse, or that wait here for their last chunks, may not have reported yet.
-        var deadline = time.GetTimestamp();
-        while (ResultCount(finished.ScanId) < finished.PixelsDone && time.GetElapsedTime(deadline).TotalSeconds < options.ExportWaitS)
+        // Pixels other workers analyse, or that wait here for their last chunks, may not have reported yet. A broker killed
+        // mid-scan may have lost done events or chunks for good: after a short wait, reconcile with the scan's record.
+        var waitStart = time.GetTimestamp();
+        await WaitForResultsAsync(finished, Math.Min(options.ReconcileAfterS, options.ExportWaitS), waitStart, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<int>? unresolved = null;
+        if (ResultCount(finished.ScanId) < finished.PixelsDone && options.ExportWaitS > 0)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
+            unresolved = await ReconcileAsync(finished, cancellationToken).ConfigureAwait(false);
         }
+        await WaitForResultsAsync(finished, options.ExportWaitS, waitStart, cancellationToken).ConfigureAwait(false);
         var have = ResultCount(finished.ScanId);
         if (have < finished.PixelsDone)
         {
-            LogExportIncomplete(logger, finished.ScanId, have, finished.PixelsDone, options.ExportWaitS);
+            LogExportIncomplete(logger, finished.ScanId, have, finished.PixelsDone, time.GetElapsedTime(waitStart).TotalSeconds,
+                unresolved is null ? "unknown (the scan did not list its recorded pixels)" : string.Join(", ", unresolved));
         }
         try
         {
@@ -457,6 +473,117 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             return;
         }
         await ClearRetainedResultsAsync(finished.ScanId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WaitForResultsAsync(ScanFinishedEvent finished, double untilS, long since, CancellationToken cancellationToken)
+    {
+        while (ResultCount(finished.ScanId) < finished.PixelsDone && time.GetElapsedTime(since).TotalSeconds < untilS)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Asks the scan which pixels it recorded (<c>scan/cmd/pixels</c>), the potentiostat to publish again the curves this
+    /// worker lacks for those without a result (<c>potentiostat/cmd/replay</c>), and analyses each such pixel as if its done
+    /// event had come now; a pixel whose curves cannot be had is analysed with what is here, and said so. The points of a
+    /// pixel analysed here carry the finished event's time (it comes again unchanged if this worker is killed meanwhile).
+    /// Returns the recorded pixels that still have no result.
+    /// </summary>
+    private async Task<IReadOnlyList<int>?> ReconcileAsync(ScanFinishedEvent finished, CancellationToken cancellationToken)
+    {
+        var scanId = finished.ScanId;
+        var requestTimeout = TimeSpan.FromSeconds(Math.Max(5, options.ReplayWaitS));
+        ScanPixelsResult recorded;
+        try
+        {
+            recorded = await bus.CallAsync<ScanPixelsCommand, ScanPixelsResult>(ServiceNames.Scan, ScanTopics.PixelsVerb, new ScanPixelsCommand(scanId),
+                requestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or PayloadException)
+        {
+            LogReconcileFailed(logger, scanId, $"{ScanTopics.PixelsCommandTopic(bus.Instrument)}: {ex.Message}");
+            return null;
+        }
+        List<RecordedPixel> missing;
+        List<int> needCurves;
+        lock (_gate)
+        {
+            var scan = Scan(scanId);
+            missing = [.. recorded.Pixels.Where(p => p.Index >= 0 && !scan.Results.ContainsKey(p.Index))];
+            needCurves = [.. missing.Where(p => p.Contact && !_assembler.IsComplete(scanId, p.Index)).Select(p => p.Index)];
+        }
+        if (missing.Count == 0)
+        {
+            return [];
+        }
+        LogReconciling(logger, scanId, missing.Count, recorded.Pixels.Count, string.Join(", ", missing.Select(p => p.Index)), needCurves.Count);
+        var unavailable = new Dictionary<int, string>();
+        foreach (var batch in needCurves.Chunk(ReplayCommand.MaxPixels))
+        {
+            try
+            {
+                var replay = await bus.CallAsync<ReplayCommand, ReplayResult>(ServiceNames.Potentiostat, PotentiostatTopics.ReplayVerb,
+                    new ReplayCommand(scanId, batch), requestTimeout, cancellationToken).ConfigureAwait(false);
+                foreach (var index in replay.Missing)
+                {
+                    unavailable[index] = "the potentiostat has no raw curves of it";
+                }
+                LogReplayAnswered(logger, scanId, replay.Sent.Count, replay.ChunksSent, replay.Missing.Count);
+            }
+            catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or PayloadException)
+            {
+                foreach (var index in batch)
+                {
+                    unavailable[index] = $"the replay failed: {ex.Message}";
+                }
+            }
+        }
+        var handling = new List<Task>(missing.Count);
+        foreach (var p in missing)
+        {
+            Task? waiting;
+            lock (_gate)
+            {
+                waiting = _scans.TryGetValue(scanId, out var scan) && scan.Waiting.TryGetValue(p.Index, out var w) ? w.Done.Task : null;
+            }
+            // A pixel whose done event came here waits already; the others are taken on as if their event came now.
+            handling.Add(waiting ?? AcceptPixelAsync(new PixelDoneEvent(scanId, p.Index, p.Ix, p.Iy, p.XUm, p.YUm, p.Contact, p.ContactZUm,
+                finished.TimestampUtc), cancellationToken));
+        }
+        foreach (var (index, reason) in unavailable)
+        {
+            LogPixelUnrecoverable(logger, scanId, index, reason);
+            await OnCurveWaitExpiredAsync(scanId, index).ConfigureAwait(false);
+        }
+        var all = Task.WhenAll(handling);
+        try
+        {
+            await all.WaitAsync(TimeSpan.FromSeconds(options.ReplayWaitS), time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            int[] stuck;
+            lock (_gate)
+            {
+                stuck = _scans.TryGetValue(scanId, out var scan) ? [.. missing.Select(p => p.Index).Where(scan.Waiting.ContainsKey)] : [];
+            }
+            foreach (var index in stuck)
+            {
+                LogPixelUnrecoverable(logger, scanId, index, $"its replayed curves were not complete after {options.ReplayWaitS} s");
+                await OnCurveWaitExpiredAsync(scanId, index).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // One pixel's failure (logged where it happened) must not keep the others out of the export.
+            LogReconcileFailed(logger, scanId, ex.Message);
+        }
+        lock (_gate)
+        {
+            var scan = Scan(scanId);
+            return [.. recorded.Pixels.Select(p => p.Index).Where(i => !scan.Results.ContainsKey(i))];
+        }
     }
 
     /// <summary>
@@ -641,8 +768,21 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId} pixel {Index}: the curves cannot be analysed: {Reason}")]
     private static partial void LogAnalysisFailed(ILogger logger, string scanId, int index, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId}: exporting with {Have} of {Done} pixel results after waiting {WaitS} s")]
-    private static partial void LogExportIncomplete(ILogger logger, string scanId, int have, int done, double waitS);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId}: exporting with {Have} of {Done} pixel results after waiting {WaitS:0.#} s; missing: {Missing}")]
+    private static partial void LogExportIncomplete(ILogger logger, string scanId, int have, int done, double waitS, string missing);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Scan {ScanId}: {Missing} of the {Recorded} recorded pixels have no result (lost in the broker?): {Pixels}; asking the potentiostat to replay the curves of {Replay}")]
+    private static partial void LogReconciling(ILogger logger, string scanId, int missing, int recorded, string pixels, int replay);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scan {ScanId}: the potentiostat replayed {Pixels} pixel(s) in {Chunks} chunk(s); {Missing} pixel(s) it has no record of")]
+    private static partial void LogReplayAnswered(ILogger logger, string scanId, int pixels, int chunks, int missing);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId} pixel {Index}: its curves cannot be recovered ({Reason}); analysed with what arrived")]
+    private static partial void LogPixelUnrecoverable(ILogger logger, string scanId, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId}: reconciliation with the scan's record failed: {Reason}")]
+    private static partial void LogReconcileFailed(ILogger logger, string scanId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Scan {ScanId}: export failed: {Reason}")]
     private static partial void LogExportFailed(ILogger logger, string scanId, string reason);
