@@ -43,6 +43,7 @@ public sealed class PotentiostatServiceTests : IAsyncLifetime
             ["Mqtt:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Storage:Directory"] = Path.Combine(dataDir, "timeseries"),
             ["Storage:BufferDirectory"] = Path.Combine(dataDir, "buffer"),
+            ["Potentiostat:DataDirectory"] = Path.Combine(dataDir, "curves"),
             ["Potentiostat:ChunkSamples"] = chunkSamples.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Potentiostat:TelemetryHz"] = "20",
         });
