@@ -131,6 +131,7 @@ internal sealed class ScanRig : IAsyncDisposable
             ["SECCM__SCAN__STATEDIRECTORY"] = Path.Combine(Directory, "state"),
             ["SECCM__DIFFUSION__OUTPUTDIRECTORY"] = MapsDirectory,
             ["SECCM__DIFFUSION__SPILLDIRECTORY"] = Path.Combine(Directory, "spill"),
+            ["SECCM__POTENTIOSTAT__DATADIRECTORY"] = Path.Combine(Directory, "curves"),
             ["SECCM__POTENTIOSTAT__SAMPLE"] = "lto",
             ["SECCM__STORAGE__BUFFERDIRECTORY"] = Path.Combine(Directory, "buffer-" + service),
             ["SECCM__STORAGE__FLUSHINTERVALMS"] = "200",
