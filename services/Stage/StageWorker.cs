@@ -32,6 +32,8 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
     private StageLimits _limits = null!;
     private ApproachSession? _approach;
     private string? _approachStopTopic;
+    // A contact that arrived while the approach was starting (moving, but not yet registered as the running one).
+    private string? _contactWhileStarting;
     private CancellationTokenSource _interrupt = new();
     private CancellationTokenSource _wake = new();
     private TaskCompletionSource<string>? _approachFault;
@@ -229,6 +231,14 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
             {
                 await bus.SubscribeAsync(topic, OnStopTopicMessageAsync).ConfigureAwait(false);
             }
+            lock (_gate)
+            {
+                // From here on a contact counts: the session below starts moving before it is registered, and on a
+                // loaded machine the contact could come back in between (it was dropped, and the approach ran to
+                // the end of its travel).
+                _approachStopTopic = command.StopOnTopic;
+                _contactWhileStarting = null;
+            }
             ApproachSession session;
             try
             {
@@ -246,13 +256,19 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
                 throw new CommandException(ErrorCodes.DeviceError, $"approach: {ex.Message}");
             }
             var fault = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            string? early;
             lock (_gate)
             {
-                _approachStopTopic = command.StopOnTopic;
                 _approach = session;
                 _approachFault = fault;
+                early = _contactWhileStarting;
+                _contactWhileStarting = null;
             }
             Wake();
+            if (early is not null)
+            {
+                await StopOnContactAsync(session, early, cancellationToken).ConfigureAwait(false);
+            }
             await bus.PublishAsync(StageTopics.ApproachStartedTopic(bus.Instrument),
                 new ApproachStartedEvent(time.GetUtcNow(), session.StartZUm, session.EndZUm, session.SpeedUmPerS, command.StopOnTopic),
                 cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -282,6 +298,13 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         }
         finally
         {
+            lock (_gate)
+            {
+                _approach = null;
+                _approachStopTopic = null;
+                _approachFault = null;
+                _contactWhileStarting = null;
+            }
             _motion.Release();
         }
     }
@@ -289,18 +312,33 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
     /// <summary>Any non-retained message on the approach's stop-on topic is a contact: stop the stage now, not at the next tick.</summary>
     private async Task OnStopTopicMessageAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        ApproachSession? session;
-        lock (_gate)
-        {
-            session = _approachStopTopic is not null && MqttTopicFilterMatches(_approachStopTopic, message.Topic) ? _approach : null;
-        }
-        if (session is null || message.Retain)
+        if (message.Retain)
         {
             return;
         }
+        ApproachSession? session;
+        lock (_gate)
+        {
+            var matches = _approachStopTopic is not null && MqttTopicFilterMatches(_approachStopTopic, message.Topic);
+            session = matches ? _approach : null;
+            if (matches && session is null)
+            {
+                _contactWhileStarting = $"message on {message.Topic} while the approach started";
+                return;
+            }
+        }
+        if (session is null)
+        {
+            return;
+        }
+        await StopOnContactAsync(session, $"message on {message.Topic}", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopOnContactAsync(ApproachSession session, string detail, CancellationToken cancellationToken)
+    {
         try
         {
-            await session.StopAsync(ApproachStopReason.Contact, cancellationToken, $"message on {message.Topic}").ConfigureAwait(false);
+            await session.StopAsync(ApproachStopReason.Contact, cancellationToken, detail).ConfigureAwait(false);
         }
         catch (DeviceException ex)
         {
