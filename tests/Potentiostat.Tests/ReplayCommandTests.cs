@@ -35,6 +35,14 @@ public sealed class ReplayCommandTests : IAsyncLifetime
             _data.Enqueue((m.Topic, Encoding.UTF8.GetString(m.Payload.Span)));
             return Task.CompletedTask;
         });
+        // Telemetry runs once the commands are subscribed: a command sent before would be lost.
+        var telemetry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync(PotentiostatTopics.CurrentTopic(Instrument), (_, _) =>
+        {
+            telemetry.TrySetResult();
+            return Task.CompletedTask;
+        }, MqttQualityOfServiceLevel.AtMostOnce);
+        await telemetry.Task.WaitAsync(Timeout);
         // In contact, so the CVs carry current.
         await _client.PublishAsync(StageTopics.PositionTopic(Instrument), new StagePositionTelemetry(DateTimeOffset.UnixEpoch, 2.5, 2.5, 0, true, false, false),
             MqttQualityOfServiceLevel.AtMostOnce);

@@ -95,9 +95,22 @@ public sealed class RecordedPixelsQueryTests : IDisposable
             await client.StartAsync(CancellationToken.None);
             await client.WaitConnectedAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
 
-            var result = await client.CallAsync<ScanPixelsCommand, ScanPixelsResult>(ServiceNames.Scan, ScanTopics.PixelsVerb,
-                new ScanPixelsCommand("scan-m"), TimeSpan.FromSeconds(30));
-            Assert.Equal([(0, 0, 0), (1, 1, 0)], result.Pixels.Select(p => (p.Index, p.Ix, p.Iy)));
+            // The service subscribes to its commands in the background: ask again until it is in place.
+            ScanPixelsResult? result = null;
+            await Eventually.TrueAsync(() =>
+            {
+                try
+                {
+                    result = client.CallAsync<ScanPixelsCommand, ScanPixelsResult>(ServiceNames.Scan, ScanTopics.PixelsVerb,
+                        new ScanPixelsCommand("scan-m"), TimeSpan.FromSeconds(2)).GetAwaiter().GetResult();
+                    return true;
+                }
+                catch (CommandTimeoutException)
+                {
+                    return false;
+                }
+            }, "an answer to cmd/pixels", TimeSpan.FromSeconds(60));
+            Assert.Equal([(0, 0, 0), (1, 1, 0)], result!.Pixels.Select(p => (p.Index, p.Ix, p.Iy)));
 
             var bad = await client.RequestRawAsync(ScanTopics.PixelsCommandTopic(Instrument), Encoding.UTF8.GetBytes("{\"scanId\":\"../etc\"}"),
                 TimeSpan.FromSeconds(30));
