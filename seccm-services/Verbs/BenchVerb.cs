@@ -5,7 +5,7 @@ using Seccm.Host.Bench;
 namespace Seccm.Host.Verbs;
 
 /// <summary>
-/// <c>seccm bench analyze|simulate|mqtt|coldstart [--out FILE.json]</c>: speed and memory measured against a baseline
+/// <c>seccm bench analyze|simulate|mqtt|coldstart|move|chunks|alarm [--out FILE.json]</c>: speed and memory measured against a baseline
 /// in the same run, printed as a table (numbers and ratios) and optionally written as JSON. Never a pass/fail limit.
 /// </summary>
 internal static class BenchVerb
@@ -17,6 +17,9 @@ internal static class BenchVerb
         command.Subcommands.Add(Simulate());
         command.Subcommands.Add(Mqtt());
         command.Subcommands.Add(ColdStart());
+        command.Subcommands.Add(Move());
+        command.Subcommands.Add(Chunks());
+        command.Subcommands.Add(Alarm());
         return command;
     }
 
@@ -70,6 +73,45 @@ internal static class BenchVerb
         foreach (var o in new Option[] { output, host, port, runs }) command.Options.Add(o);
         command.SetAction(async (parse, ct) => await FinishAsync("coldstart", parse.GetValue(output), report =>
             ColdStartBench.RunAsync(parse.GetValue(host), parse.GetValue(port), parse.GetValue(runs), report, ct)).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command Move()
+    {
+        var output = OutOption();
+        var (host, port) = BrokerOptions();
+        var count = new Option<int>("--count") { Description = "Moves of 1 um (and raw round trips)", DefaultValueFactory = _ => 200 };
+        var command = new Command("move", "cmd/move to the real stage service (simulated, real time) -> reply and on-target telemetry, vs a raw MQTT round trip");
+        foreach (var o in new Option[] { output, host, port, count }) command.Options.Add(o);
+        command.SetAction(async (parse, ct) => await FinishAsync("move", parse.GetValue(output), report =>
+            MoveBench.RunAsync(parse.GetValue(host), parse.GetValue(port), parse.GetValue(count), report, ct)).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command Chunks()
+    {
+        var output = OutOption();
+        var (host, port) = BrokerOptions();
+        var messages = new Option<int>("--messages") { Description = "CurveChunk messages per round", DefaultValueFactory = _ => 1000 };
+        var command = new Command("chunks", "Curve-chunk throughput through MqttBus QoS 1 (the potentiostat's path) vs raw MQTTnet QoS 1 of the same bytes");
+        foreach (var o in new Option[] { output, host, port, messages }) command.Options.Add(o);
+        command.SetAction(async (parse, ct) => await FinishAsync("chunks", parse.GetValue(output), report =>
+            ChunksBench.RunAsync(parse.GetValue(host), parse.GetValue(port), parse.GetValue(messages), report, ct)).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command Alarm()
+    {
+        var output = OutOption();
+        var (host, port) = BrokerOptions();
+        var count = new Option<int>("--count") { Description = "O2 excursions", DefaultValueFactory = _ => 10 };
+        var hold = new Option<double?>("--hold-s") { Description = "Glovebox:AlarmHoldSeconds for the run (default: the service's default)" };
+        var poll = new Option<int>("--poll-ms") { Description = "Glovebox:PollIntervalMs for the run", DefaultValueFactory = _ => 1000 };
+        var command = new Command("alarm", "O2 step in the simulated glovebox -> alarm event and safeToScan false, vs the sampling period");
+        foreach (var o in new Option[] { output, host, port, count, hold, poll }) command.Options.Add(o);
+        command.SetAction(async (parse, ct) => await FinishAsync("alarm", parse.GetValue(output), report =>
+            AlarmBench.RunAsync(parse.GetValue(host), parse.GetValue(port), parse.GetValue(count), parse.GetValue(hold), parse.GetValue(poll), report, ct))
+            .ConfigureAwait(false));
         return command;
     }
 
