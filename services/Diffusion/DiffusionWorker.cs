@@ -505,19 +505,38 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
             LogReconcileFailed(logger, scanId, $"{ScanTopics.PixelsCommandTopic(bus.Instrument)}: {ex.Message}");
             return null;
         }
+        var where = $"reply of {ScanTopics.PixelsCommandTopic(bus.Instrument)}";
+        if (recorded.ScanId != scanId || recorded.Pixels is null)
+        {
+            LogReconcileFailed(logger, scanId, $"{where}: field scanId: it answers for '{recorded.ScanId}' (or lists no pixels)");
+            return null;
+        }
+        var usable = new List<RecordedPixel>(recorded.Pixels.Count);
+        foreach (var p in recorded.Pixels)
+        {
+            if (p.Index >= 0 && p.Ix is >= 0 and < 100_000 && p.Iy is >= 0 and < 100_000 && double.IsFinite(p.XUm) && double.IsFinite(p.YUm)
+                && (p.ContactZUm is null || double.IsFinite(p.ContactZUm.Value)))
+            {
+                usable.Add(p);
+            }
+            else
+            {
+                LogDropped(logger, $"{where}: pixels: {p} has an index, ix/iy (0-99999) or coordinate out of range");
+            }
+        }
         List<RecordedPixel> missing;
         List<int> needCurves;
         lock (_gate)
         {
             var scan = Scan(scanId);
-            missing = [.. recorded.Pixels.Where(p => p.Index >= 0 && !scan.Results.ContainsKey(p.Index))];
+            missing = [.. usable.Where(p => !scan.Results.ContainsKey(p.Index))];
             needCurves = [.. missing.Where(p => p.Contact && !_assembler.IsComplete(scanId, p.Index)).Select(p => p.Index)];
         }
         if (missing.Count == 0)
         {
             return [];
         }
-        LogReconciling(logger, scanId, missing.Count, recorded.Pixels.Count, string.Join(", ", missing.Select(p => p.Index)), needCurves.Count);
+        LogReconciling(logger, scanId, missing.Count, usable.Count, string.Join(", ", missing.Select(p => p.Index)), needCurves.Count);
         var unavailable = new Dictionary<int, string>();
         foreach (var batch in needCurves.Chunk(ReplayCommand.MaxPixels))
         {
@@ -582,7 +601,7 @@ internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions opti
         lock (_gate)
         {
             var scan = Scan(scanId);
-            return [.. recorded.Pixels.Select(p => p.Index).Where(i => !scan.Results.ContainsKey(i))];
+            return [.. usable.Select(p => p.Index).Where(i => !scan.Results.ContainsKey(i))];
         }
     }
 
