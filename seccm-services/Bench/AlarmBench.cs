@@ -150,6 +150,9 @@ internal static class AlarmBench
                 alarmSeen = NewWait();
                 unsafeSeen = NewWait();
             }
+            // The previous all-clear came just after a poll: a random wait spreads the step over the sampling phase
+            // instead of always landing just after a poll (which would always measure the worst case, one full period).
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(pollMs)), time, cancellationToken).ConfigureAwait(false);
             await SimulateAsync("leak").ConfigureAwait(false);
             long step = Stopwatch.GetTimestamp();
             world.Advance(LeakJump);
