@@ -55,6 +55,7 @@ internal sealed class SimulatedLab : IAsyncDisposable
             ["Potentiostat:Seed"] = seed.ToString(CultureInfo.InvariantCulture),
             ["Potentiostat:PipetteRadiusNm"] = pipetteRadiusNm.ToString(CultureInfo.InvariantCulture),
             ["Scan:StateDirectory"] = Path.Combine(work, "state"),
+            ["Potentiostat:DataDirectory"] = Path.Combine(work, "raw-curves"),
             ["Diffusion:OutputDirectory"] = outputDirectory,
             ["Diffusion:FlatOutput"] = "true",
             ["Storage:Directory"] = Path.Combine(work, "timeseries"),

@@ -78,6 +78,7 @@ internal static class DemoVerb
             ["Potentiostat:SampleSeed"] = seed.ToString(CultureInfo.InvariantCulture),
             ["Potentiostat:Seed"] = seed.ToString(CultureInfo.InvariantCulture),
             ["Scan:StateDirectory"] = Path.Combine(output, "state"),
+            ["Potentiostat:DataDirectory"] = Path.Combine(output, "raw-curves"),
             ["Diffusion:OutputDirectory"] = output,
             ["Diffusion:FlatOutput"] = "true",
             ["Storage:Directory"] = Path.Combine(output, "timeseries"),
@@ -96,10 +97,13 @@ internal static class DemoVerb
             // The demo owns its broker: a free port, so it never collides with a broker already on 1883.
             configuration["Mqtt:Port"] = FreeLoopbackPort().ToString(CultureInfo.InvariantCulture);
         }
-        // A fresh state directory: the demo never resumes someone else's scan.
-        if (Directory.Exists(configuration["Scan:StateDirectory"]!))
+        // A fresh state and raw-curve directory: the demo never resumes someone else's scan, nor replays its curves.
+        foreach (var key in new[] { "Scan:StateDirectory", "Potentiostat:DataDirectory" })
         {
-            Directory.Delete(configuration["Scan:StateDirectory"]!, recursive: true);
+            if (Directory.Exists(configuration[key]!))
+            {
+                Directory.Delete(configuration[key]!, recursive: true);
+            }
         }
 
         using var host = HostComposer.CreateBuilder(configuration, ServiceNames.All, embeddedBrokerAllowed: true, verbose ? LogLevel.Information : LogLevel.Warning).Build();
