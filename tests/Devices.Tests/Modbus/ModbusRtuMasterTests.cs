@@ -28,8 +28,10 @@ public sealed class ModbusRtuMasterTests : IAsyncLifetime
         _pair.Dispose();
     }
 
-    private ModbusRtuMaster Master(int retries = 2) =>
-        new(_host, new ModbusRtuOptions { ResponseTimeout = TimeSpan.FromMilliseconds(300), Retries = retries, RetryDelay = TimeSpan.FromMilliseconds(10) });
+    // 300 ms keeps the silent-slave tests short; tests that count requests to a slave that does answer pass a long
+    // timeout, so a loaded machine answering late does not add an attempt.
+    private ModbusRtuMaster Master(int retries = 2, int responseTimeoutMs = 300) =>
+        new(_host, new ModbusRtuOptions { ResponseTimeout = TimeSpan.FromMilliseconds(responseTimeoutMs), Retries = retries, RetryDelay = TimeSpan.FromMilliseconds(10) });
 
     private ModbusSlaveEmulator Emulator()
     {
@@ -76,7 +78,7 @@ public sealed class ModbusRtuMasterTests : IAsyncLifetime
     public async Task An_exception_response_is_a_readable_error_and_is_not_retried()
     {
         await using var emulator = Emulator();
-        var master = Master();
+        var master = Master(responseTimeoutMs: 5000);
 
         var ex = await Assert.ThrowsAsync<ModbusExceptionResponse>(() => master.ReadHoldingRegistersAsync(Slave, 0x0100, 2, None));
         Assert.Equal(2, ex.ExceptionCode);
@@ -111,7 +113,7 @@ public sealed class ModbusRtuMasterTests : IAsyncLifetime
         emulator.SetRegister(0, 7);
         emulator.Faults.GarbledAnswers = 1;
 
-        Assert.Equal(new ushort[] { 7 }, await Master().ReadHoldingRegistersAsync(Slave, 0, 1, None));
+        Assert.Equal(new ushort[] { 7 }, await Master(responseTimeoutMs: 5000).ReadHoldingRegistersAsync(Slave, 0, 1, None));
         Assert.Equal(2, emulator.Requests);
     }
 
@@ -122,7 +124,7 @@ public sealed class ModbusRtuMasterTests : IAsyncLifetime
         emulator.SetRegister(0, 7);
         emulator.Faults.GarbledAnswers = 100;
 
-        var ex = await Assert.ThrowsAsync<DeviceProtocolException>(() => Master(retries: 1).ReadHoldingRegistersAsync(Slave, 0, 1, None));
+        var ex = await Assert.ThrowsAsync<DeviceProtocolException>(() => Master(retries: 1, responseTimeoutMs: 5000).ReadHoldingRegistersAsync(Slave, 0, 1, None));
         Assert.Contains("CRC", ex.Message, StringComparison.Ordinal);
         Assert.Equal(2, emulator.Requests);
     }
