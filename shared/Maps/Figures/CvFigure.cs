@@ -9,6 +9,9 @@ namespace Seccm.Maps.Figures;
 public sealed record PeakFitSeries(string Label, double[] SqrtScanRate, double[] PeakCurrentA, double SlopeAPerSqrtVPerS, double InterceptA)
 {
     public int? Group { get; init; }
+
+    /// <summary>False for points shown without a line (e.g. rates outside the linear range).</summary>
+    public bool DrawLine { get; init; } = true;
 }
 
 public sealed record CvFigureOptions
@@ -68,7 +71,7 @@ public static class CvFigure
             points.LineWidth = 0;
             points.MarkerSize = 10;
             points.LegendText = f.Label;
-            if (f.SqrtScanRate.Length > 0)
+            if (f.DrawLine && f.SqrtScanRate.Length > 0)
             {
                 var x1 = f.SqrtScanRate.Max() * 1.05;
                 var line = right.Add.Line(0, f.InterceptA * factor, x1, (f.InterceptA + (f.SlopeAPerSqrtVPerS * x1)) * factor);
