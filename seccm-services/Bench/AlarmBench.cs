@@ -188,7 +188,7 @@ internal static class AlarmBench
 
         await scan.DisposeAsync().ConfigureAwait(false);
         await glovebox.DisposeAsync().ConfigureAwait(false);
-        await MoveBench.ClearStatusesAsync(broker, instrument, [ServiceNames.Scan, ServiceNames.Glovebox], cancellationToken).ConfigureAwait(false);
+        await broker.ClearStatusesAsync(instrument, [ServiceNames.Scan, ServiceNames.Glovebox], cancellationToken).ConfigureAwait(false);
         return 0;
     }
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Seccm.Contracts.Topics;
 using Seccm.Messaging.Broker;
 
 namespace Seccm.Host.Bench;
@@ -76,6 +77,16 @@ internal sealed class BenchBroker : IAsyncDisposable
             .WithRetainFlag()
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build(), cancellationToken);
+
+    /// <summary>Removes the retained statuses a bench's services left, so nothing stays on a shared broker.</summary>
+    public async Task ClearStatusesAsync(string instrument, IEnumerable<string> services, CancellationToken cancellationToken)
+    {
+        using var cleaner = await ConnectRawAsync($"{instrument}-clean", cancellationToken).ConfigureAwait(false);
+        foreach (var service in services)
+        {
+            await ClearRetainedAsync(cleaner, Topic.Status(instrument, service), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private static int FreeLoopbackPort()
     {

@@ -146,7 +146,7 @@ internal static class ChunksBench
 
         await publisher.DisposeAsync().ConfigureAwait(false);
         await reader.DisposeAsync().ConfigureAwait(false);
-        await MoveBench.ClearStatusesAsync(broker, instrument, [ServiceNames.Potentiostat, ServiceNames.Diffusion], cancellationToken).ConfigureAwait(false);
+        await broker.ClearStatusesAsync(instrument, [ServiceNames.Potentiostat, ServiceNames.Diffusion], cancellationToken).ConfigureAwait(false);
         return 0;
     }
 

@@ -157,17 +157,7 @@ internal static class MoveBench
 
         await scan.DisposeAsync().ConfigureAwait(false);
         await stage.DisposeAsync().ConfigureAwait(false);
-        await ClearStatusesAsync(broker, instrument, [ServiceNames.Scan, ServiceNames.Stage], cancellationToken).ConfigureAwait(false);
+        await broker.ClearStatusesAsync(instrument, [ServiceNames.Scan, ServiceNames.Stage], cancellationToken).ConfigureAwait(false);
         return 0;
-    }
-
-    /// <summary>Removes the retained statuses a bench's services left, so nothing stays on a shared broker.</summary>
-    internal static async Task ClearStatusesAsync(BenchBroker broker, string instrument, IEnumerable<string> services, CancellationToken cancellationToken)
-    {
-        using var cleaner = await broker.ConnectRawAsync($"{instrument}-clean", cancellationToken).ConfigureAwait(false);
-        foreach (var service in services)
-        {
-            await BenchBroker.ClearRetainedAsync(cleaner, Topic.Status(instrument, service), cancellationToken).ConfigureAwait(false);
-        }
     }
 }

@@ -1,10 +1,6 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
-using MQTTnet;
-using MQTTnet.Protocol;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Topics;
 using Seccm.Host.Verbs;
@@ -30,36 +26,9 @@ internal static class MqttBench
         var time = TimeProvider.System;
         var timeout = TimeSpan.FromSeconds(10);
         string instrument = $"bench-{Environment.ProcessId}";
-        string pingTopic = $"seccm-bench/{instrument}/raw/ping", pongTopic = $"seccm-bench/{instrument}/raw/pong";
 
         await using var broker = await BenchBroker.OpenAsync(host, port, cancellationToken).ConfigureAwait(false);
-        using var echo = await broker.ConnectRawAsync($"{instrument}-echo", cancellationToken).ConfigureAwait(false);
-        using var requester = await broker.ConnectRawAsync($"{instrument}-req", cancellationToken).ConfigureAwait(false);
-
-        // The echo republishes from a loop, not from inside the receive handler, just as MqttBus hands messages to a queue.
-        var echoQueue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
-        echo.ApplicationMessageReceivedAsync += e =>
-        {
-            echoQueue.Writer.TryWrite(e.ApplicationMessage.Payload.ToArray());
-            return Task.CompletedTask;
-        };
-        using var stopEcho = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var echoLoop = Task.Run(async () =>
-        {
-            await foreach (var payload in echoQueue.Reader.ReadAllAsync(stopEcho.Token).ConfigureAwait(false))
-            {
-                await echo.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(pongTopic).WithPayload(payload)
-                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), stopEcho.Token).ConfigureAwait(false);
-            }
-        }, CancellationToken.None);
-        TaskCompletionSource<byte[]>? waiting = null;
-        requester.ApplicationMessageReceivedAsync += e =>
-        {
-            Volatile.Read(ref waiting)?.TrySetResult(e.ApplicationMessage.Payload.ToArray());
-            return Task.CompletedTask;
-        };
-        await BenchBroker.SubscribeAsync(echo, pingTopic, cancellationToken).ConfigureAwait(false);
-        await BenchBroker.SubscribeAsync(requester, pongTopic, cancellationToken).ConfigureAwait(false);
+        await using var rawTrip = await RawRoundTrip.OpenAsync(broker, instrument, cancellationToken).ConfigureAwait(false);
 
         var seccm = new SeccmOptions { Instrument = instrument, WorkerId = "b" };
         var mqtt = new MqttOptions { Host = broker.Host, Port = broker.Port, SessionExpirySeconds = 0 };
@@ -78,24 +47,7 @@ internal static class MqttBench
             throw new BenchException(ex.Message);
         }
 
-        async Task<double> RawRoundTripAsync(int i)
-        {
-            var payload = System.Text.Encoding.ASCII.GetBytes(i.ToString(CultureInfo.InvariantCulture));
-            var reply = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref waiting, reply);
-            var started = Stopwatch.GetTimestamp();
-            await requester.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(pingTopic).WithPayload(payload)
-                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await reply.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                throw new BenchException($"no echo on '{pongTopic}' within {timeout.TotalSeconds} s");
-            }
-            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
+        Task<double> RawRoundTripAsync(int i) => rawTrip.MeasureAsync(i, cancellationToken);
 
         async Task<double> BusRoundTripAsync(int i)
         {
@@ -133,15 +85,6 @@ internal static class MqttBench
         }
         wall.Stop();
 
-        await stopEcho.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await echoLoop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
         report.AddInfo("broker", broker.Kind);
         report.Add("round_trips_each", count, "", "QoS 1 both ways");
         report.Add("raw_median_ms", LatencyStats.Median(raw), "ms", "bare MQTTnet: publish -> echo -> receive");
@@ -157,8 +100,7 @@ internal static class MqttBench
         // Leave nothing retained behind on a shared broker.
         await server.DisposeAsync().ConfigureAwait(false);
         await client.DisposeAsync().ConfigureAwait(false);
-        await BenchBroker.ClearRetainedAsync(requester, Topic.Status(instrument, BenchService), cancellationToken).ConfigureAwait(false);
-        await BenchBroker.ClearRetainedAsync(requester, Topic.Status(instrument, ServiceNames.Cli), cancellationToken).ConfigureAwait(false);
+        await broker.ClearStatusesAsync(instrument, [BenchService, ServiceNames.Cli], cancellationToken).ConfigureAwait(false);
         return 0;
     }
 }
