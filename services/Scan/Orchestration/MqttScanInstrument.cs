@@ -23,7 +23,7 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
 
     private TimeSpan CommandTimeout => TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
 
-    public long LinkEpoch => bus.ConnectionCount;
+    public long LinkEpoch => bus.ConnectionEpoch;
 
     public Task RetractAsync(double dzUm, CancellationToken cancellationToken) =>
         bus.CallAsync<RetractCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.RetractVerb, new RetractCommand(dzUm),

@@ -42,7 +42,6 @@ public sealed partial class MqttBus : IAsyncDisposable
     private bool _disposed;
     private volatile bool _stopping;
     private int _connectionEpoch;
-    private long _connections;
 
     public MqttBus(string service, SeccmOptions seccm, MqttOptions options, ILogger logger, TimeProvider time, string? driver = null)
     {
@@ -83,11 +82,11 @@ public sealed partial class MqttBus : IAsyncDisposable
     public bool SharedSubscriptionsAvailable { get; private set; }
 
     /// <summary>
-    /// How many times this bus has connected. A change between two readings means the connection was lost in
-    /// between, and with it possibly messages the broker had accepted but not yet delivered (a broker that dies
-    /// loses what it had not written to disk).
+    /// Changes whenever the connection drops (also on each failed attempt to make it again). A change between two
+    /// readings means the connection was lost in between, and with it possibly messages the broker had accepted but
+    /// not yet delivered (a broker that dies loses what it had not written to disk).
     /// </summary>
-    public long ConnectionCount => Interlocked.Read(ref _connections);
+    public int ConnectionEpoch => Volatile.Read(ref _connectionEpoch);
 
     /// <summary>Number of messages waiting to be published.</summary>
     public int QueuedMessages => _outgoing.Reader.Count;
@@ -158,7 +157,8 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     /// <summary>
     /// Publishes a QoS 1 message past the queue and returns when the broker has acknowledged it, waiting through
-    /// reconnects: for a result that must be on the broker before the message it came from is acknowledged.
+    /// reconnects: for a result that must be on the broker before the message it came from is acknowledged. A message
+    /// the client refuses while connected (not a lost connection) throws instead of being tried forever.
     /// </summary>
     public async Task PublishConfirmedAsync<T>(string topic, T payload, bool retain = false, CancellationToken cancellationToken = default)
     {
@@ -171,19 +171,20 @@ public sealed partial class MqttBus : IAsyncDisposable
             .Build();
         while (true)
         {
-            await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                var result = await StartPublish(message, cancellationToken).ConfigureAwait(false);
                 if (!result.IsSuccess)
                 {
                     LogPublishRefused(_logger, ClientId, topic, result.ReasonCode.ToString());
                 }
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested
+                && (ex is OperationCanceledException || IsConnectionFailure(ex) || !_client.IsConnected))
             {
-                // The connection dropped under it: send it again once connected (at-least-once).
+                // The connection dropped under it: send it again once connected (at-least-once), as the queue does.
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -249,7 +250,6 @@ public sealed partial class MqttBus : IAsyncDisposable
                     throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
                 }
                 SharedSubscriptionsAvailable = result.SharedSubscriptionAvailable;
-                Interlocked.Increment(ref _connections);
                 LogConnected(_logger, ClientId, _options.Host, _options.Port, result.IsSessionPresent);
                 foreach (var subscription in _subscriptions.Values)
                 {
@@ -368,7 +368,7 @@ public sealed partial class MqttBus : IAsyncDisposable
         if (holders > 0)
         {
             e.AutoAcknowledge = false;
-            ack = new PendingAcknowledgement(e, holders, Volatile.Read(ref _connectionEpoch), () => Volatile.Read(ref _connectionEpoch));
+            ack = new PendingAcknowledgement(e, holders, ConnectionEpoch, () => ConnectionEpoch);
         }
         foreach (var subscription in matching)
         {
