@@ -293,6 +293,7 @@ internal sealed partial class PotentiostatWorker(
         var outcome = TechniqueOutcomes.Completed;
         string? detail = null;
         long count = 0;
+        var flags = SampleFlags.None;
         var contactSent = false;
         var start = time.GetUtcNow();
         try
@@ -304,6 +305,7 @@ internal sealed partial class PotentiostatWorker(
             await foreach (var chunk in samples.ConfigureAwait(false))
             {
                 count += chunk.Count;
+                flags |= chunk.Flags;
                 Observe(chunk);
                 if (technique == "cv")
                 {
@@ -361,7 +363,9 @@ internal sealed partial class PotentiostatWorker(
         {
             await publisher.CompleteAsync().ConfigureAwait(false);
         }
-        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail);
+        // The device's marks on samples (overload, underload, NaN, timing): the scan decides whether the pixel is measured again.
+        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail,
+            flags.ToNames());
         await bus.PublishAsync(PotentiostatTopics.TechniqueFinishedTopic(bus.Instrument), finished, MqttQualityOfServiceLevel.AtLeastOnce,
             cancellationToken: CancellationToken.None).ConfigureAwait(false);
         LogFinished(logger, technique, outcome, count, (time.GetUtcNow() - start).TotalSeconds);

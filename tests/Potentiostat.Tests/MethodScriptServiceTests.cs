@@ -14,7 +14,7 @@ public sealed class MethodScriptServiceTests
     public async Task A_cv_command_runs_as_a_methodscript_on_the_configured_port()
     {
         using var pair = await SocatPair.StartAsync();
-        await using var emulator = new MethodScriptEmulator(StreamSerialLine.OpenPort(pair.DevicePort, 230400), () => EmulatedPico.Lto, realTime: false);
+        await using var emulator = new MethodScriptEmulator(StreamSerialLine.OpenPort(pair.DevicePort, 230400), () => EmulatedEmStat.Lto, realTime: false);
         emulator.Start();
         var port = FreePort.Next();
         using var host = PotentiostatServiceTests.BuildHost(port, null, settings: new Dictionary<string, string?>

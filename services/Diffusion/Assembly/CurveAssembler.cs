@@ -10,7 +10,8 @@ internal sealed record RebuiltCurve(
     string Technique,
     int SamplesPerCycle,
     double[] PotentialV,
-    double[] CurrentA)
+    double[] CurrentA,
+    int SampleFlagBits = 0)
 {
     public int Count => PotentialV.Length;
 }
@@ -215,7 +216,9 @@ internal sealed class CurveAssembler
             {
                 throw new ChunkException($"rate {rateIndex}: the chunks cover {filled} samples but span {length} (firstSampleIndex values overlap or leave gaps)");
             }
-            return new RebuiltCurve(rateIndex, scanRateVPerS, technique, samplesPerCycle, potential, current);
+            // The device's marks on any chunk's samples (overload, NaN, ...) mark the curve.
+            var flags = _chunks.Values.Aggregate(0, (bits, c) => bits | SampleFlagNames.ToBits(c.SampleFlags));
+            return new RebuiltCurve(rateIndex, scanRateVPerS, technique, samplesPerCycle, potential, current, flags);
         }
     }
 }
