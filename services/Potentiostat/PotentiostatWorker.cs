@@ -29,6 +29,8 @@ internal sealed partial class PotentiostatWorker(
     private readonly SemaphoreSlim _technique = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _liveGate = new();
+    private readonly Dictionary<int, int> _attempts = [];
+    private string? _attemptsScan;
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
@@ -195,7 +197,7 @@ internal sealed partial class PotentiostatWorker(
     {
         var topic = DataTopic(scanId, technique);
         return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
-            options.ChunkSamples, time);
+            options.ChunkSamples, time, NextAttempt(scanId, pixel));
     }
 
     private string DataTopic(string scanId, string technique) => technique switch
@@ -284,6 +286,25 @@ internal sealed partial class PotentiostatWorker(
         }
         LogReplayed(logger, command.ScanId, sent.Count, chunks, missing.Count, file.Path);
         return new ReplayResult(command.ScanId, sent, chunks, missing);
+    }
+
+    /// <summary>
+    /// How often this pixel of this scan was measured before (0 the first time): a scan measures a pixel again when the
+    /// device flagged its curve, and the analysis keeps the latest. Only the current scan's pixels are remembered.
+    /// </summary>
+    private int NextAttempt(string scanId, int pixel)
+    {
+        lock (_attempts)
+        {
+            if (_attemptsScan != scanId)
+            {
+                _attempts.Clear();
+                _attemptsScan = scanId;
+            }
+            var attempt = _attempts.GetValueOrDefault(pixel);
+            _attempts[pixel] = attempt + 1;
+            return attempt;
+        }
     }
 
     /// <summary>Runs one technique to its end, publishing data, contact and the finished event; never leaves the device busy.</summary>

@@ -13,6 +13,7 @@ internal static class PixelAnalyzer
     public const string NoContactFlag = "no_contact";
     public const string NoDataFlag = "no_data";
     public const string InvalidFlag = "invalid";
+    public const string SkippedFlag = "skipped";
 
     public static AnalysisSettings Settings(AnalysisSpec? spec)
     {
@@ -60,6 +61,11 @@ internal static class PixelAnalyzer
         if (!pixel.Contact)
         {
             return (empty with { Flags = NoContactFlag }, null);
+        }
+        if (pixel.Skipped is { } skipped)
+        {
+            // The recipe said to skip a pixel whose curve the device flagged: no numbers from clipped samples.
+            return (empty with { Flags = $"{SkippedFlag}|{skipped}" }, null);
         }
         if (curves.Count == 0)
         {

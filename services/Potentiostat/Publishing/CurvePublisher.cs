@@ -17,7 +17,8 @@ internal sealed class CurvePublisher(
     int samplesPerCycle,
     long? expectedSamplesPerRate,
     int messageSamples,
-    TimeProvider time)
+    TimeProvider time,
+    int attempt = 0)
 {
     private readonly List<double> _time = new(messageSamples);
     private readonly List<double> _potential = new(messageSamples);
@@ -93,7 +94,7 @@ internal sealed class CurvePublisher(
         }
         int? count = expectedSamplesPerRate is { } n ? (int)((n + messageSamples - 1) / messageSamples) : null;
         _pending = new CurveChunk(scanId, pixel, technique, Math.Max(_rateIndex, 0), rateCount, _rateVPerS, samplesPerCycle,
-            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames());
+            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames(), attempt);
         _flags = SampleFlags.None;
         _time.Clear();
         _potential.Clear();

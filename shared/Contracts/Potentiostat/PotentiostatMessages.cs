@@ -210,6 +210,8 @@ public sealed record AbortResult(string? AbortedTechnique) : Payload;
 /// cycle is <c>min(index / SamplesPerCycle, cycles - 1)</c>. Time restarts at 0 for every rate. A hold until stopped
 /// does not know its count: <see cref="ChunkCount"/> is null except on the last chunk. <see cref="SampleFlags"/> marks
 /// a chunk with samples the device flagged (<see cref="SampleFlagNames"/>, joined with '|'; null when none).
+/// <see cref="Attempt"/> counts measurements of the same pixel (0 first): a pixel measured again (its curve was flagged
+/// and the recipe asks for it) replaces the earlier curves.
 /// </summary>
 public sealed record CurveChunk(
     string ScanId,
@@ -227,7 +229,8 @@ public sealed record CurveChunk(
     double[] TimeS,
     double[] PotentialV,
     double[] CurrentA,
-    string? SampleFlags = null) : Payload;
+    string? SampleFlags = null,
+    int Attempt = 0) : Payload;
 
 /// <summary>
 /// What a potentiostat said about samples (MethodSCRIPT's status bits and a <c>nan</c> value), as names joined with
