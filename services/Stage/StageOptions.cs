@@ -31,7 +31,7 @@ public sealed class StageOptions : IValidatableObject
     public string? StopBits { get; set; }
 
     /// <summary>The serial line these options describe (valid when <see cref="Validate"/> found nothing).</summary>
-    public SerialLineSettings Line => SerialLineSettings.Parse(Section, PiGcsStageOptions.DefaultLine, BaudRate, DataBits, Parity, StopBits).Settings
+    public SerialLineSettings SerialLine() => SerialLineSettings.Parse(Section, PiGcsStageOptions.DefaultLine, BaudRate, DataBits, Parity, StopBits).Settings
         ?? throw new InvalidOperationException($"The {Section} serial line settings are invalid; validate the options first.");
 
     /// <summary>Controller axis identifiers of X, Y and Z (pi-gcs).</summary>
@@ -81,7 +81,7 @@ public sealed class StageOptions : IValidatableObject
         }
         foreach (var problem in SerialLineSettings.Parse(Section, PiGcsStageOptions.DefaultLine, BaudRate, DataBits, Parity, StopBits).Problems)
         {
-            yield return new ValidationResult(problem, [nameof(Line)]);
+            yield return new ValidationResult(problem, [nameof(BaudRate)]);
         }
         foreach (var (name, id) in new[] { ("AxisX", AxisX), ("AxisY", AxisY), ("AxisZ", AxisZ) })
         {
