@@ -12,13 +12,16 @@
 #   facility.sh remove-instrument ID         revokes them (and ID from every operator's grant)
 #   facility.sh add-operator NAME ID [ID...] an operator who may command (and read) the instruments listed
 #   facility.sh add-operator NAME --all      a facility operator: every instrument, present and future
+#   facility.sh grant NAME ID [ID...]        let an operator command more instruments (password unchanged)
+#   facility.sh revoke NAME ID [ID...]       and fewer
 #   facility.sh remove-user NAME             an operator or display
 #   facility.sh list
 #
-# Passwords are random (24 bytes from /dev/urandom) unless SECCM_NEW_PASSWORD_FILE names a file holding the one
-# wanted for an operator or display; they are hashed by mosquitto_passwd (Debian: apt-get install mosquitto), never
-# passed on a command line nor printed. An operator's or display's password is left in deploy/secrets/users/NAME
-# (mode 600) for the administrator to hand over. Everything written is git-ignored.
+# Passwords are random (24 bytes from /dev/urandom, hex), hashed by mosquitto_passwd (Debian: apt-get install
+# mosquitto), never passed on a command line nor printed. An operator's password is left in deploy/secrets/users/NAME
+# (mode 600) for the administrator to hand over; a display's too (644: the broker's health check reads it). To renew a
+# password: remove-user and add again (remove-instrument and add-instrument for a service's). Everything written is
+# git-ignored.
 # After a change: docker compose kill -s HUP mosquitto (mosquitto re-reads both files and disconnects users that
 # were removed).
 #
@@ -75,13 +78,8 @@ write_secret() {
   mkdir -p "$(dirname "$file")"
   local tmp
   tmp="$(mktemp "$file.XXXXXX")"
-  if [ -n "${SECCM_NEW_PASSWORD_FILE:-}" ] && [ "$3" = person ]; then
-    [ -s "$SECCM_NEW_PASSWORD_FILE" ] || die "SECCM_NEW_PASSWORD_FILE '$SECCM_NEW_PASSWORD_FILE' is empty or missing; nothing was written."
-    head -n1 "$SECCM_NEW_PASSWORD_FILE" > "$tmp"
-  else
-    random_password > "$tmp"
-    echo >> "$tmp"
-  fi
+  random_password > "$tmp"
+  echo >> "$tmp"
   chmod "$mode" "$tmp"
   mv "$tmp" "$file"
 }
@@ -157,7 +155,7 @@ add_instrument() {
   local pairs=() service
   for service in "${services[@]}"; do
     # Read inside the service containers by their non-root user (uid 1654): the directory deploy/secrets is git-ignored.
-    write_secret "$secrets/$id/mqtt_$service" 644 service
+    write_secret "$secrets/$id/mqtt_$service" 644
     pairs+=("$service@$id=$secrets/$id/mqtt_$service")
   done
   hash_users "$state/instrument-$id.passwd" "${pairs[@]}"
@@ -205,7 +203,7 @@ add_operator() {
     done
   fi
   mkdir -p "$state"
-  write_secret "$secrets/users/$name" 600 person
+  write_secret "$secrets/users/$name" 600
   hash_users "$state/operator-$name.passwd" "$name=$secrets/users/$name"
   printf '%s\n' "${grants[@]}" > "$state/operator-$name.grant"
   assemble
@@ -216,6 +214,38 @@ add_operator() {
   fi
 }
 
+# grant/revoke NAME ID...: change an operator's instruments, keeping the password.
+change_grant() {
+  local how="$1"
+  shift
+  [ $# -ge 2 ] || usage
+  local name="$1"
+  shift
+  check_id "$name" "user name"
+  local file="$state/operator-$name.grant"
+  [ -e "$file" ] || die "no operator '$name' (facility.sh list); nothing was changed."
+  grep -qx '+' "$file" && die "$name is a facility operator (every instrument); remove-user and add-operator to narrow it; nothing was changed."
+  local id
+  for id in "$@"; do
+    check_id "$id" "instrument id"
+    if [ "$how" = grant ]; then
+      [ -e "$state/instrument-$id.id" ] || die "no instrument '$id' (add-instrument $id first); nothing was changed."
+    else
+      grep -qxF "$id" "$file" || die "$name may not command '$id' anyway; nothing was changed."
+    fi
+  done
+  local tmp
+  tmp="$(mktemp "$file.XXXXXX")"
+  if [ "$how" = grant ]; then
+    { cat "$file"; printf '%s\n' "$@"; } | sort -u > "$tmp"
+  else
+    grep -vxF -f <(printf '%s\n' "$@") "$file" > "$tmp" || true
+  fi
+  mv "$tmp" "$file"
+  assemble
+  echo "facility.sh: operator $name may command: $(tr '\n' ' ' < "$file")"
+}
+
 add_display() {
   [ $# -eq 1 ] || usage
   local name="$1"
@@ -223,7 +253,7 @@ add_display() {
   user_exists "$name" && die "user '$name' exists already (remove-user $name first); nothing was written."
   mkdir -p "$state"
   # Mode 644: the broker container's health check reads the display password (docker-compose.yml).
-  write_secret "$secrets/users/$name" 644 person
+  write_secret "$secrets/users/$name" 644
   hash_users "$state/display-$name.passwd" "$name=$secrets/users/$name"
   assemble
   echo "facility.sh: display $name (reads every instrument); password in $secrets/users/$name"
@@ -284,8 +314,10 @@ case "$verb" in
   remove-instrument) remove_instrument "$@" ;;
   add-operator) add_operator "$@" ;;
   add-display) add_display "$@" ;;
+  grant) change_grant grant "$@" ;;
+  revoke) change_grant revoke "$@" ;;
   remove-user) remove_user "$@" ;;
   list) list "$@" ;;
   -h | --help | help) usage ;;
-  *) die "unknown command '$verb' (add-instrument, remove-instrument, add-operator, add-display, remove-user, list)." ;;
+  *) die "unknown command '$verb' (add-instrument, remove-instrument, add-operator, grant, revoke, add-display, remove-user, list)." ;;
 esac

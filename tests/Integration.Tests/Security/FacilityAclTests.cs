@@ -271,11 +271,39 @@ public sealed class FacilityAclTests(ITestOutputHelper output)
         facility.Run("add-instrument", "fac-c");
         Assert.Equal(aFiles, InstrumentFiles(facility, A));
         broker.Server.Reload();
-        using (var stageA = await ConnectAsync(broker, SecuredBroker.User(ServiceNames.Stage, A)))
-        using (var stageC = await ConnectAsync(broker, SecuredBroker.User(ServiceNames.Stage, "fac-c")))
-        {
-            Assert.True(stageA.IsConnected && stageC.IsConnected);
-        }
+        // SIGHUP is handled by the broker's loop after kill returns: C's user gets in once the reload is done.
+        var stageC = SecuredBroker.User(ServiceNames.Stage, "fac-c");
+        await Eventually.TrueAsync(() => TryConnectAsync(broker, stageC, broker.Password(stageC)).GetAwaiter().GetResult().Connected,
+            $"{stageC} connects after add-instrument and reload", Patience);
+        var (stageA, detailA) = await TryConnectAsync(broker, SecuredBroker.User(ServiceNames.Stage, A), broker.Password(SecuredBroker.User(ServiceNames.Stage, A)));
+        Assert.True(stageA, $"A's stage with its unchanged password was refused after fac-c was added: {detailA}");
+    }
+
+    [Fact]
+    public async Task Grant_and_revoke_change_an_operator_s_instruments_and_keep_the_password()
+    {
+        await using var broker = await FacilityAsync();
+        var password = broker.Password(Alice);
+        var moveAtB = Topic.Command(B, ServiceNames.Stage, StageTopics.MoveVerb);
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, await PublishOnceAsync(broker, Alice, moveAtB, "before"));
+
+        broker.Facility.Run("grant", Alice, B);
+        broker.Server.Reload();
+        Assert.Equal(password, broker.Password(Alice));
+        // The reload is handled by the broker before the next connection's publish; retry only while it is under way.
+        var afterGrant = MqttClientPublishReasonCode.NotAuthorized;
+        await Eventually.TrueAsync(() => (afterGrant = PublishOnceAsync(broker, Alice, moveAtB, "granted").GetAwaiter().GetResult())
+            == MqttClientPublishReasonCode.NoMatchingSubscribers, $"alice commands {B} after grant (last PUBACK {afterGrant})", Patience);
+        output.WriteLine($"MATRIX | {Alice} after grant {B} | {moveAtB} | allowed expected | PUBACK {afterGrant}");
+
+        broker.Facility.Run("revoke", Alice, B);
+        broker.Server.Reload();
+        var afterRevoke = MqttClientPublishReasonCode.Success;
+        await Eventually.TrueAsync(() => (afterRevoke = PublishOnceAsync(broker, Alice, moveAtB, "revoked").GetAwaiter().GetResult())
+            == MqttClientPublishReasonCode.NotAuthorized, $"alice refused at {B} after revoke (last PUBACK {afterRevoke})", Patience);
+        output.WriteLine($"MATRIX | {Alice} after revoke {B} | {moveAtB} | denied expected | PUBACK {afterRevoke}");
+        Assert.Equal(MqttClientPublishReasonCode.NoMatchingSubscribers,
+            await PublishOnceAsync(broker, Alice, Topic.Command(A, ServiceNames.Stage, StageTopics.MoveVerb), "still A"));
     }
 
     [Theory]
@@ -290,7 +318,10 @@ public sealed class FacilityAclTests(ITestOutputHelper output)
     [InlineData("add-display", Bob)]
     [InlineData("remove-instrument", "fac-z")]
     [InlineData("remove-user", "nobody")]
-    [InlineData("grant", Alice)]
+    [InlineData("frobnicate", Alice)]
+    [InlineData("grant", Alice, "no-such-instrument")]
+    [InlineData("grant", Carol, A)]
+    [InlineData("revoke", Alice, B)]
     public void Bad_facility_commands_say_what_is_wrong_and_change_nothing(params string[] command)
     {
         using var facility = Facility.Create();
