@@ -280,6 +280,34 @@ public sealed class FacilityAclTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_s_operator_connected_as_the_seccm_tools_of_B_cannot_forge_B_s_status_with_a_last_will()
+    {
+        await using var broker = await FacilityAsync();
+        var seen = await DisplayAsync(broker, "seccm/#");
+        // What `seccm scan abort --instrument B` does first: connect as service "cli" of B with its will on seccm/B/cli/status.
+        // mosquitto 2.0 lets the connection in (every publish is checked later) and checks the will when it fires: the
+        // connection is dropped without DISCONNECT, so the broker publishes the will, B's refused and A's delivered.
+        foreach (var instrument in new[] { B, A })
+        {
+            var client = new MqttClientFactory().CreateMqttClient();
+            var result = await client.ConnectAsync(new MqttClientOptionsBuilder()
+                .WithTcpServer(broker.Server.Host, broker.Server.Port)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .WithClientId($"seccm-{instrument}-cli-alice")
+                .WithCredentials(Alice, broker.Password(Alice))
+                .WithWillTopic(Topic.Status(instrument, ServiceNames.Cli)).WithWillPayload($"will of alice at {instrument}")
+                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTimeout(TimeSpan.FromSeconds(10)).Build());
+            output.WriteLine($"MATRIX | {Alice} | connect as cli of {instrument} (will {Topic.Status(instrument, ServiceNames.Cli)}) | CONNACK {result.ResultCode}");
+            client.Dispose();
+        }
+        await Eventually.TrueAsync(() => seen.Contains($"{Topic.Status(A, ServiceNames.Cli)}=will of alice at {A}"), "alice's will at A", Patience);
+        output.WriteLine($"MATRIX | {Alice} | will on {Topic.Status(A, ServiceNames.Cli)} | allowed expected | delivered");
+        output.WriteLine($"MATRIX | {Alice} | will on {Topic.Status(B, ServiceNames.Cli)} | denied expected | {(seen.Any(m => m.StartsWith($"seccm/{B}/", StringComparison.Ordinal)) ? "DELIVERED" : "not delivered")}");
+        Assert.DoesNotContain(seen, m => m.StartsWith($"seccm/{B}/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Grant_and_revoke_change_an_operator_s_instruments_and_keep_the_password()
     {
         await using var broker = await FacilityAsync();
