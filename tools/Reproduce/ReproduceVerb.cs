@@ -12,13 +12,13 @@ namespace Seccm.Host.Verbs;
 /// </summary>
 internal static class ReproduceVerb
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
         var figure = new Argument<string>("figure") { Description = $"Which figure: {string.Join(", ", PaperFigures.Names)} or all" };
         var outDir = new Option<string>("--out") { Description = "Where the figures and numbers go", DefaultValueFactory = _ => "seccm-reproduce" };
         var size = new Option<int>("--size") { Description = "Pixels per side of the maps (fig3, fig4)", DefaultValueFactory = _ => 6 };
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated samples and noise", DefaultValueFactory = _ => 1 };
-        var command = new Command("reproduce", "Reproduce a published figure (or all) on the simulated instrument: PNGs, numbers.json (ours vs the paper's), report.md");
+        var command = new RootCommand("seccm-reproduce: reproduce a published figure (or all) on the simulated instrument: PNGs, numbers.json (ours vs the paper's), report.md");
         command.Arguments.Add(figure);
         command.Options.Add(outDir);
         command.Options.Add(size);

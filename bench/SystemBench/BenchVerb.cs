@@ -10,9 +10,9 @@ namespace Seccm.Host.Verbs;
 /// </summary>
 internal static class BenchVerb
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
-        var command = new Command("bench", "Benchmarks: numbers and ratios against a baseline measured in the same run");
+        var command = new RootCommand("seccm-bench: system benchmarks of seccm, numbers and ratios against a baseline measured in the same run");
         command.Subcommands.Add(Analyze());
         command.Subcommands.Add(Simulate());
         command.Subcommands.Add(Mqtt());
