@@ -1,6 +1,7 @@
-using Seccm.Host.Tests.Infrastructure;
+using Seccm.Host.Bench.Tests.Infrastructure;
+using Seccm.TestSupport;
 
-namespace Seccm.Host.Tests.Bench;
+namespace Seccm.Host.Bench.Tests;
 
 /// <summary>The service benches run end to end on the embedded broker and report positive numbers; never a time limit.</summary>
 public class ServiceBenchTests
@@ -43,11 +44,11 @@ public class ServiceBenchTests
     {
         using var dir = new TempDir();
         var json = dir.File($"{bench}.json");
-        var result = await SeccmCli.RunAsync(["bench", bench, .. args, "--out", json]);
+        var result = await BenchCli.RunAsync([bench, .. args, "--out", json]);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains($"seccm bench {bench}", result.Output);
+        Assert.Contains($"seccm-bench {bench}", result.Output);
         Assert.Contains("metric", result.Output);
-        return SeccmCli.ReadBenchResults(json);
+        return BenchCli.ReadBenchResults(json);
     }
 
     private static void AssertPositive(Dictionary<string, double> values, string metric)
