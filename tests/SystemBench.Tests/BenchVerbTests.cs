@@ -23,7 +23,7 @@ public class BenchVerbTests
         var values = BenchCli.ReadBenchResults(json);
         foreach (var metric in new[] { "raw_median_ms", "raw_p99_ms", "bus_median_ms", "bus_p99_ms", "ratio_median_bus_over_raw", "ratio_p99_bus_over_raw" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(100, values["round_trips_each"]);
     }
@@ -42,16 +42,16 @@ public class BenchVerbTests
         {
             foreach (var side in new[] { "core", "baseline" })
             {
-                AssertPositive(values, $"{side}_{label}_wall_s");
-                AssertPositive(values, $"{side}_{label}_samples_per_s");
-                AssertPositive(values, $"{side}_{label}_peak_working_set_mb");
+                BenchCli.AssertPositive(values, $"{side}_{label}_wall_s");
+                BenchCli.AssertPositive(values, $"{side}_{label}_samples_per_s");
+                BenchCli.AssertPositive(values, $"{side}_{label}_peak_working_set_mb");
             }
-            AssertPositive(values, $"ratio_{label}_speedup");
-            AssertPositive(values, $"ratio_{label}_peak_working_set");
+            BenchCli.AssertPositive(values, $"ratio_{label}_speedup");
+            BenchCli.AssertPositive(values, $"ratio_{label}_peak_working_set");
             // Same physics on both sides: the same map.
             Assert.Equal(values[$"baseline_{label}_median_d_cm2_s"], values[$"core_{label}_median_d_cm2_s"], 1e-20);
         }
-        AssertPositive(values, "ratio_core_peak_working_set_large_over_small");
+        BenchCli.AssertPositive(values, "ratio_core_peak_working_set_large_over_small");
         Assert.Equal(4.0, values["ratio_file_size_large_over_small"], 0.05);
     }
 
@@ -65,9 +65,9 @@ public class BenchVerbTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var values = BenchCli.ReadBenchResults(json);
-        AssertPositive(values, "single_thread_cvs_per_s");
-        AssertPositive(values, "all_cores_cvs_per_s");
-        AssertPositive(values, "ratio_all_cores_over_single");
+        BenchCli.AssertPositive(values, "single_thread_cvs_per_s");
+        BenchCli.AssertPositive(values, "all_cores_cvs_per_s");
+        BenchCli.AssertPositive(values, "ratio_all_cores_over_single");
         Assert.Equal(2201, values["samples_per_cv"]);
     }
 
@@ -84,9 +84,9 @@ public class BenchVerbTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var values = BenchCli.ReadBenchResults(json);
-        AssertPositive(values, "all_online_median_s");
-        AssertPositive(values, "baseline_version_median_s");
-        AssertPositive(values, "ratio_all_online_over_baseline");
+        BenchCli.AssertPositive(values, "all_online_median_s");
+        BenchCli.AssertPositive(values, "baseline_version_median_s");
+        BenchCli.AssertPositive(values, "ratio_all_online_over_baseline");
     }
 
     [Fact]
@@ -96,11 +96,5 @@ public class BenchVerbTests
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--size 1", result.Error);
-    }
-
-    private static void AssertPositive(Dictionary<string, double> values, string metric)
-    {
-        Assert.True(values.ContainsKey(metric), $"no '{metric}' in the results: {string.Join(", ", values.Keys)}");
-        Assert.True(double.IsFinite(values[metric]) && values[metric] > 0, $"{metric} = {values[metric]}");
     }
 }

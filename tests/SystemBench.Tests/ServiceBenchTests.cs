@@ -13,7 +13,7 @@ public class ServiceBenchTests
         foreach (var metric in new[] { "raw_median_ms", "reply_median_ms", "reply_p99_ms", "telemetry_median_ms", "ratio_median_reply_over_raw",
                      "ratio_median_telemetry_over_raw" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(4, values["moves"]);
     }
@@ -24,7 +24,7 @@ public class ServiceBenchTests
         var values = await RunAsync("chunks", "--messages", "10");
         foreach (var metric in new[] { "raw_samples_per_s", "bus_samples_per_s", "ratio_bus_over_raw", "bytes_per_message" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(1000, values["samples_per_message"]);
     }
@@ -35,7 +35,7 @@ public class ServiceBenchTests
         var values = await RunAsync("alarm", "--count", "1", "--hold-s", "0", "--poll-ms", "200");
         foreach (var metric in new[] { "alarm_event_median_ms", "unsafe_status_median_ms", "ratio_alarm_over_period" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(200, values["sampling_period_ms"]);
     }
@@ -49,11 +49,5 @@ public class ServiceBenchTests
         Assert.Contains($"seccm-bench {bench}", result.Output);
         Assert.Contains("metric", result.Output);
         return BenchCli.ReadBenchResults(json);
-    }
-
-    private static void AssertPositive(Dictionary<string, double> values, string metric)
-    {
-        Assert.True(values.TryGetValue(metric, out var v), $"{metric} missing from the results");
-        Assert.True(v > 0 && double.IsFinite(v), $"{metric} = {v}, expected a positive number");
     }
 }

@@ -17,4 +17,11 @@ public static class BenchCli
         return doc.RootElement.GetProperty("results").EnumerateObject()
             .ToDictionary(p => p.Name, p => p.Value.GetProperty("value").ValueKind == JsonValueKind.Number ? p.Value.GetProperty("value").GetDouble() : double.NaN);
     }
+
+    /// <summary>The metric is in the results and a positive, finite number (what it is, is for the reader of the table).</summary>
+    public static void AssertPositive(Dictionary<string, double> values, string metric)
+    {
+        Assert.True(values.TryGetValue(metric, out var v), $"no '{metric}' in the results: {string.Join(", ", values.Keys)}");
+        Assert.True(double.IsFinite(v) && v > 0, $"{metric} = {v}, expected a positive number");
+    }
 }
