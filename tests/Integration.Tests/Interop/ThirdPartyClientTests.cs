@@ -37,26 +37,27 @@ public sealed class ThirdPartyClientTests(ITestOutputHelper output) : IDisposabl
         var all = Seccm(["all", "--instrument", instrument, .. brokerFlags]);
         await FreePort.WaitListeningAsync(port, TimeSpan.FromMinutes(2), $"the broker of {all.Display}");
 
-        // The five statuses arrive retained: mosquitto_sub -V 5 without -i (the broker assigns the id, -d shows it).
-        var statuses = Client("mosquitto_sub", "-V", "5", "-d", "-h", "127.0.0.1", "-p", Invariant(port),
-            "-t", $"seccm/{instrument}/+/status", "-v", "--retained-only");
-        foreach (var service in ServiceNames.All)
-        {
-            await statuses.WaitForLineAsync(l => l.StartsWith($"seccm/{instrument}/{service}/status ", StringComparison.Ordinal)
-                && l.Contains("\"state\":\"online\"", StringComparison.Ordinal), $"the retained online status of {service}", ct);
-        }
-        var assigned = await statuses.WaitForLineAsync(l => l.Contains("received CONNACK (0)", StringComparison.Ordinal), "the CONNACK", ct);
-        Assert.StartsWith("Client auto-", assigned, StringComparison.Ordinal);
-
         // Everything of the instrument, as the README subscribes (MQTT 3.1.1, no client id).
         var watch = Client(TerminalCommands.ForMosquittoClient(readme.Line("mosquitto_sub"), port, instrument));
         foreach (var service in ServiceNames.All)
         {
             await watch.WaitForLineAsync(l => l.StartsWith($"seccm/{instrument}/{service}/status {{", StringComparison.Ordinal)
-                && l.Contains("\"state\":\"online\"", StringComparison.Ordinal), $"{service}'s status", ct);
+                && l.Contains("\"state\":\"online\"", StringComparison.Ordinal), $"{service}'s online status", ct);
         }
         await watch.WaitForLineAsync(l => l.StartsWith($"seccm/{instrument}/", StringComparison.Ordinal)
             && l.Contains("/telemetry/", StringComparison.Ordinal), "telemetry", ct);
+
+        // A subscriber that comes later gets the five statuses retained (%r is the retain flag); MQTT 5 without -i
+        // this time: the broker assigns the id (-d shows it).
+        var later = Client("mosquitto_sub", "-V", "5", "-d", "-h", "127.0.0.1", "-p", Invariant(port),
+            "-t", $"seccm/{instrument}/+/status", "-F", "%r %t %p");
+        foreach (var service in ServiceNames.All)
+        {
+            await later.WaitForLineAsync(l => l.StartsWith($"1 seccm/{instrument}/{service}/status ", StringComparison.Ordinal)
+                && l.Contains("\"state\":\"online\"", StringComparison.Ordinal), $"the retained online status of {service}", ct);
+        }
+        var connack = await later.WaitForLineAsync(l => l.Contains("received CONNACK (0)", StringComparison.Ordinal), "the CONNACK", ct);
+        Assert.StartsWith("Client auto-", connack, StringComparison.Ordinal);
 
         var ping = await Client(TerminalCommands.ForMosquittoClient(readme.Line("mosquitto_rr", "/cmd/ping"), port, instrument))
             .WaitForExitAsync(ct);
@@ -100,7 +101,12 @@ public sealed class ThirdPartyClientTests(ITestOutputHelper output) : IDisposabl
             "the reply to the resume in the subscription", ct, from: beforeResume);
         await watch.WaitForLineAsync(l => l.StartsWith($"seccm/{instrument}/scan/", StringComparison.Ordinal)
             && l.Contains("\"running\"", StringComparison.OrdinalIgnoreCase), "the scan running again", ct, from: beforeResume);
-        output.WriteLine($"{brokerKind}: {ping}");
+        output.WriteLine($"{brokerKind}: ping reply {ping}");
+        output.WriteLine($"{brokerKind}: pause reply {pause}");
+        output.WriteLine($"{brokerKind}: paho MQTT 5{Environment.NewLine}{paho5.Output}");
+        output.WriteLine($"{brokerKind}: paho MQTT 3.1.1{Environment.NewLine}{paho311.Output}");
+        output.WriteLine($"{brokerKind}: mosquitto_sub saw{Environment.NewLine}{string.Join(Environment.NewLine,
+            watch.Output.Split(Environment.NewLine).Where(l => l.Contains("/event/reply ", StringComparison.Ordinal)))}");
     }
 
     public void Dispose()
