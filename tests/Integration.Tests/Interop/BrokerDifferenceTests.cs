@@ -66,11 +66,11 @@ public sealed class BrokerDifferenceTests(ITestOutputHelper output)
 
     private async Task<Dictionary<string, string>> ProbeAsync(int port, CancellationToken ct)
     {
-        using var probe = ToolProcess.Start(ExternalTool.Require("python3"),
+        using var probe = ExternalTool.Start(ExternalTool.Require("python3"),
             ["-u", Path.Combine(AppContext.BaseDirectory, "Interop", "paho_probe.py"), "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), "probe"]);
         var text = await probe.WaitForExitAsync(ct);
         output.WriteLine($"$ {probe.Display}{Environment.NewLine}{text}");
-        Assert.True(probe.ExitCode == 0, $"{probe.Display} failed:{Environment.NewLine}{text}");
+        Assert.True(probe.Process.ExitCode == 0, $"{probe.Display} failed:{Environment.NewLine}{text}");
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split('=', 2))
             .ToDictionary(parts => parts[0], parts => parts.Length == 2 ? parts[1] : "");

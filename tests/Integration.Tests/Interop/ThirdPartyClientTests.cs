@@ -17,7 +17,7 @@ public sealed class ThirdPartyClientTests(ITestOutputHelper output) : IDisposabl
     private const string MosquittoBroker = "mosquitto";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("seccm-interop-").FullName;
-    private readonly List<ToolProcess> _processes = [];
+    private readonly List<OwnedProcess> _processes = [];
 
     [Theory]
     [InlineData(EmbeddedBroker)]
@@ -66,7 +66,7 @@ public sealed class ThirdPartyClientTests(ITestOutputHelper output) : IDisposabl
 
         var start = Seccm(TerminalCommands.ForSeccm(readme.Line("seccm", "start"), port, instrument));
         await start.WaitForExitAsync(ct);
-        Assert.True(start.ExitCode == 0, $"{start.Display} failed: {start.Output}");
+        Assert.True(start.Process.ExitCode == 0, $"{start.Display} failed: {start.Output}");
         var firstResult = await watch.WaitForLineAsync(l => l.StartsWith($"seccm/{instrument}/diffusion/result/", StringComparison.Ordinal)
             && l.Contains("/pixel/", StringComparison.Ordinal), "a pixel result", ct);
         output.WriteLine($"first result: {firstResult[..Math.Min(200, firstResult.Length)]}");
@@ -124,27 +124,26 @@ public sealed class ThirdPartyClientTests(ITestOutputHelper output) : IDisposabl
         }
     }
 
-    private ToolProcess Client(IReadOnlyList<string> line) => Client(line.ToArray());
+    private OwnedProcess Client(IReadOnlyList<string> line) => Client(line.ToArray());
 
-    private ToolProcess Client(params string[] line) => Track(ToolProcess.Start(ExternalTool.Require(line[0]), line.Skip(1)));
+    private OwnedProcess Client(params string[] line) => Track(ExternalTool.Start(ExternalTool.Require(line[0]), line.Skip(1)));
 
-    private ToolProcess Seccm(IReadOnlyList<string> args) => Track(ToolProcess.Start("dotnet", [SeccmProcess.DllPath, .. args],
-        new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_gcServer"] = "0" }, _dir));
+    private OwnedProcess Seccm(IReadOnlyList<string> args) => Track(SeccmProcess.Start(args, workingDirectory: _dir));
 
-    private ToolProcess Paho(string mode, int port, string instrument) => Track(ToolProcess.Start(ExternalTool.Require("python3"),
+    private OwnedProcess Paho(string mode, int port, string instrument) => Track(ExternalTool.Start(ExternalTool.Require("python3"),
         ["-u", Path.Combine(AppContext.BaseDirectory, "Interop", "paho_client.py"), mode, "127.0.0.1", Invariant(port), instrument]));
 
-    private ToolProcess Track(ToolProcess process)
+    private OwnedProcess Track(OwnedProcess process)
     {
         _processes.Add(process);
         output.WriteLine($"$ {process.Display}");
         return process;
     }
 
-    private static async Task<int> ExitCodeAsync(ToolProcess process, CancellationToken ct)
+    private static async Task<int> ExitCodeAsync(OwnedProcess process, CancellationToken ct)
     {
         await process.WaitForExitAsync(ct);
-        return process.ExitCode;
+        return process.Process.ExitCode;
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
