@@ -11,6 +11,7 @@ namespace Seccm.Devices.Tests.Emulators.MethodScript;
 /// type, sends the vendor's own nscans(3) CV script, and parses the reply with its own grammar. If the emulator
 /// disagreed with a real EmStat on any of these, PalmSens' parser would fail or see another structure.
 /// </summary>
+[Trait("Category", "VendorCode")]
 public sealed class PalmSensParserTests
 {
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(2);

@@ -10,6 +10,7 @@ namespace Seccm.Devices.Tests.Emulators.PiGcs;
 /// emulator over a socat pair: if the emulator disagreed with a real controller on the queries a host library uses to
 /// learn it (*IDN?, CSV?, SAI? ALL, HLP?, VER?) or on the #5 motion bits, PIPython would fail here.
 /// </summary>
+[Trait("Category", "VendorCode")]
 public sealed class PiPythonInteropTests
 {
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(2);
