@@ -37,8 +37,8 @@ public enum MethodScriptDevice
 /// them: variables, <c>timer_start</c>/<c>timer_get</c>, <c>if</c> blocks and a loop's <c>breakloop</c> conditions
 /// after each point. CV currents come from our CV simulator with the electrode that <c>electrode</c> returns when a
 /// measurement loop starts (the material under the pipette, or a dry electrode before contact); CA (hold) currents with
-/// the electrode it returns at each sample, so an approach's hold sees the meniscus touch down (a fresh spot: full
-/// Cottrell jump) when <c>electrode</c> follows the stage;
+/// the electrode it returns at each sample, each spot stepped from its open circuit (the full Cottrell jump), so an
+/// approach's hold sees the meniscus touch down when <c>electrode</c> follows the stage;
 /// chronopotentiometry (<c>meas_loop_cp</c>) potentials from our galvanostatic cell, one per script, created at the
 /// script's first CP loop so that charge and discharge loops share the film's state.
 /// </summary>
@@ -367,10 +367,11 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
             }
             yield break;
         }
-        // The device measures the cell as it is at each sample: the electrode is asked again before every one, and when
-        // another electrode is wetted (the meniscus touched down or left) its transient starts at that sample.
+        // The potential steps from the wetted spot's open circuit to the hold's at the loop's start. The device measures
+        // the cell as it is at each sample: the electrode is asked again before every one, and when another electrode is
+        // wetted (the meniscus touched down or left) its transient starts at that sample.
         var samples = (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
-        var hold = HoldCurrent(electrode, new HoldProtocol(loop.HoldV, loop.HoldV, 0, loop.IntervalS), samples);
+        var hold = HoldCurrent(electrode, HoldProtocol.OnFreshSpot(electrode, loop.HoldV, 0, loop.IntervalS), samples);
         long from = 0;
         for (long k = 0; k < samples; k++)
         {

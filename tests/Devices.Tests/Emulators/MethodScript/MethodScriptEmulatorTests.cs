@@ -91,18 +91,21 @@ public sealed class MethodScriptEmulatorTests
         Assert.False(emulator.CellOn);
     }
 
-    [Fact]
-    public async Task A_hold_sees_the_meniscus_touch_down_at_the_sample_it_happens_and_follows_cottrell_from_there()
+    [Theory]
+    [InlineData(40)]
+    [InlineData(0)]
+    public async Task A_hold_sees_the_meniscus_touch_down_at_the_sample_it_happens_and_follows_cottrell_from_there(int contactSample)
     {
-        // An LTO grain under a 55 nm pipette (PHYSICS.md), wetted from the 41st electrode reading on: the loop's start and
-        // samples 1-40 are dry, sample 40 onwards in contact, as when an approach's stage brings the meniscus down.
+        // An LTO grain under a 55 nm pipette (PHYSICS.md), wetted from sample 40 on (the loop's start and samples 1-39 are
+        // dry, as when an approach's stage brings the meniscus down) or from the loop's start (the potential steps from
+        // the spot's open circuit at sample 0).
         const double d = 2.47e-11, c = 0.0227, area = Math.PI * 55e-7 * 55e-7, interval = 1e-3;
         var lto = new Electrode([new RedoxCouple(E0V: 1.55, K0CmPerS: 1, Alpha: 0.5, DCm2PerS: d, ConcentrationMolCm3: c)], area);
         var readings = 0;
         using var pair = await SocatPair.StartAsync();
         await using var host = StreamSerialLine.OpenPort(pair.HostPort, 230400);
         await using var emulator = new MethodScriptEmulator(StreamSerialLine.OpenPort(pair.DevicePort, 230400),
-            () => ++readings > 40 ? lto : Bare, realTime: false);
+            () => ++readings > contactSample ? lto : Bare, realTime: false);
         emulator.Start();
 
         await host.WriteLineAsync("e\nvar c\nvar p\nset_range ba 1n\ncell_on\nmeas_loop_ca p c 1300m 1m 100m\npck_start\npck_add p\npck_add c\npck_end\nendloop\non_finished:\ncell_off\n", "\n", CancellationToken.None);
@@ -118,15 +121,17 @@ public sealed class MethodScriptEmulatorTests
         }
         Assert.Equal("", await ReadAsync(host));
         Assert.Equal(101, currents.Count);
-        Assert.All(currents[..40], i => Assert.True(Math.Abs(i) < 1e-15, $"{i} A before contact"));
-        // Cottrell (n = 1, planar, diffusion-limited 250 mV past E0): |i| = F A c sqrt(D / (pi t)), t from the sample of contact.
+        Assert.All(currents[..contactSample], i => Assert.True(Math.Abs(i) < 1e-15, $"{i} A before contact"));
+        // Cottrell (n = 1, planar, diffusion-limited 250 mV past E0): |i| = F A c sqrt(D / (pi t)), t from the step: the
+        // loop's sample 0, or the interval before the sample that first sees the contact.
         const double faraday = 96485.33212;
         for (var j = 4; j < 61; j++)
         {
-            var t = (j + 1) * interval;
+            var t = (j + (contactSample > 0 ? 1 : 0)) * interval;
             var cottrell = faraday * area * c * Math.Sqrt(d / (Math.PI * t));
-            Assert.True(Math.Abs(Math.Abs(currents[40 + j]) - cottrell) < 0.05 * cottrell,
-                $"sample {40 + j}: {currents[40 + j]:E3} A, Cottrell {cottrell:E3} A at {t} s after contact");
+            var current = currents[contactSample + j];
+            Assert.True(Math.Abs(Math.Abs(current) - cottrell) < 0.05 * cottrell,
+                $"sample {contactSample + j}: {current:E3} A, Cottrell {cottrell:E3} A at {t} s after the step");
         }
     }
 
