@@ -50,8 +50,12 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
     /// <summary>The firmware string an EmStat Pico sends for <c>t</c>.</summary>
     public const string PicoFirmwareVersion = "espico1.3";
 
-    /// <summary>A hold longer than this many samples is simulated once and its last current continued (bounded memory).</summary>
-    private const int MaxSimulatedHoldSamples = 20_000;
+    /// <summary>
+    /// A hold longer than this many samples is simulated once and its last current continued: bounded memory, and bounded
+    /// time, since a touch-down's transient is computed while its samples are due (4000 take tens of ms, 20 000 a quarter
+    /// of a second, in which an approach goes on down).
+    /// </summary>
+    private const int MaxSimulatedHoldSamples = 4_000;
 
     private readonly ISerialLine _line;
     private readonly Func<Electrode> _electrode;
