@@ -7,7 +7,8 @@ namespace Seccm.Electrochemistry.Tests.Analysis;
 
 public class WaveFitTests(ITestOutputHelper output)
 {
-    private static readonly AnalysisSettings Lto = new() { RadiusNm = 55, ConcentrationMolCm3 = 0.0227 };
+    // Our simulated potentiostat declares its current amplifier, as a real one would in its file header.
+    private static readonly AnalysisSettings Lto = new() { RadiusNm = 55, ConcentrationMolCm3 = 0.0227, MeasurementBandwidthHz = SampleDefaults.CurrentAmplifierBandwidthHz };
 
     /// <summary>The LTO map recipe: 1.2 -> 1.9 -> 1.2 V in 2 mV steps at the five map rates.</summary>
     private static List<CvCurve> MeasureLikeTheMap(Sample sample, double xUm, double yUm, PipetteSettings pipette)
