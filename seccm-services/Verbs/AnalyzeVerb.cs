@@ -29,18 +29,21 @@ internal static class AnalyzeVerb
         var area = new Option<double?>("--area-cm2") { Description = "Wetted area in cm^2 (overrides --radius-nm)" };
         var n = new Option<int>("--n") { Description = "Electrons per reaction", DefaultValueFactory = _ => 1 };
         var temperature = new Option<double>("--temperature-k") { Description = "Temperature in K", DefaultValueFactory = _ => 298.15 };
+        var bandwidth = new Option<double?>("--bandwidth-hz") { Description = "-3 dB bandwidth of the potentiostat's current amplifier, when the instrument declares it (default: none assumed)" };
         var pitch = new Option<double>("--pitch-um") { Description = "Pixel pitch in um for the map files", DefaultValueFactory = _ => 1.0 };
         var command = new Command("analyze", "Randles-Sevcik diffusion map from a long CSV of CVs");
-        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch }) command.Options.Add(o);
+        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch, bandwidth }) command.Options.Add(o);
         command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(radius), parse.GetValue(concentration),
-            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch)));
+            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch), parse.GetValue(bandwidth)));
         return command;
     }
 
     internal sealed record PixelRow(int X, int Y, PixelResult Result);
 
-    internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm)
+    internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm,
+        double? bandwidthHz = null)
     {
+        if (bandwidthHz is { } bw && !(bw > 0 && double.IsFinite(bw))) return Fail($"--bandwidth-hz {bw}: must be a positive bandwidth in Hz");
         if (areaCm2 is { } a && !(a > 0 && double.IsFinite(a))) return Fail($"--area-cm2 {a}: must be a positive area in cm^2");
         if (areaCm2 is null && radiusNm is null) return Fail("--radius-nm is required (or give --area-cm2)");
         if (radiusNm is { } r && !(r > 0 && double.IsFinite(r))) return Fail($"--radius-nm {r}: must be a positive radius in nm");
@@ -57,6 +60,7 @@ internal static class AnalyzeVerb
             ConcentrationMolCm3 = concentration.Value,
             N = n,
             TemperatureK = temperatureK,
+            MeasurementBandwidthHz = bandwidthHz,
         };
 
         var results = new ConcurrentBag<PixelRow>();
@@ -173,6 +177,12 @@ internal static class AnalyzeVerb
             .Add("d_cm2_s", rows.Select(r => r.Result.DCm2PerS).ToArray(), "cm^2/s")
             .Add("r2", rows.Select(r => r.Result.RSquared).ToArray())
             .Add("flag", rows.Select(r => r.Result.FlagText).ToArray())
+            .Add("d_rs_cm2_s", rows.Select(r => r.Result.DRsCm2PerS).ToArray(), "cm^2/s")
+            .Add("method", rows.Select(r => r.Result.Method).ToArray())
+            .Add("info", rows.Select(r => r.Result.InfoText).ToArray())
+            .Add("rates_dropped", rows.Select(r => r.Result.RatesDropped).ToArray())
+            .Add("alpha", rows.Select(r => r.Result.Alpha).ToArray())
+            .Add("c_dl_f", rows.Select(r => r.Result.DoubleLayerF).ToArray(), "F")
             .Add("rates_used", rows.Select(r => r.Result.RatesUsed).ToArray())
             .Add("k0_cm_s", rows.Select(r => r.Result.K0CmPerS).ToArray(), "cm/s")
             .Add("slope_a_per_sqrt_v_s", rows.Select(r => r.Result.SlopeAPerSqrtVPerS).ToArray(), "A/(V/s)^0.5")
@@ -180,6 +190,7 @@ internal static class AnalyzeVerb
         PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), table);
 
         var finite = rows.Select(r => r.Result.DCm2PerS).Where(double.IsFinite).Order().ToArray();
+        var finiteRs = rows.Select(r => r.Result.DRsCm2PerS).Where(double.IsFinite).Order().ToArray();
         double median = finite.Length == 0 ? double.NaN
             : finite.Length % 2 == 1 ? finite[finite.Length / 2] : 0.5 * (finite[finite.Length / 2 - 1] + finite[finite.Length / 2]);
         var summary = new JsonObject
@@ -189,7 +200,9 @@ internal static class AnalyzeVerb
             ["median_d_cm2_s"] = SummaryJson.Number(median),
             ["min_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[0] : double.NaN),
             ["max_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[^1] : double.NaN),
-            ["flagged_pixels"] = rows.Count(r => r.Result.Flags != PixelFlags.None),
+            ["median_d_rs_cm2_s"] = SummaryJson.Number(finiteRs.Length == 0 ? double.NaN : finiteRs[finiteRs.Length / 2]),
+            // Warnings only: an information flag (kinetic correction applied) is not a doubt about the number.
+            ["flagged_pixels"] = rows.Count(r => r.Result.HasWarning),
         };
         SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), summary);
 

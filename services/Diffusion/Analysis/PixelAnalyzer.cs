@@ -13,7 +13,7 @@ internal static class PixelAnalyzer
     public const string NoDataFlag = "no_data";
     public const string InvalidFlag = "invalid";
 
-    public static AnalysisSettings Settings(AnalysisSpec? spec)
+    public static AnalysisSettings Settings(AnalysisSpec? spec, double measurementBandwidthHz = 0)
     {
         spec ??= new AnalysisSpec();
         return new AnalysisSettings
@@ -23,6 +23,7 @@ internal static class PixelAnalyzer
             ConcentrationMolCm3 = spec.ConcentrationMolCm3,
             N = spec.N,
             TemperatureK = spec.TemperatureK,
+            MeasurementBandwidthHz = measurementBandwidthHz > 0 ? measurementBandwidthHz : null,
         };
     }
 
@@ -76,6 +77,12 @@ internal static class PixelAnalyzer
         return (empty with
         {
             DCm2PerS = Finite(result.DCm2PerS),
+            DRsCm2PerS = Finite(result.DRsCm2PerS),
+            Method = result.Method,
+            Alpha = Finite(result.Alpha),
+            DoubleLayerF = Finite(result.DoubleLayerF),
+            Info = result.InfoText,
+            RatesDropped = result.RatesDropped,
             RSquared = Finite(result.RSquared),
             K0CmPerS = Finite(result.K0CmPerS),
             DeltaEpV = dEp,

@@ -196,6 +196,12 @@ internal static class MapExporter
             .Add("d_cm2_s", results.Select(r => r.DCm2PerS ?? double.NaN).ToArray(), "cm^2/s")
             .Add("r2", results.Select(r => r.RSquared ?? double.NaN).ToArray())
             .Add("flag", results.Select(r => r.Flags).ToArray())
+            .Add("d_rs_cm2_s", results.Select(r => r.DRsCm2PerS ?? double.NaN).ToArray(), "cm^2/s")
+            .Add("method", results.Select(r => r.Method).ToArray())
+            .Add("info", results.Select(r => r.Info).ToArray())
+            .Add("rates_dropped", results.Select(r => r.RatesDropped).ToArray())
+            .Add("alpha", results.Select(r => r.Alpha ?? double.NaN).ToArray())
+            .Add("c_dl_f", results.Select(r => r.DoubleLayerF ?? double.NaN).ToArray(), "F")
             .Add("x_um", results.Select(r => r.XUm).ToArray(), "um")
             .Add("y_um", results.Select(r => r.YUm).ToArray(), "um")
             .Add("dep_v", results.Select(r => r.DeltaEpV ?? double.NaN).ToArray(), "V")
@@ -258,6 +264,8 @@ internal static class MapExporter
     private static ExportSummary Summarise(PixelResultMessage[] results, MapGeometry geometry, ExportInput input)
     {
         var d = results.Select(r => r.DCm2PerS).OfType<double>().Order().ToArray();
+        var dRs = results.Select(r => r.DRsCm2PerS).OfType<double>().Order().ToArray();
+        double? medianRs = dRs.Length == 0 ? null : dRs.Length % 2 == 1 ? dRs[dRs.Length / 2] : 0.5 * (dRs[(dRs.Length / 2) - 1] + dRs[dRs.Length / 2]);
         double? median = d.Length == 0 ? null : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[(d.Length / 2) - 1] + d[d.Length / 2]);
         double? mean = d.Length == 0 ? null : d.Average();
         double? sd = d.Length < 2 ? null : Math.Sqrt(d.Sum(v => (v - mean!.Value) * (v - mean.Value)) / (d.Length - 1));
@@ -279,7 +287,10 @@ internal static class MapExporter
             withContact.Length == 0 ? 0 : (double)withContact.Count(r => r.Flags != "ok") / withContact.Length,
             currents.Length == 0 ? null : currents.Average(),
             rates,
-            analysed.Length == 0 ? 0 : analysed.Average(r => r.RatesUsed));
+            analysed.Length == 0 ? 0 : analysed.Average(r => r.RatesUsed))
+        {
+            MedianDRsCm2PerS = medianRs,
+        };
     }
 
     private static JsonObject SummaryNode(string scanId, ExportSummary s) => new()
@@ -292,6 +303,7 @@ internal static class MapExporter
         ["pixels_with_contact"] = s.PixelsWithContact,
         ["pixels_with_d"] = s.PixelsWithD,
         ["median_d_cm2_s"] = SummaryJson.Number(s.MedianDCm2PerS ?? double.NaN),
+        ["median_d_rs_cm2_s"] = SummaryJson.Number(s.MedianDRsCm2PerS ?? double.NaN),
         ["mean_d_cm2_s"] = SummaryJson.Number(s.MeanDCm2PerS ?? double.NaN),
         ["sd_d_cm2_s"] = SummaryJson.Number(s.SdDCm2PerS ?? double.NaN),
         ["fraction_flagged"] = SummaryJson.Number(s.FractionFlagged),

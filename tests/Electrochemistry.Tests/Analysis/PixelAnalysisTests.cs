@@ -51,7 +51,6 @@ public class PixelAnalysisTests
         // The paper's Fig. 2c limit: at 55 nm and 0.2 pA of noise the range ends at 25 V/s, D from it stays right.
         var sample = SampleCatalog.Create("lto", seed: 1);
         var result = PixelAnalysis.Analyze(Measure(sample, 2.5, 2.5, Fig2cRates, new PipetteSettings(NoiseRmsA: 0.2e-12, NoiseSeed: 5), 0.005), Lto);
-        Console.WriteLine($"fig2c: d {result.DCm2PerS / sample.TrueDCm2PerS(2.5, 2.5)} {result.Method} rs {result.DRsCm2PerS / sample.TrueDCm2PerS(2.5, 2.5)} {result.FlagText} {result.InfoText} {string.Join(",", result.RatesUsedVPerS)} {result.RatesDropped}");
         Assert.Equal(25, result.RatesUsedVPerS.Max());
         Assert.True(result.Flags.HasFlag(PixelFlags.Saturated), result.FlagText);
         Assert.InRange(result.DCm2PerS / sample.TrueDCm2PerS(2.5, 2.5), 0.95, 1.05);
