@@ -124,7 +124,7 @@ public static class CvPeakAnalysis
     internal const double WaveFootWidths = 5;
 
     /// <summary>Prominence, as a share of the highest wave, a further wave needs to count.</summary>
-    internal const double SplitWaveMinShare = 0.15;
+    internal const double SplitWaveMinShare = 0.05;
 
     /// <summary>
     /// Height and position of the forward peak from a cubic least-squares fit to the unsmoothed, baseline-corrected samples
