@@ -171,42 +171,29 @@ internal static class AnalyzeVerb
     private static void Write(DirectoryInfo output, PixelRow[] rows, double pitchUm)
     {
         Directory.CreateDirectory(output.FullName);
-        var table = new PixelTable(rows.Length)
-            .Add("pixel_x", rows.Select(r => r.X).ToArray())
-            .Add("pixel_y", rows.Select(r => r.Y).ToArray())
-            .Add("d_cm2_s", rows.Select(r => r.Result.DCm2PerS).ToArray(), "cm^2/s")
-            .Add("r2", rows.Select(r => r.Result.RSquared).ToArray())
-            .Add("flag", rows.Select(r => r.Result.FlagText).ToArray())
-            .Add("d_rs_cm2_s", rows.Select(r => r.Result.DRsCm2PerS).ToArray(), "cm^2/s")
-            .Add("method", rows.Select(r => r.Result.Method).ToArray())
-            .Add("info", rows.Select(r => r.Result.InfoText).ToArray())
-            .Add("rates_dropped", rows.Select(r => r.Result.RatesDropped).ToArray())
-            .Add("alpha", rows.Select(r => r.Result.Alpha).ToArray())
-            .Add("c_dl_f", rows.Select(r => r.Result.DoubleLayerF).ToArray(), "F")
-            .Add("rates_used", rows.Select(r => r.Result.RatesUsed).ToArray())
-            .Add("k0_cm_s", rows.Select(r => r.Result.K0CmPerS).ToArray(), "cm/s")
-            .Add("slope_a_per_sqrt_v_s", rows.Select(r => r.Result.SlopeAPerSqrtVPerS).ToArray(), "A/(V/s)^0.5")
-            .Add("dep_fastest_v", rows.Select(r => r.Result.Curves[^1].PeakSeparationV).ToArray(), "V");
-        PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), table);
-
-        var finite = rows.Select(r => r.Result.DCm2PerS).Where(double.IsFinite).Order().ToArray();
-        var finiteRs = rows.Select(r => r.Result.DRsCm2PerS).Where(double.IsFinite).Order().ToArray();
-        double median = finite.Length == 0 ? double.NaN
-            : finite.Length % 2 == 1 ? finite[finite.Length / 2] : 0.5 * (finite[finite.Length / 2 - 1] + finite[finite.Length / 2]);
-        var summary = new JsonObject
-        {
-            ["pixels"] = rows.Length,
-            ["pixels_with_d"] = finite.Length,
-            ["median_d_cm2_s"] = SummaryJson.Number(median),
-            ["min_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[0] : double.NaN),
-            ["max_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[^1] : double.NaN),
-            ["median_d_rs_cm2_s"] = SummaryJson.Number(finiteRs.Length == 0 ? double.NaN : finiteRs[finiteRs.Length / 2]),
-            // Warnings only: an information flag (kinetic correction applied) is not a doubt about the number.
-            ["flagged_pixels"] = rows.Count(r => r.Result.HasWarning),
-        };
-        SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), summary);
-
         int nx = rows.Max(r => r.X) + 1, ny = rows.Max(r => r.Y) + 1;
+        // The same columns and summary keys as the diffusion service's export (DiffusionTable).
+        var table = rows.Select(r => new DiffusionPixelRow(r.X, r.Y, r.Y * nx + r.X)
+        {
+            XUm = (r.X + 0.5) * pitchUm,
+            YUm = (r.Y + 0.5) * pitchUm,
+            DCm2PerS = r.Result.DCm2PerS,
+            RSquared = r.Result.RSquared,
+            Flag = r.Result.FlagText,
+            DRsCm2PerS = r.Result.DRsCm2PerS,
+            Method = r.Result.Method,
+            Info = r.Result.InfoText,
+            RatesDropped = r.Result.RatesDropped,
+            Alpha = r.Result.Alpha,
+            DoubleLayerF = r.Result.DoubleLayerF,
+            DeltaEpV = FastestUsedPeakSeparation(r.Result),
+            K0CmPerS = r.Result.K0CmPerS,
+            RatesUsed = r.Result.RatesUsed,
+            SlopeAPerSqrtVPerS = r.Result.SlopeAPerSqrtVPerS,
+        }).ToArray();
+        PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), DiffusionTable.Build(table));
+        SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), DiffusionTable.Statistics(table));
+
         var values = new double[nx * ny];
         Array.Fill(values, double.NaN);
         foreach (var r in rows) values[r.Y * nx + r.X] = r.Result.DCm2PerS;
@@ -216,8 +203,17 @@ internal static class AnalyzeVerb
         if (rows.Length > 1)
         {
             MapFigure.Save(Path.Combine(output.FullName, "diffusion_map.png"), map,
-                new MapFigureOptions { Title = "Diffusion coefficient (Randles-Sevcik)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true, ClipPercentiles = true });
+                new MapFigureOptions { Title = "Diffusion coefficient (best estimate)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true, ClipPercentiles = true });
         }
+    }
+
+    /// <summary>dEp at the fastest rate of the Randles-Sevcik line (the diffusion service's <c>dep_v</c>), else at the fastest with a peak.</summary>
+    private static double FastestUsedPeakSeparation(PixelResult result)
+    {
+        var withPeak = result.Curves.Where(c => c.HasForwardPeak).ToArray();
+        if (withPeak.Length == 0) return double.NaN;
+        var used = result.RatesUsedVPerS.Count > 0 ? withPeak.LastOrDefault(c => c.ScanRateVPerS == result.RatesUsedVPerS.Max()) : null;
+        return (used ?? withPeak[^1]).PeakSeparationV;
     }
 
     private static int Fail(string message)

@@ -65,6 +65,15 @@ public static class CvPeakAnalysis
         for (int pass = 0; pass < 3; pass++)
         {
             (offset, slope) = FitLine(e.AsSpan(b0, b1 - b0), smooth.AsSpan(b0, b1 - b0));
+            // A short, noisy stretch gives a slope that is mostly noise, and extrapolated half a volt it tilts the whole
+            // wave (and makes a bump at the vertex look like a second wave): a slope within three of its own standard
+            // errors is taken as flat.
+            if (Math.Abs(slope) * Math.Sqrt(SumOfSquares(e.AsSpan(b0, b1 - b0))) < 3 * noise)
+            {
+                double level = 0;
+                for (int k = b0; k < b1; k++) level += smooth[k];
+                (offset, slope) = (level / (b1 - b0), 0);
+            }
             // Forward sweep: corrected current, sign-flipped so the wave of the forward direction is a maximum.
             for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - (offset + slope * e[k]));
             best = MainWave(corrected, e, b1, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV);
@@ -249,6 +258,17 @@ public static class CvPeakAnalysis
         double sxx = 0;
         foreach (double v in e) sxx += (v - mean) * (v - mean);
         return 1.0 / e.Length + (sxx > 0 ? (atV - mean) * (atV - mean) / sxx : 0);
+    }
+
+    /// <summary>Sum of squared deviations from the mean (S_xx of a line fit).</summary>
+    private static double SumOfSquares(ReadOnlySpan<double> x)
+    {
+        double mean = 0;
+        foreach (double v in x) mean += v;
+        mean /= x.Length;
+        double sum = 0;
+        foreach (double v in x) sum += (v - mean) * (v - mean);
+        return sum;
     }
 
     internal static (double Offset, double Slope) FitLine(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
