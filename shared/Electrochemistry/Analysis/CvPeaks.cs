@@ -61,6 +61,7 @@ public static class CvPeakAnalysis
         int minBaseline = Math.Max(5, vertex / 20);
         var corrected = new double[fwdLen];
         double offset = 0, slope = 0;
+        bool flat = false;
         int best = b1;
         for (int pass = 0; pass < 3; pass++)
         {
@@ -68,7 +69,8 @@ public static class CvPeakAnalysis
             // A short, noisy stretch gives a slope that is mostly noise, and extrapolated half a volt it tilts the whole
             // wave (and makes a bump at the vertex look like a second wave): a slope within three of its own standard
             // errors is taken as flat.
-            if (Math.Abs(slope) * Math.Sqrt(SumOfSquares(e.AsSpan(b0, b1 - b0))) < 3 * noise)
+            flat = Math.Abs(slope) * Math.Sqrt(SumOfSquares(e.AsSpan(b0, b1 - b0))) < 3 * noise;
+            if (flat)
             {
                 double level = 0;
                 for (int k = b0; k < b1; k++) level += smooth[k];
@@ -90,6 +92,7 @@ public static class CvPeakAnalysis
                 double level = 0;
                 for (int k = b0; k < b1; k++) level += smooth[k];
                 (offset, slope) = (level / (b1 - b0), 0);
+                flat = true;
                 for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - offset);
                 best = MainWave(corrected, e, b1, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV);
                 break;
@@ -125,7 +128,8 @@ public static class CvPeakAnalysis
         double centreWeight = m >= 1 ? 3.0 * (3.0 * m * m + 3 * m - 1) / ((4.0 * m * m - 1) * (2 * m + 3)) : 1;
         return new CvPeaks(curve.ScanRateVPerS, epf, direction * ipf, epr, ipr, noise, slope, offset, signedPeaks, hasPeak)
         {
-            ForwardPeakSigmaA = noise * Math.Sqrt(centreWeight + BaselineVarianceFactor(e.AsSpan(b0, b1 - b0), epf)),
+            // A flat baseline is a mean: no extrapolated slope adds to the peak's variance.
+            ForwardPeakSigmaA = noise * Math.Sqrt(centreWeight + (flat ? 1.0 / (b1 - b0) : BaselineVarianceFactor(e.AsSpan(b0, b1 - b0), epf))),
         };
     }
 
