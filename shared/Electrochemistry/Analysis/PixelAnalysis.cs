@@ -222,7 +222,12 @@ public static class PixelAnalysis
             // Skip the start, where a real cell still settles from the step to the start potential.
             int from = (int)(settings.BaselineFromFraction * vertex);
             double direction = Math.Sign(e[vertex] - e[0]);
-            sweeps.Add(new WaveFit.Sweep(curves[k].ScanRateVPerS, e[from..(vertex + 1)], curves[k].CurrentA[from..(vertex + 1)], direction));
+            // Means over bins of at most FitBinV: the model is smooth on that scale (a bin's mean is its centre's value to
+            // ~0.1% of the wave), the noise averages as before, and the fit has a fraction of the points to evaluate.
+            double stepV = Math.Abs(e[vertex] - e[0]) / Math.Max(1, vertex);
+            int bin = Math.Max(1, (int)Math.Floor(FitBinV / Math.Max(stepV, 1e-12) + 1e-9));
+            var (binE, binI) = Bin(e.AsSpan(from, vertex + 1 - from), curves[k].CurrentA.AsSpan(from, vertex + 1 - from), bin);
+            sweeps.Add(new WaveFit.Sweep(curves[k].ScanRateVPerS, binE, binI, direction));
         }
         // Start from the medians over the rates: one noisy reverse peak must not send the fit to a wrong minimum.
         var lnLambda1s = new List<double>();
@@ -273,6 +278,25 @@ public static class PixelAnalysis
             weights += w;
         }
         return hi;
+    }
+
+    /// <summary>Widest potential bin the wave fit averages samples over.</summary>
+    private const double FitBinV = 0.004;
+
+    private static (double[] E, double[] I) Bin(ReadOnlySpan<double> e, ReadOnlySpan<double> i, int bin)
+    {
+        if (bin <= 1) return (e.ToArray(), i.ToArray());
+        int count = e.Length / bin;
+        var be = new double[count];
+        var bi = new double[count];
+        for (int b = 0; b < count; b++)
+        {
+            double se = 0, si = 0;
+            for (int q = b * bin; q < (b + 1) * bin; q++) { se += e[q]; si += i[q]; }
+            be[b] = se / bin;
+            bi[b] = si / bin;
+        }
+        return (be, bi);
     }
 
     /// <summary>Whether the rates from <paramref name="from"/> to <paramref name="to"/> lie on one sqrt(v) line within the tolerance.</summary>

@@ -130,7 +130,8 @@ internal static class WaveFit
                     double previous = current;
                     current = Cost(theta, accumulate: true);
                     lambda = Math.Max(lambda / 10, 1e-9);
-                    if (previous - current < 1e-12 * previous) iteration = MaxIterations;
+                    // D to 1e-4 needs the cost settled to far less than that; 1e-9 stops the last, idle iterations.
+                    if (previous - current < 1e-9 * previous) iteration = MaxIterations;
                     break;
                 }
                 lambda *= 10;
