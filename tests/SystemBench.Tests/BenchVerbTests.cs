@@ -1,8 +1,8 @@
 using System.Globalization;
-using Seccm.Host.Tests.Infrastructure;
+using Seccm.Host.Bench.Tests.Infrastructure;
 using Seccm.TestSupport;
 
-namespace Seccm.Host.Tests.Verbs;
+namespace Seccm.Host.Bench.Tests;
 
 /// <summary>The benches run and report numbers; what the numbers are is for the reader of the table, never a test limit.</summary>
 public class BenchVerbTests
@@ -15,15 +15,15 @@ public class BenchVerbTests
         using var dir = new TempDir();
         var json = dir.File("mqtt.json");
 
-        var result = await SeccmCli.RunAsync("bench", "mqtt", "--mqtt-host", broker.Host, "--mqtt-port",
+        var result = await BenchCli.RunAsync("mqtt", "--mqtt-host", broker.Host, "--mqtt-port",
             broker.Port.ToString(CultureInfo.InvariantCulture), "--count", "100", "--out", json);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("bus_median_ms", result.Output);
-        var values = SeccmCli.ReadBenchResults(json);
+        var values = BenchCli.ReadBenchResults(json);
         foreach (var metric in new[] { "raw_median_ms", "raw_p99_ms", "bus_median_ms", "bus_p99_ms", "ratio_median_bus_over_raw", "ratio_p99_bus_over_raw" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(100, values["round_trips_each"]);
     }
@@ -34,24 +34,24 @@ public class BenchVerbTests
         using var dir = new TempDir();
         var json = dir.File("analyze.json");
 
-        var result = await SeccmCli.RunAsync("bench", "analyze", "--size", "4", "--out", json);
+        var result = await BenchCli.RunAsync("analyze", "--size", "4", "--out", json);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var values = SeccmCli.ReadBenchResults(json);
+        var values = BenchCli.ReadBenchResults(json);
         foreach (var label in new[] { "2x2", "4x4" })
         {
             foreach (var side in new[] { "core", "baseline" })
             {
-                AssertPositive(values, $"{side}_{label}_wall_s");
-                AssertPositive(values, $"{side}_{label}_samples_per_s");
-                AssertPositive(values, $"{side}_{label}_peak_working_set_mb");
+                BenchCli.AssertPositive(values, $"{side}_{label}_wall_s");
+                BenchCli.AssertPositive(values, $"{side}_{label}_samples_per_s");
+                BenchCli.AssertPositive(values, $"{side}_{label}_peak_working_set_mb");
             }
-            AssertPositive(values, $"ratio_{label}_speedup");
-            AssertPositive(values, $"ratio_{label}_peak_working_set");
+            BenchCli.AssertPositive(values, $"ratio_{label}_speedup");
+            BenchCli.AssertPositive(values, $"ratio_{label}_peak_working_set");
             // Same physics on both sides: the same map.
             Assert.Equal(values[$"baseline_{label}_median_d_cm2_s"], values[$"core_{label}_median_d_cm2_s"], 1e-20);
         }
-        AssertPositive(values, "ratio_core_peak_working_set_large_over_small");
+        BenchCli.AssertPositive(values, "ratio_core_peak_working_set_large_over_small");
         Assert.Equal(4.0, values["ratio_file_size_large_over_small"], 0.05);
     }
 
@@ -61,13 +61,13 @@ public class BenchVerbTests
         using var dir = new TempDir();
         var json = dir.File("simulate.json");
 
-        var result = await SeccmCli.RunAsync("bench", "simulate", "--count", "6", "--out", json);
+        var result = await BenchCli.RunAsync("simulate", "--count", "6", "--out", json);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var values = SeccmCli.ReadBenchResults(json);
-        AssertPositive(values, "single_thread_cvs_per_s");
-        AssertPositive(values, "all_cores_cvs_per_s");
-        AssertPositive(values, "ratio_all_cores_over_single");
+        var values = BenchCli.ReadBenchResults(json);
+        BenchCli.AssertPositive(values, "single_thread_cvs_per_s");
+        BenchCli.AssertPositive(values, "all_cores_cvs_per_s");
+        BenchCli.AssertPositive(values, "ratio_all_cores_over_single");
         Assert.Equal(2201, values["samples_per_cv"]);
     }
 
@@ -79,28 +79,22 @@ public class BenchVerbTests
         using var dir = new TempDir();
         var json = dir.File("coldstart.json");
 
-        var result = await SeccmCli.RunAsync("bench", "coldstart", "--mqtt-host", broker.Host, "--mqtt-port",
+        var result = await BenchCli.RunAsync("coldstart", "--mqtt-host", broker.Host, "--mqtt-port",
             broker.Port.ToString(CultureInfo.InvariantCulture), "--runs", "1", "--out", json);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var values = SeccmCli.ReadBenchResults(json);
-        AssertPositive(values, "all_online_median_s");
-        AssertPositive(values, "baseline_version_median_s");
-        AssertPositive(values, "ratio_all_online_over_baseline");
+        var values = BenchCli.ReadBenchResults(json);
+        BenchCli.AssertPositive(values, "all_online_median_s");
+        BenchCli.AssertPositive(values, "baseline_version_median_s");
+        BenchCli.AssertPositive(values, "ratio_all_online_over_baseline");
     }
 
     [Fact]
     public async Task Bench_with_a_bad_option_exits_2_naming_it()
     {
-        var result = await SeccmCli.RunAsync("bench", "analyze", "--size", "1");
+        var result = await BenchCli.RunAsync("analyze", "--size", "1");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--size 1", result.Error);
-    }
-
-    private static void AssertPositive(Dictionary<string, double> values, string metric)
-    {
-        Assert.True(values.ContainsKey(metric), $"no '{metric}' in the results: {string.Join(", ", values.Keys)}");
-        Assert.True(double.IsFinite(values[metric]) && values[metric] > 0, $"{metric} = {values[metric]}");
     }
 }

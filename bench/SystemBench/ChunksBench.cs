@@ -14,7 +14,7 @@ using Seccm.Potentiostat;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// <c>seccm bench chunks</c>: curve-chunk throughput along the potentiostat's data path (<see cref="CurveChunk"/>s of the
+/// <c>seccm-bench chunks</c>: curve-chunk throughput along the potentiostat's data path (<see cref="CurveChunk"/>s of the
 /// configured size serialized and queued on <see cref="MqttBus"/> at QoS 1 with the potentiostat's back-pressure rule,
 /// received by a plain MqttBus subscriber) against bare MQTTnet QoS 1 publishes of the same bytes, one awaited at a time,
 /// received by a bare client, on the same broker in the same run.

@@ -11,7 +11,7 @@ using Seccm.Messaging.Hosting;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// <c>seccm bench mqtt</c>: round-trip latency of a <c>cmd/ping</c> request/reply through <see cref="MqttBus"/> against
+/// <c>seccm-bench mqtt</c>: round-trip latency of a <c>cmd/ping</c> request/reply through <see cref="MqttBus"/> against
 /// the raw MQTT round trip (bare MQTTnet clients: publish, echo, receive; QoS 1 both ways like the bus) on the same
 /// broker in the same run. Blocks of the two alternate so drift of the machine hits both alike.
 /// </summary>

@@ -15,7 +15,7 @@ using Seccm.Stage;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// <c>seccm bench move</c>: a scan-side <c>cmd/move</c> of 1 um in X to the real stage service (simulated driver, real
+/// <c>seccm-bench move</c>: a scan-side <c>cmd/move</c> of 1 um in X to the real stage service (simulated driver, real
 /// time) over the broker, timed to the reply and to the first position telemetry on the target; baseline: the raw MQTT
 /// request/reply round trip of <c>bench mqtt</c> in the same run, alternating in blocks.
 /// </summary>

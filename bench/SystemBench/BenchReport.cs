@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// The results of one <c>seccm bench</c> run: named numbers with units, printed as a table and optionally written
+/// The results of one <c>seccm-bench</c> run: named numbers with units, printed as a table and optionally written
 /// as JSON. Ratios are rows like any other, so a reader compares against the baseline measured in the same run.
 /// </summary>
 internal sealed class BenchReport(string name)
@@ -26,7 +26,7 @@ internal sealed class BenchReport(string name)
 
     public void Print(TextWriter output)
     {
-        output.WriteLine($"seccm bench {Name} ({Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription})");
+        output.WriteLine($"seccm-bench {Name} ({Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription})");
         foreach (var (key, text) in _info)
         {
             output.WriteLine($"  {key}: {text}");

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using Seccm.Host.Tests.Infrastructure;
+using Seccm.Host.Reproduce.Tests.Infrastructure;
+using Seccm.TestSupport;
 
-namespace Seccm.Host.Tests.Reproduce;
+namespace Seccm.Host.Reproduce.Tests;
 
 public class ReproduceVerbTests
 {
@@ -36,7 +37,7 @@ public class ReproduceVerbTests
     public async Task Fig2d_charges_and_discharges_the_LTO_film_under_a_5_um_pipette_in_about_1600_s()
     {
         using var temp = new TempDir();
-        var run = await SeccmCli.RunAsync("reproduce", "fig2d", "--out", temp.Path);
+        var run = await ReproduceCli.RunAsync("fig2d", "--out", temp.Path);
         Assert.True(run.ExitCode == 0, run.ToString());
         var n = Numbers(Path.Combine(temp.Path, "fig2d", "numbers.json"), "fig2d");
         var duration = n["charge/discharge duration (one cycle, 5 um pipette)"];
@@ -57,7 +58,7 @@ public class ReproduceVerbTests
     public async Task Fig2a_reports_LTO_peak_separations_at_10_100_and_500_mV_per_s_against_the_paper()
     {
         using var temp = new TempDir();
-        var run = await SeccmCli.RunAsync("reproduce", "fig2a", "--out", temp.Path);
+        var run = await ReproduceCli.RunAsync("fig2a", "--out", temp.Path);
         Assert.True(run.ExitCode == 0, run.ToString());
         var n = Numbers(Path.Combine(temp.Path, "fig2a", "numbers.json"), "fig2a");
         Assert.Equal(3, n.Count);
@@ -74,7 +75,7 @@ public class ReproduceVerbTests
     public async Task Fig2c_finds_LTO_ip_linear_in_sqrt_v_up_to_25_V_per_s_out_of_a_series_that_goes_beyond()
     {
         using var temp = new TempDir();
-        var run = await SeccmCli.RunAsync("reproduce", "fig2c", "--out", temp.Path);
+        var run = await ReproduceCli.RunAsync("fig2c", "--out", temp.Path);
         Assert.True(run.ExitCode == 0, run.ToString());
         var n = Numbers(Path.Combine(temp.Path, "fig2c", "numbers.json"), "fig2c");
         var limit = n["LTO ip linear in sqrt(v) up to"];
@@ -84,12 +85,12 @@ public class ReproduceVerbTests
     }
 
     [Theory]
-    [InlineData(new[] { "reproduce", "fig9" }, "fig9")]
-    [InlineData(new[] { "reproduce", "fig3", "--size", "0" }, "--size")]
+    [InlineData(new[] { "fig9" }, "fig9")]
+    [InlineData(new[] { "fig3", "--size", "0" }, "--size")]
     public async Task Bad_input_exits_2_naming_what_was_wrong_and_writes_nothing(string[] args, string named)
     {
         using var temp = new TempDir();
-        var run = await SeccmCli.RunAsync([.. args, "--out", temp.File("out")]);
+        var run = await ReproduceCli.RunAsync([.. args, "--out", temp.File("out")]);
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Contains(named, run.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(temp.File("out")));

@@ -1,6 +1,4 @@
-using Seccm.Host.Reproduce;
-
-namespace Seccm.Host.Tests.Reproduce;
+namespace Seccm.Host.Reproduce.Tests;
 
 public class ChargeDischargeAnalysisTests
 {

@@ -10,7 +10,7 @@ using Seccm.Host.Verbs;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// <c>seccm bench coldstart</c>: from starting <c>dotnet seccm.dll all</c> as a child process to the five retained statuses
+/// <c>seccm-bench coldstart</c>: from starting <c>dotnet seccm.dll all</c> as a child process to the five retained statuses
 /// saying online, against the baseline of the same runtime starting <c>seccm --version</c> and exiting, in the same run.
 /// </summary>
 internal static class ColdStartBench

@@ -5,14 +5,14 @@ using Seccm.Host.Bench;
 namespace Seccm.Host.Verbs;
 
 /// <summary>
-/// <c>seccm bench analyze|simulate|mqtt|coldstart|move|chunks|alarm [--out FILE.json]</c>: speed and memory measured against a baseline
+/// <c>seccm-bench analyze|simulate|mqtt|coldstart|move|chunks|alarm [--out FILE.json]</c>: speed and memory measured against a baseline
 /// in the same run, printed as a table (numbers and ratios) and optionally written as JSON. Never a pass/fail limit.
 /// </summary>
 internal static class BenchVerb
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
-        var command = new Command("bench", "Benchmarks: numbers and ratios against a baseline measured in the same run");
+        var command = new RootCommand("seccm-bench: system benchmarks of seccm, numbers and ratios against a baseline measured in the same run");
         command.Subcommands.Add(Analyze());
         command.Subcommands.Add(Simulate());
         command.Subcommands.Add(Mqtt());
@@ -139,7 +139,7 @@ internal static class BenchVerb
         }
         catch (BenchException ex)
         {
-            await Console.Error.WriteLineAsync($"seccm bench {name}: {ex.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"seccm-bench {name}: {ex.Message}").ConfigureAwait(false);
             return 1;
         }
         if (code != 0) return code;
@@ -160,7 +160,7 @@ internal static class BenchVerb
 
     internal static int Fail(string name, string message)
     {
-        Console.Error.WriteLine($"seccm bench {name}: {message}");
+        Console.Error.WriteLine($"seccm-bench {name}: {message}");
         return 2;
     }
 

@@ -8,7 +8,7 @@ using MQTTnet.Protocol;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// The raw MQTT round trip of <c>seccm bench mqtt</c> (bare MQTTnet clients: publish, echo, receive; QoS 1 both ways),
+/// The raw MQTT round trip of <c>seccm-bench mqtt</c> (bare MQTTnet clients: publish, echo, receive; QoS 1 both ways),
 /// as a baseline other benches measure in their own run.
 /// </summary>
 internal sealed class RawRoundTrip : IAsyncDisposable

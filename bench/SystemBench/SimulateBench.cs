@@ -6,7 +6,7 @@ using Seccm.Host.Verbs;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// <c>seccm bench simulate</c>: simulated CVs per second for one LTO pixel at 1 mV steps, on one thread and on every core
+/// <c>seccm-bench simulate</c>: simulated CVs per second for one LTO pixel at 1 mV steps, on one thread and on every core
 /// in the same run; the ratio says how well the simulator scales (no shared state between curves).
 /// </summary>
 internal static class SimulateBench

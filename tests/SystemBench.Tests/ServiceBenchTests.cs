@@ -1,6 +1,7 @@
-using Seccm.Host.Tests.Infrastructure;
+using Seccm.Host.Bench.Tests.Infrastructure;
+using Seccm.TestSupport;
 
-namespace Seccm.Host.Tests.Bench;
+namespace Seccm.Host.Bench.Tests;
 
 /// <summary>The service benches run end to end on the embedded broker and report positive numbers; never a time limit.</summary>
 public class ServiceBenchTests
@@ -12,7 +13,7 @@ public class ServiceBenchTests
         foreach (var metric in new[] { "raw_median_ms", "reply_median_ms", "reply_p99_ms", "telemetry_median_ms", "ratio_median_reply_over_raw",
                      "ratio_median_telemetry_over_raw" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(4, values["moves"]);
     }
@@ -23,7 +24,7 @@ public class ServiceBenchTests
         var values = await RunAsync("chunks", "--messages", "10");
         foreach (var metric in new[] { "raw_samples_per_s", "bus_samples_per_s", "ratio_bus_over_raw", "bytes_per_message" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(1000, values["samples_per_message"]);
     }
@@ -34,7 +35,7 @@ public class ServiceBenchTests
         var values = await RunAsync("alarm", "--count", "1", "--hold-s", "0", "--poll-ms", "200");
         foreach (var metric in new[] { "alarm_event_median_ms", "unsafe_status_median_ms", "ratio_alarm_over_period" })
         {
-            AssertPositive(values, metric);
+            BenchCli.AssertPositive(values, metric);
         }
         Assert.Equal(200, values["sampling_period_ms"]);
     }
@@ -43,16 +44,10 @@ public class ServiceBenchTests
     {
         using var dir = new TempDir();
         var json = dir.File($"{bench}.json");
-        var result = await SeccmCli.RunAsync(["bench", bench, .. args, "--out", json]);
+        var result = await BenchCli.RunAsync([bench, .. args, "--out", json]);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains($"seccm bench {bench}", result.Output);
+        Assert.Contains($"seccm-bench {bench}", result.Output);
         Assert.Contains("metric", result.Output);
-        return SeccmCli.ReadBenchResults(json);
-    }
-
-    private static void AssertPositive(Dictionary<string, double> values, string metric)
-    {
-        Assert.True(values.TryGetValue(metric, out var v), $"{metric} missing from the results");
-        Assert.True(v > 0 && double.IsFinite(v), $"{metric} = {v}, expected a positive number");
+        return BenchCli.ReadBenchResults(json);
     }
 }

@@ -1,9 +1,9 @@
-namespace Seccm.Host.Tests.Infrastructure;
+namespace Seccm.TestSupport;
 
 /// <summary>A scratch folder deleted after the test.</summary>
 public sealed class TempDir : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("seccm-host-tests-").FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory("seccm-tests-").FullName;
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 

@@ -16,7 +16,7 @@ using Seccm.Messaging.Hosting;
 namespace Seccm.Host.Bench;
 
 /// <summary>
-/// <c>seccm bench alarm</c>: from an O2 step in the simulated glovebox to the O2 alarm event on the broker and to the
+/// <c>seccm-bench alarm</c>: from an O2 step in the simulated glovebox to the O2 alarm event on the broker and to the
 /// glovebox's retained status saying safeToScan false, through the real glovebox service; baseline: the service's own
 /// sampling period. The step: <c>cmd/simulate leak</c> starts the leak, then the simulated world's clock (only the
 /// world's: polls, hold and the bench run in real time) jumps a minute ahead, so O2 goes from ~1 ppm to ~17 ppm at a

@@ -1,11 +1,10 @@
 using Seccm.Contracts.Scan;
 using Seccm.Electrochemistry.Samples;
-using Seccm.Host.Reproduce;
-using Seccm.Host.Tests.Infrastructure;
 using Seccm.Scan.Recipes;
+using Seccm.TestSupport;
 using Xunit.Abstractions;
 
-namespace Seccm.Host.Tests.Reproduce;
+namespace Seccm.Host.Reproduce.Tests;
 
 public class TopographyTests(ITestOutputHelper output)
 {
