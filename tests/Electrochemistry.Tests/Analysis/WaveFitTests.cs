@@ -82,7 +82,8 @@ public class WaveFitTests(ITestOutputHelper output)
     public void At_the_demo_noise_of_0_2_pA_every_pixel_is_within_5_percent()
     {
         var errors = MapErrors(0.2e-12, 100);
-        Assert.True(errors[94] < 0.03, $"95th percentile {errors[94]:P2}");
+        // Issue #18: the map accuracy at the demo noise is a 95th percentile of at most 1.5%.
+        Assert.True(errors[94] <= 0.015, $"95th percentile {errors[94]:P2}");
         Assert.True(errors[^1] < 0.05, $"worst pixel {errors[^1]:P2}");
     }
 
