@@ -15,7 +15,7 @@ internal static class PixelAnalyzer
     public const string InvalidFlag = "invalid";
     public const string SkippedFlag = "skipped";
 
-    public static AnalysisSettings Settings(AnalysisSpec? spec)
+    public static AnalysisSettings Settings(AnalysisSpec? spec, double measurementBandwidthHz = 0)
     {
         spec ??= new AnalysisSpec();
         return new AnalysisSettings
@@ -25,6 +25,7 @@ internal static class PixelAnalyzer
             ConcentrationMolCm3 = spec.ConcentrationMolCm3,
             N = spec.N,
             TemperatureK = spec.TemperatureK,
+            MeasurementBandwidthHz = measurementBandwidthHz > 0 ? measurementBandwidthHz : null,
         };
     }
 
@@ -104,6 +105,12 @@ internal static class PixelAnalyzer
         return (empty with
         {
             DCm2PerS = Finite(result.DCm2PerS),
+            DRsCm2PerS = Finite(result.DRsCm2PerS),
+            Method = result.Method,
+            Alpha = Finite(result.Alpha),
+            DoubleLayerF = Finite(result.DoubleLayerF),
+            Info = result.InfoText,
+            RatesDropped = result.RatesDropped,
             RSquared = Finite(result.RSquared),
             K0CmPerS = Finite(result.K0CmPerS),
             DeltaEpV = dEp,
