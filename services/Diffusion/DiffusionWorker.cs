@@ -65,7 +65,7 @@ internal sealed partial class DiffusionWorker : BackgroundService
         _ledger = new ScanLedger(options, bus.ClientId, time, logger);
         _publisher = new ResultPublisher(bus, options, sink, time, _ledger, logger);
         _join = new PixelJoin(options, time, _ledger, _publisher, logger);
-        _export = new ScanExport(bus, options, time, _ledger, _publisher, new Reconciler(bus, options, time, _ledger, _join, logger), logger);
+        _export = new ScanExport(bus, options, time, _ledger, _publisher, new Reconciler(bus, options, time, _ledger, _join, _publisher, logger), logger);
     }
 
     /// <summary>Pixels this worker analysed (tests, throughput).</summary>
@@ -73,6 +73,9 @@ internal sealed partial class DiffusionWorker : BackgroundService
 
     /// <summary>Pixels whose curves this worker rebuilt completely (every worker rebuilds every pixel).</summary>
     public long PixelsRebuilt => _join.PixelsRebuilt;
+
+    /// <summary>Pixels whose done event came to this worker and whose curves are still incomplete.</summary>
+    public int PixelsWaiting => _join.PixelsWaiting;
 
     /// <summary>Time spent analysing (the CPU part of the work).</summary>
     public TimeSpan AnalysisTime => _publisher.AnalysisTime;

@@ -5,6 +5,7 @@ using Seccm.Contracts.Messages;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Stage;
+using Seccm.Curves.Log;
 using Seccm.Devices;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Commands;
@@ -29,6 +30,8 @@ internal sealed partial class PotentiostatWorker(
     private readonly SemaphoreSlim _technique = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _liveGate = new();
+    private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
+    private string? _sweptFor;
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
@@ -71,7 +74,7 @@ internal sealed partial class PotentiostatWorker(
             throw;
         }
         _ready.TrySetResult();
-        await bus.SetStatusAsync(null, _driver.Name, stoppingToken).ConfigureAwait(false);
+        await bus.SetStatusAsync(StorageStatus(SweepRawCurves(null)), _driver.Name, stoppingToken).ConfigureAwait(false);
         try
         {
             await TelemetryLoopAsync(stoppingToken).ConfigureAwait(false);
@@ -191,11 +194,40 @@ internal sealed partial class PotentiostatWorker(
         }
     }
 
+    /// <summary>Applies the raw-curve retention policy (keeping the scan being written) and says so in the status.</summary>
+    private RawCurveStorage SweepRawCurves(string? activeScanId)
+    {
+        var storage = _retention.Sweep(activeScanId);
+        _sweptFor = activeScanId;
+        return storage;
+    }
+
+    private static System.Text.Json.JsonElement StorageStatus(RawCurveStorage storage) => SeccmJson.ToElement(new PotentiostatStatusDetails(storage));
+
     private CurvePublisher NewPublisher(string scanId, int pixel, string technique, int rates, int samplesPerCycle, long? expected)
     {
+        if (scanId != _sweptFor)
+        {
+            // A scan starts writing: the time to make room for it.
+            _ = bus.SetStatusAsync(StorageStatus(SweepRawCurves(scanId)), _driver.Name, _stopping).AsTask();
+        }
         var topic = DataTopic(scanId, technique);
         return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
-            options.ChunkSamples, time);
+            options.ChunkSamples, time, TakeOf(scanId, pixel));
+    }
+
+    /// <summary>Which measurement of the pixel this is, from the raw data (a pixel measured again is a later take); 0 when it cannot be read.</summary>
+    private int TakeOf(string scanId, int pixel)
+    {
+        try
+        {
+            return recorder.NextTake(scanId, pixel);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            LogRecordingFailed(logger, scanId, recorder.PathOf(scanId), ex.Message);
+            return 0;
+        }
     }
 
     private string DataTopic(string scanId, string technique) => technique switch
@@ -241,7 +273,7 @@ internal sealed partial class PotentiostatWorker(
         var sent = new List<int>();
         var missing = new List<int>();
         var chunks = 0;
-        CurveFile? file;
+        CurveLog? file;
         try
         {
             file = recorder.OpenReader(command.ScanId);
@@ -361,7 +393,10 @@ internal sealed partial class PotentiostatWorker(
         {
             await publisher.CompleteAsync().ConfigureAwait(false);
         }
-        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail);
+        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail)
+        {
+            Take = publisher?.Take ?? 0,
+        };
         await bus.PublishAsync(PotentiostatTopics.TechniqueFinishedTopic(bus.Instrument), finished, MqttQualityOfServiceLevel.AtLeastOnce,
             cancellationToken: CancellationToken.None).ConfigureAwait(false);
         LogFinished(logger, technique, outcome, count, (time.GetUtcNow() - start).TotalSeconds);

@@ -1,5 +1,7 @@
 using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Scan;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
 
@@ -12,6 +14,9 @@ internal static class PixelAnalyzer
     public const string NoContactFlag = "no_contact";
     public const string NoDataFlag = "no_data";
     public const string InvalidFlag = "invalid";
+
+    /// <summary>The flag of a retained placeholder: a worker took the pixel on and waits for its curves (no result yet).</summary>
+    public const string PendingFlag = "pending";
 
     public static AnalysisSettings Settings(AnalysisSpec? spec)
     {
@@ -31,10 +36,10 @@ internal static class PixelAnalyzer
     /// equilibrated film). Holds: the mean current over the last <paramref name="holdTailFraction"/> of the samples,
     /// where the transient has decayed. Never throws for bad curves: the result says "invalid" and why is logged by the caller.
     /// </summary>
-    public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<RebuiltCurve> curves,
+    public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<Curve> curves,
         AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
     {
-        var empty = Empty(pixel, technique, worker, now);
+        var empty = Empty(pixel, technique, worker, now) with { Take = curves.Count == 0 ? 0 : curves[0].Take };
         if (!pixel.Contact)
         {
             return (empty with { Flags = NoContactFlag }, null);
@@ -91,7 +96,7 @@ internal static class PixelAnalyzer
         new(pixel.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm, technique, pixel.Contact,
             pixel.Contact ? pixel.ContactZUm : null, null, null, null, null, null, null, NoDataFlag, 0, [], [], worker, now);
 
-    private static CvCurve FirstCycle(RebuiltCurve c)
+    private static CvCurve FirstCycle(Curve c)
     {
         var n = c.SamplesPerCycle > 0 && c.Count > c.SamplesPerCycle ? c.SamplesPerCycle : c.Count;
         return new CvCurve(c.ScanRateVPerS, c.PotentialV[..n], c.CurrentA[..n]);

@@ -3,6 +3,8 @@ using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Diffusion.Analysis;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
 using Seccm.Maps;
@@ -205,7 +207,8 @@ internal static class MapExporter
             .Add("rates_used", results.Select(r => r.RatesUsed).ToArray())
             .Add("slope_a_per_sqrt_v_s", results.Select(r => r.SlopeAPerSqrtVPerS ?? double.NaN).ToArray(), "A/(V/s)^0.5")
             .Add("current_a", results.Select(r => r.MeanCurrentA ?? double.NaN).ToArray(), "A")
-            .Add("pixel", results.Select(r => r.Index).ToArray());
+            .Add("pixel", results.Select(r => r.Index).ToArray())
+            .Add("take", results.Select(r => r.Take).ToArray());
 
     /// <summary>Lazy and re-readable (ScanHdf5 enumerates twice): one pixel's curves in memory at a time.</summary>
     private static IEnumerable<FileCurve> Curves(CurveSpill spill, PixelResultMessage[] results)

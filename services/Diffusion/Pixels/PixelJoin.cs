@@ -3,6 +3,8 @@ using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
 using Seccm.Diffusion.Results;
 using Seccm.Diffusion.Scans;
@@ -21,6 +23,9 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
 
     /// <summary>Pixels whose curves this worker rebuilt completely (every worker rebuilds every pixel).</summary>
     public long PixelsRebuilt => Interlocked.Read(ref _pixelsRebuilt);
+
+    /// <summary>Pixels whose done event came here and whose curves are still incomplete.</summary>
+    public int PixelsWaiting => ledger.WaitingCount;
 
     /// <summary>The worker's stopping token, for analyses started by a timer.</summary>
     public CancellationToken Stopping { get; set; }
@@ -42,7 +47,7 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
             LogDropped(logger, $"{message.Topic}: field scanId: '{chunk.ScanId}' is not a valid scan id");
             return;
         }
-        (ScanRecord Scan, WaitingPixel Waiting, IReadOnlyList<RebuiltCurve> Curves)? ready = null;
+        (ScanRecord Scan, WaitingPixel Waiting, IReadOnlyList<Curve> Curves)? ready = null;
         lock (ledger.Gate)
         {
             // First: opening a scan replays its spill, so the assembler knows what an earlier process already had.
@@ -106,26 +111,28 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
     /// <summary>
     /// Takes on a finished pixel (its done event, or the scan's record of it at reconciliation): analyses it now when its
     /// curves are complete (or it had no contact), else waits for its last chunks (at most <see cref="DiffusionOptions.CurveWaitS"/>).
-    /// Returns at once for a pixel that has a result or is being handled already.
+    /// Returns at once for a pixel that has a result or is being handled already, here or (unless <paramref name="takeOver"/>)
+    /// by another worker.
     /// </summary>
-    public async Task AcceptPixelAsync(PixelDoneEvent pixel, CancellationToken cancellationToken)
+    public async Task AcceptPixelAsync(PixelDoneEvent pixel, CancellationToken cancellationToken, bool takeOver = false)
     {
-        IReadOnlyList<RebuiltCurve> curves;
+        IReadOnlyList<Curve> curves;
         ScanRecord scan;
         WaitingPixel? waiting = null;
         lock (ledger.Gate)
         {
             scan = ledger.Scan(pixel.ScanId);
-            if (scan.Results.ContainsKey(pixel.Index) || scan.Waiting.ContainsKey(pixel.Index) || !scan.Claimed.Add(pixel.Index))
+            if (scan.Results.ContainsKey(pixel.Index) || scan.Waiting.ContainsKey(pixel.Index) || (!takeOver && scan.PendingElsewhere.ContainsKey(pixel.Index))
+                || !scan.Claimed.Add(pixel.Index))
             {
-                // Redelivered (QoS 1) or already analysed: each pixel is analysed once.
+                // Redelivered (QoS 1), already analysed, or taken on by another worker: each pixel is analysed once.
                 return;
             }
             if (!pixel.Contact)
             {
                 curves = [];
             }
-            else if (ledger.Assembler.IsComplete(pixel.ScanId, pixel.Index))
+            else if (ledger.Assembler.IsComplete(pixel.ScanId, pixel.Index, pixel.Take))
             {
                 curves = scan.Spill.ReadPixel(pixel.Index);
             }
@@ -141,6 +148,7 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
         }
         if (waiting is not null)
         {
+            await publisher.PublishPendingAsync(pixel, cancellationToken).ConfigureAwait(false);
             // The event is acknowledged (and so not delivered again after a kill) only once the pixel is analysed.
             await waiting.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             return;
@@ -162,7 +170,7 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
     {
         ScanRecord? scan;
         WaitingPixel? waiting;
-        IReadOnlyList<RebuiltCurve> curves;
+        IReadOnlyList<Curve> curves;
         lock (ledger.Gate)
         {
             if (!ledger.TryGet(scanId, out scan) || !scan.Waiting.Remove(index, out waiting))
@@ -170,7 +178,9 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
                 return;
             }
             waiting.Timer.Dispose();
-            curves = ledger.Assembler.TakeCompleteRates(scanId, index);
+            // What the spill holds of it: its last complete take, else the complete rates of its latest take.
+            ledger.Assembler.GiveUp(scanId, index);
+            curves = scan.Spill.ReadPixel(index);
         }
         LogCurvesMissing(logger, scanId, index, options.CurveWaitS, curves.Count);
         try

@@ -27,7 +27,8 @@ internal static class PixelPoints
             .Field("contact", r.Contact)
             .Field("flag", r.Flags)
             .Field("ok", r.Flags == "ok")
-            .Field("rates_used", r.RatesUsed);
+            .Field("rates_used", r.RatesUsed)
+            .Field("take", r.Take);
         foreach (var (name, value) in new (string, double?)[]
                  {
                      ("d_cm2_s", r.DCm2PerS), ("d_m2_s", r.DCm2PerS * 1e-4), ("r2", r.RSquared), ("dep_v", r.DeltaEpV),

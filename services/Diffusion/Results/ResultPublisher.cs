@@ -5,6 +5,8 @@ using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
 using Seccm.Diffusion.Analysis;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
 using Seccm.Diffusion.Scans;
 using Seccm.Messaging.Bus;
@@ -37,7 +39,7 @@ internal sealed partial class ResultPublisher(MqttBus bus, DiffusionOptions opti
     public static string RetainedResultFilter(string instrument) =>
         $"{Topic.Root}/{Topic.CheckSegment(instrument, "instrument")}/{ServiceNames.Diffusion}/result/+/{DiffusionTopics.PixelResult}/+";
 
-    public async Task AnalyseAndPublishAsync(ScanRecord scan, PixelDoneEvent pixel, IReadOnlyList<RebuiltCurve> curves, CancellationToken cancellationToken)
+    public async Task AnalyseAndPublishAsync(ScanRecord scan, PixelDoneEvent pixel, IReadOnlyList<Curve> curves, CancellationToken cancellationToken)
     {
         var technique = curves.FirstOrDefault()?.Technique ?? scan.Technique ?? "cv";
         var started = time.GetTimestamp();
@@ -91,11 +93,39 @@ internal sealed partial class ResultPublisher(MqttBus bus, DiffusionOptions opti
         }
         lock (ledger.Gate)
         {
+            var scan = ledger.Scan(result.ScanId);
+            if (result.Flags == PixelAnalyzer.PendingFlag)
+            {
+                if (result.Worker != bus.ClientId && !scan.Results.ContainsKey(result.Index))
+                {
+                    scan.PendingElsewhere[result.Index] = result.Worker;
+                }
+                return Task.CompletedTask;
+            }
             // Our own results are in already; another worker's fill in the map.
-            ledger.Scan(result.ScanId).Results.TryAdd(result.Index, result);
+            scan.Results.TryAdd(result.Index, result);
+            scan.PendingElsewhere.Remove(result.Index);
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Tells the other workers that this one took the pixel on and waits for its curves (a retained placeholder where its
+    /// result will be), so that a reconciliation elsewhere does not analyse it a second time.
+    /// </summary>
+    public ValueTask PublishPendingAsync(PixelDoneEvent pixel, CancellationToken cancellationToken) =>
+        bus.PublishAsync(RetainedResultTopic(bus.Instrument, pixel.ScanId, pixel.Index), Pending(pixel), MqttQualityOfServiceLevel.AtLeastOnce,
+            retain: true, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// The same placeholder, confirmed by the broker before this returns: a reconciliation claims the pixels it takes on
+    /// before it asks for their curves, so a worker that still has their done events queued leaves them to it.
+    /// </summary>
+    public Task ClaimAsync(PixelDoneEvent pixel, CancellationToken cancellationToken) =>
+        bus.PublishConfirmedAsync(RetainedResultTopic(bus.Instrument, pixel.ScanId, pixel.Index), Pending(pixel), retain: true, cancellationToken);
+
+    private PixelResultMessage Pending(PixelDoneEvent pixel) =>
+        PixelAnalyzer.Empty(pixel, "cv", bus.ClientId, time.GetUtcNow()) with { Flags = PixelAnalyzer.PendingFlag };
 
     /// <summary>
     /// The map is in its files now: the retained results go, or they would pile up in the broker scan after scan. Workers
@@ -106,7 +136,7 @@ internal sealed partial class ResultPublisher(MqttBus bus, DiffusionOptions opti
         int[] indexes;
         lock (ledger.Gate)
         {
-            indexes = ledger.TryGet(scanId, out var scan) ? [.. scan.Results.Keys] : [];
+            indexes = ledger.TryGet(scanId, out var scan) ? [.. scan.Results.Keys.Union(scan.PendingElsewhere.Keys)] : [];
         }
         foreach (var index in indexes)
         {

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Scan;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
 
 namespace Seccm.Diffusion.Scans;
@@ -76,6 +78,27 @@ internal sealed partial class ScanLedger(DiffusionOptions options, string client
         lock (Gate)
         {
             return _scans.TryGetValue(scanId, out var scan) ? scan.Results.Count : 0;
+        }
+    }
+
+    /// <summary>Pixels waiting for their curves, over all scans.</summary>
+    public int WaitingCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _scans.Values.Sum(s => s.Waiting.Count);
+            }
+        }
+    }
+
+    /// <summary>How many of <paramref name="pixels"/> have a result.</summary>
+    public int ResultCountOf(string scanId, IEnumerable<int> pixels)
+    {
+        lock (Gate)
+        {
+            return _scans.TryGetValue(scanId, out var scan) ? pixels.Count(scan.Results.ContainsKey) : 0;
         }
     }
 
@@ -156,6 +179,9 @@ internal sealed class ScanRecord(string scanId, CurveSpill spill) : IDisposable
 
     /// <summary>Pixels this worker is analysing right now.</summary>
     public HashSet<int> Claimed { get; } = [];
+
+    /// <summary>Pixels another worker took on (their done event went there) and has no result for yet: pixel -> worker.</summary>
+    public Dictionary<int, string> PendingElsewhere { get; } = [];
 
     public void Dispose()
     {

@@ -6,7 +6,7 @@ namespace Seccm.Potentiostat.Publishing;
 /// <summary>
 /// Turns driver chunks into <see cref="CurveChunk"/> messages of a fixed size, numbered per rate. One message is held
 /// back until the next sample arrives so that the last message of every rate is marked <c>Last</c> and carries the
-/// true count. Sending waits when too many messages are queued, so memory stays bounded whatever the curve length.
+/// true count. Every message carries the take (which measurement of the pixel this is). Sending waits when too many messages are queued, so memory stays bounded whatever the curve length.
 /// </summary>
 internal sealed class CurvePublisher(
     Func<CurveChunk, ValueTask> publish,
@@ -17,7 +17,8 @@ internal sealed class CurvePublisher(
     int samplesPerCycle,
     long? expectedSamplesPerRate,
     int messageSamples,
-    TimeProvider time)
+    TimeProvider time,
+    int take = 0)
 {
     private readonly List<double> _time = new(messageSamples);
     private readonly List<double> _potential = new(messageSamples);
@@ -30,6 +31,9 @@ internal sealed class CurvePublisher(
     private DateTimeOffset _rateStartUtc;
 
     public int MessagesPublished { get; private set; }
+
+    /// <summary>Which measurement of the pixel this is.</summary>
+    public int Take => take;
 
     public long SamplesPublished { get; private set; }
 
@@ -86,7 +90,7 @@ internal sealed class CurvePublisher(
         }
         int? count = expectedSamplesPerRate is { } n ? (int)((n + messageSamples - 1) / messageSamples) : null;
         _pending = new CurveChunk(scanId, pixel, technique, Math.Max(_rateIndex, 0), rateCount, _rateVPerS, samplesPerCycle,
-            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current]);
+            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current]) { Take = take };
         _time.Clear();
         _potential.Clear();
         _current.Clear();

@@ -256,7 +256,7 @@ internal sealed partial class ScanRunner(
             return new PixelRecord(pixel.Index, false, null);
         }
         await instrument.SettleAsync(recipe.SettleS, abort).ConfigureAwait(false);
-        await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+        var take = await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
         if (outcome.ZUm is { } contactZ)
         {
             // Retract to a height above where the meniscus touched, not above where the stage stopped: an
@@ -268,7 +268,7 @@ internal sealed partial class ScanRunner(
             await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
         }
         ThrowIfDisturbed(epoch, pixel);
-        return new PixelRecord(pixel.Index, true, outcome.ZUm);
+        return new PixelRecord(pixel.Index, true, outcome.ZUm, take);
     }
 
     private void ThrowIfDisturbed(long epochBefore, PixelSpec pixel)
@@ -308,7 +308,7 @@ internal sealed partial class ScanRunner(
             progress = _progress;
         }
         await events.PixelDoneAsync(new PixelDoneEvent(checkpoint.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm,
-            record.Contact, record.ContactZUm, time.GetUtcNow()), abort).ConfigureAwait(false);
+            record.Contact, record.ContactZUm, time.GetUtcNow()) { Take = record.Take }, abort).ConfigureAwait(false);
         await events.ProgressAsync(progress, abort).ConfigureAwait(false);
     }
 

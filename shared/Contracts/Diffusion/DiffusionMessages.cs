@@ -50,7 +50,11 @@ public sealed record PixelResultMessage(
     IReadOnlyList<double> RatesUsedVPerS,
     IReadOnlyList<CvPeakResult> Peaks,
     string Worker,
-    DateTimeOffset TimestampUtc) : Payload;
+    DateTimeOffset TimestampUtc) : Payload
+{
+    /// <summary>Which measurement of the pixel the curves analysed are (0 the first; a pixel measured again: its last complete take).</summary>
+    public int Take { get; init; }
+}
 
 /// <summary>Peaks of one CV of a pixel: forward (ip, Ep) and reverse wave, dEp; null where no peak was found.</summary>
 public sealed record CvPeakResult(

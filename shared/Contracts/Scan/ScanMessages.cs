@@ -62,7 +62,14 @@ public sealed record PixelDoneEvent(
     double YUm,
     bool Contact,
     double? ContactZUm,
-    DateTimeOffset TimestampUtc) : Payload;
+    DateTimeOffset TimestampUtc) : Payload
+{
+    /// <summary>
+    /// Which measurement of the pixel is the one that counts (the potentiostat's take; a pixel measured again after a
+    /// disturbed attempt has a later one): readers analyse the curves of this take, not an earlier one.
+    /// </summary>
+    public int Take { get; init; }
+}
 
 /// <summary><c>scan/event/finished</c>: the scan ended (completed or aborted); maps can be exported.</summary>
 public sealed record ScanFinishedEvent(string ScanId, ScanState State, int PixelsDone, int PixelsTotal, DateTimeOffset TimestampUtc) : Payload;

@@ -52,7 +52,7 @@ internal sealed class RecordingInstrument : IScanInstrument
             : new ApproachOutcome(true, 0.01 * pixel.Index, "contact"));
     }
 
-    public async Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    public async Task<int> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
     {
         if (BeforeMeasure is { } hook)
         {
@@ -68,6 +68,7 @@ internal sealed class RecordingInstrument : IScanInstrument
             Interlocked.Increment(ref _linkEpoch);
         }
         Measured.Enqueue(pixel.Index);
+        return 0;
     }
 
     public Task SettleAsync(double seconds, CancellationToken cancellationToken) => Task.CompletedTask;
