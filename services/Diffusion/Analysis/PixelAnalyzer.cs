@@ -1,8 +1,6 @@
 using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Scan;
 using Seccm.Curves;
-using Seccm.Curves.Assembly;
-using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
 
 namespace Seccm.Diffusion.Analysis;

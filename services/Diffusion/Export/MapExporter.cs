@@ -4,7 +4,6 @@ using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Diffusion.Analysis;
 using Seccm.Curves;
-using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
 using Seccm.Maps;

@@ -5,7 +5,6 @@ using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
 using Seccm.Curves;
 using Seccm.Curves.Assembly;
-using Seccm.Diffusion.Assembly;
 using Seccm.Diffusion.Results;
 using Seccm.Diffusion.Scans;
 using Seccm.Messaging.Bus;

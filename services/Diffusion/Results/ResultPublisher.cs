@@ -6,8 +6,6 @@ using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
 using Seccm.Diffusion.Analysis;
 using Seccm.Curves;
-using Seccm.Curves.Assembly;
-using Seccm.Diffusion.Assembly;
 using Seccm.Diffusion.Scans;
 using Seccm.Messaging.Bus;
 using Seccm.Storage;

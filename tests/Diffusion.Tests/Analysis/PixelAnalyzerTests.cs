@@ -1,8 +1,6 @@
 using Seccm.Contracts.Scan;
 using Seccm.Diffusion.Analysis;
 using Seccm.Curves;
-using Seccm.Curves.Assembly;
-using Seccm.Diffusion.Assembly;
 
 namespace Seccm.Diffusion.Tests.Analysis;
 

@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Topics;
-using Seccm.Messaging.Bus;
-using Seccm.Messaging.Hosting;
 using Seccm.TestSupport;
 
 namespace Seccm.Diffusion.Tests.Reconciliation;
@@ -43,8 +40,8 @@ public sealed class SharedReconciliationTests
         await using var client = await DiffusionHosts.ClientAsync(broker.Port);
         var exports = new System.Runtime.CompilerServices.StrongBox<int>();
         var (results, exported) = await DiffusionServiceTests.ListenAsync(client, scan.ScanId, exports);
-        await using var scanService = await ServiceBusAsync(ServiceNames.Scan, broker.Port);
-        await using var potentiostat = await ServiceBusAsync(ServiceNames.Potentiostat, broker.Port);
+        await using var scanService = await ReconciliationTests.ServiceBusAsync(ServiceNames.Scan, broker.Port);
+        await using var potentiostat = await ReconciliationTests.ServiceBusAsync(ServiceNames.Potentiostat, broker.Port);
         var pixelQueries = 0;
         await scanService.MapCommandAsync<ScanPixelsCommand, ScanPixelsResult>(ScanTopics.PixelsVerb, (command, _) =>
         {
@@ -110,14 +107,5 @@ public sealed class SharedReconciliationTests
         Assert.Equal(scan.Pixels, points);
         Assert.Equal(1, exports.Value);
         Directory.Delete(dir, recursive: true);
-    }
-
-    private static async Task<MqttBus> ServiceBusAsync(string service, int port)
-    {
-        var bus = new MqttBus(service, new SeccmOptions { Instrument = DiffusionHosts.Instrument },
-            new MqttOptions { Host = "127.0.0.1", Port = port, SessionExpirySeconds = 0 }, NullLogger.Instance, TimeProvider.System);
-        await bus.StartAsync(CancellationToken.None);
-        await bus.WaitConnectedAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-        return bus;
     }
 }
