@@ -71,8 +71,10 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
             }
             Interlocked.Increment(ref _pixelsRebuilt);
             scan.Technique ??= chunk.Technique;
-            if (scan.Waiting.Remove(chunk.Pixel, out var waiting))
+            // A pixel waits for the take its done event names: an earlier take completing late does not count.
+            if (scan.Waiting.TryGetValue(chunk.Pixel, out var waiting) && chunk.Take >= waiting.Pixel.Take)
             {
+                scan.Waiting.Remove(chunk.Pixel);
                 waiting.Timer.Dispose();
                 ready = (scan, waiting, result.Curves!);
             }

@@ -24,6 +24,8 @@ internal sealed partial class ScanLedger(DiffusionOptions options, string client
     /// <summary>Rebuilds every pixel's curves from the chunks; use under <see cref="Gate"/>.</summary>
     public CurveAssembler Assembler { get; } = new();
 
+    private const string SpillExtension = ".spill.curves";
+
     private string SpillDirectory => options.SpillDirectory ?? Path.Combine(Path.GetTempPath(), "seccm-diffusion");
 
     /// <summary>The state of a scan, created on first sight; beyond <see cref="DiffusionOptions.MaxScansKept"/> the oldest goes. Call under the lock.</summary>
@@ -42,8 +44,9 @@ internal sealed partial class ScanLedger(DiffusionOptions options, string client
             old?.Spill.Delete();
             Assembler.ForgetScan(oldest);
         }
-        // One file per worker and scan, so that this worker started again finds what it had.
-        var spill = CurveSpill.Open(Path.Combine(SpillDirectory, $"{clientId}-{scanId}.chunks"), scanId);
+        // One file per worker and scan, so that this worker started again finds what it had. A curve log, named apart from
+        // the spill files of versions before it (".chunks", another format), which age out below instead of being cut off.
+        var spill = CurveSpill.Open(Path.Combine(SpillDirectory, $"{clientId}-{scanId}{SpillExtension}"), scanId);
         var replayed = 0;
         foreach (var chunk in spill.ReadAllChunks())
         {
@@ -121,7 +124,7 @@ internal sealed partial class ScanLedger(DiffusionOptions options, string client
             return;
         }
         var cutoff = time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(options.SpillKeepHours);
-        foreach (var file in Directory.EnumerateFiles(SpillDirectory, $"{clientId}-*.chunks"))
+        foreach (var file in new[] { SpillExtension, ".chunks" }.SelectMany(e => Directory.EnumerateFiles(SpillDirectory, $"{clientId}-*{e}")))
         {
             try
             {

@@ -94,7 +94,8 @@ public sealed class CurveLog : IDisposable
 
     public void Append(CurveChunk chunk)
     {
-        var body = Encode(chunk);
+        using var encoded = Encode(chunk);
+        var body = encoded.GetBuffer().AsSpan(0, (int)encoded.Length);
         lock (_gate)
         {
             var offset = _file.Seek(0, SeekOrigin.End);
@@ -265,9 +266,9 @@ public sealed class CurveLog : IDisposable
         }
     }
 
-    private static byte[] Encode(CurveChunk c)
+    private static MemoryStream Encode(CurveChunk c)
     {
-        using var memory = new MemoryStream(96 + (24 * c.PotentialV.Length));
+        var memory = new MemoryStream(96 + (8 * (c.TimeS.Length + c.PotentialV.Length + c.CurrentA.Length)));
         using (var w = new BinaryWriter(memory, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(c.Schema);
@@ -288,7 +289,7 @@ public sealed class CurveLog : IDisposable
             WriteArray(w, c.PotentialV);
             WriteArray(w, c.CurrentA);
         }
-        return memory.ToArray();
+        return memory;
     }
 
     private static void WriteArray(BinaryWriter w, double[] values)

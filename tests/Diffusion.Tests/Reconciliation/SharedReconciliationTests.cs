@@ -86,7 +86,8 @@ public sealed class SharedReconciliationTests
             var done = await exported.Task.WaitAsync(Timeout);
 
             Assert.Equal(1, pixelQueries);
-            Assert.Equal(chunksLost, Assert.Single(replays).Order());
+            // Every lost pixel is asked for (a loaded worker may also ask for chunks still in its queue: duplicates are dropped).
+            Assert.Subset(Assert.Single(replays).ToHashSet(), chunksLost.ToHashSet());
             var rows = DiffusionServiceTests.ReadCsv(Path.Combine(done.Directory, "diffusion_map.csv"));
             Assert.Equal(Enumerable.Range(0, scan.Pixels), rows.Select(r => int.Parse(r["pixel"], CultureInfo.InvariantCulture)).Order());
             Assert.All(rows, r => Assert.InRange(
