@@ -32,6 +32,8 @@ internal sealed partial class PotentiostatWorker(
     private readonly object _liveGate = new();
     private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
     private string? _sweptFor;
+    private readonly Dictionary<int, int> _attempts = [];
+    private string? _attemptsScan;
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
@@ -213,7 +215,7 @@ internal sealed partial class PotentiostatWorker(
         }
         var topic = DataTopic(scanId, technique);
         return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
-            options.ChunkSamples, time, TakeOf(scanId, pixel));
+            options.ChunkSamples, time, NextAttempt(scanId, pixel), TakeOf(scanId, pixel));
     }
 
     /// <summary>Which measurement of the pixel this is, from the raw data (a pixel measured again is a later take); 0 when it cannot be read.</summary>
@@ -318,6 +320,25 @@ internal sealed partial class PotentiostatWorker(
         return new ReplayResult(command.ScanId, sent, chunks, missing);
     }
 
+    /// <summary>
+    /// How often this pixel of this scan was measured before (0 the first time): a scan measures a pixel again when the
+    /// device flagged its curve, and the analysis keeps the latest. Only the current scan's pixels are remembered.
+    /// </summary>
+    private int NextAttempt(string scanId, int pixel)
+    {
+        lock (_attempts)
+        {
+            if (_attemptsScan != scanId)
+            {
+                _attempts.Clear();
+                _attemptsScan = scanId;
+            }
+            var attempt = _attempts.GetValueOrDefault(pixel);
+            _attempts[pixel] = attempt + 1;
+            return attempt;
+        }
+    }
+
     /// <summary>Runs one technique to its end, publishing data, contact and the finished event; never leaves the device busy.</summary>
     private async Task<TechniqueFinishedEvent> RunAsync(string technique, string? scanId, int pixel, IAsyncEnumerable<SampleChunk> samples,
         CurvePublisher? publisher, double? contactThresholdA, double holdPotentialV)
@@ -325,6 +346,7 @@ internal sealed partial class PotentiostatWorker(
         var outcome = TechniqueOutcomes.Completed;
         string? detail = null;
         long count = 0;
+        var flags = SampleFlags.None;
         var contactSent = false;
         var start = time.GetUtcNow();
         try
@@ -336,6 +358,7 @@ internal sealed partial class PotentiostatWorker(
             await foreach (var chunk in samples.ConfigureAwait(false))
             {
                 count += chunk.Count;
+                flags |= chunk.Flags;
                 Observe(chunk);
                 if (technique == "cv")
                 {
@@ -393,7 +416,9 @@ internal sealed partial class PotentiostatWorker(
         {
             await publisher.CompleteAsync().ConfigureAwait(false);
         }
-        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail)
+        // The device's marks on samples (overload, underload, NaN, timing): the scan decides whether the pixel is measured again.
+        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail,
+            flags.ToNames())
         {
             Take = publisher?.Take ?? 0,
         };

@@ -1,4 +1,5 @@
 using Seccm.Contracts.Diffusion;
+using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Curves;
 using Seccm.Electrochemistry.Analysis;
@@ -12,6 +13,7 @@ internal static class PixelAnalyzer
     public const string NoContactFlag = "no_contact";
     public const string NoDataFlag = "no_data";
     public const string InvalidFlag = "invalid";
+    public const string SkippedFlag = "skipped";
 
     /// <summary>The flag of a retained placeholder: a worker took the pixel on and waits for its curves (no result yet).</summary>
     public const string PendingFlag = "pending";
@@ -37,10 +39,36 @@ internal static class PixelAnalyzer
     public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<Curve> curves,
         AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
     {
+        var (result, problem) = AnalyzeCurves(pixel, technique, curves, settings, holdTailFraction, worker, now);
+        return (result with { Flags = WithSampleFlags(result.Flags, curves) }, problem);
+    }
+
+    /// <summary>
+    /// A pixel whose curves hold samples the device marked as not a valid current (overload, underload, NaN) or mistimed
+    /// carries those marks among its flags ("ok" gives way to them): its numbers rest on clipped or missing samples.
+    /// </summary>
+    private static string WithSampleFlags(string flags, IReadOnlyList<Curve> curves)
+    {
+        var bits = curves.Aggregate(0, (b, c) => b | c.SampleFlagBits) & (SampleFlagNames.InvalidCurrentBits | 0x1);
+        if (SampleFlagNames.FromBits(bits) is not { } names)
+        {
+            return flags;
+        }
+        return flags == "ok" ? names : $"{flags}|{names}";
+    }
+
+    private static (PixelResultMessage Result, string? Problem) AnalyzeCurves(PixelDoneEvent pixel, string technique, IReadOnlyList<Curve> curves,
+        AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
+    {
         var empty = Empty(pixel, technique, worker, now) with { Take = curves.Count == 0 ? 0 : curves[0].Take };
         if (!pixel.Contact)
         {
             return (empty with { Flags = NoContactFlag }, null);
+        }
+        if (pixel.Skipped is { } skipped)
+        {
+            // The recipe said to skip a pixel whose curve the device flagged: no numbers from clipped samples.
+            return (empty with { Flags = $"{SkippedFlag}|{skipped}" }, null);
         }
         if (curves.Count == 0)
         {

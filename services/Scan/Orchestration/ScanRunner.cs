@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Messaging.Commands;
 using Seccm.Scan.Checkpoints;
@@ -256,7 +257,7 @@ internal sealed partial class ScanRunner(
             return new PixelRecord(pixel.Index, false, null);
         }
         await instrument.SettleAsync(recipe.SettleS, abort).ConfigureAwait(false);
-        var take = await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+        var (skipped, take) = await MeasureValidAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
         if (outcome.ZUm is { } contactZ)
         {
             // Retract to a height above where the meniscus touched, not above where the stage stopped: an
@@ -268,7 +269,37 @@ internal sealed partial class ScanRunner(
             await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
         }
         ThrowIfDisturbed(epoch, pixel);
-        return new PixelRecord(pixel.Index, true, outcome.ZUm, take);
+        return new PixelRecord(pixel.Index, true, outcome.ZUm, skipped, take);
+    }
+
+    /// <summary>
+    /// Measures the pixel as the recipe says for curves with samples the device flagged as no valid current (overload,
+    /// underload, NaN): measured again while still in contact (up to the recipe's count), or skipped. Returns the flags
+    /// the pixel is skipped for, null when it is not, and the take of the last measurement.
+    /// </summary>
+    private async Task<(string? Skipped, int Take)> MeasureValidAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken abort)
+    {
+        var technique = recipe.Technique!;
+        for (var remeasures = 0; ; remeasures++)
+        {
+            var (flags, take) = await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+            var invalid = SampleFlagNames.FromBits(SampleFlagNames.ToBits(flags) & SampleFlagNames.InvalidCurrentBits);
+            if (invalid is null || technique.OnInvalidSamples == InvalidSampleAction.Flag)
+            {
+                return (null, take);
+            }
+            if (technique.OnInvalidSamples == InvalidSampleAction.Skip)
+            {
+                LogInvalidSamples(logger, pixel.Index, invalid, "skipped");
+                return (invalid, take);
+            }
+            if (remeasures >= technique.MaxRemeasures)
+            {
+                LogInvalidSamples(logger, pixel.Index, invalid, $"kept flagged after {remeasures} remeasure(s)");
+                return (null, take);
+            }
+            LogInvalidSamples(logger, pixel.Index, invalid, "measured again");
+        }
     }
 
     private void ThrowIfDisturbed(long epochBefore, PixelSpec pixel)
@@ -308,7 +339,7 @@ internal sealed partial class ScanRunner(
             progress = _progress;
         }
         await events.PixelDoneAsync(new PixelDoneEvent(checkpoint.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm,
-            record.Contact, record.ContactZUm, time.GetUtcNow()) { Take = record.Take }, abort).ConfigureAwait(false);
+            record.Contact, record.ContactZUm, time.GetUtcNow(), record.Skipped) { Take = record.Take }, abort).ConfigureAwait(false);
         await events.ProgressAsync(progress, abort).ConfigureAwait(false);
     }
 
@@ -473,6 +504,9 @@ internal sealed partial class ScanRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pixel {Index}: no contact ({Reason}); recorded and moving on")]
     private static partial void LogNoContact(ILogger logger, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: the device flagged samples ({Flags}); {Action}")]
+    private static partial void LogInvalidSamples(ILogger logger, int index, string flags, string action);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: the broker connection dropped during the pixel; measuring it again (attempt {Attempt})")]
     private static partial void LogPixelDisturbed(ILogger logger, int index, int attempt);

@@ -52,7 +52,10 @@ public sealed record ScanStartedEvent(
 /// <summary>One pixel of a scan: its index in the plan, grid position and stage coordinates.</summary>
 public sealed record PixelSpec(int Index, int Ix, int Iy, double XUm, double YUm);
 
-/// <summary><c>scan/event/pixel</c>: a pixel is finished (measured, or recorded as no contact).</summary>
+/// <summary>
+/// <c>scan/event/pixel</c>: a pixel is finished (measured, or recorded as no contact). <see cref="Skipped"/>: the
+/// sample flags for which the recipe said to skip the pixel (its curve is not analysed), null when it was not skipped.
+/// </summary>
 public sealed record PixelDoneEvent(
     string ScanId,
     int Index,
@@ -62,7 +65,8 @@ public sealed record PixelDoneEvent(
     double YUm,
     bool Contact,
     double? ContactZUm,
-    DateTimeOffset TimestampUtc) : Payload
+    DateTimeOffset TimestampUtc,
+    string? Skipped = null) : Payload
 {
     /// <summary>
     /// Which measurement of the pixel is the one that counts (the potentiostat's take; a pixel measured again after a

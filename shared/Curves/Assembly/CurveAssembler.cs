@@ -44,10 +44,16 @@ public sealed class CurveAssembler
     /// on): its curves can be read.
     /// </summary>
     public bool IsComplete(string scanId, int pixel, int take = 0) =>
-        _pixels.TryGetValue((scanId, pixel), out var p) && (p.GivenUp || (p.NewestComplete is { } c && c == p.NewestTake && c >= take));
+        _pixels.TryGetValue((scanId, pixel), out var p) && (p.GivenUp || (p.NewestComplete is { } c && c == p.NewestTake && p.NewestCompleteTake >= take));
+
+    /// <summary>
+    /// The order of a pixel's measurements: the scan's attempt (a pixel measured again for flagged samples), then the
+    /// potentiostat's take (every measurement of the pixel, disturbed ones included).
+    /// </summary>
+    private static int Measurement(CurveChunk chunk) => (chunk.Attempt * 1000) + chunk.Take;
 
     /// <summary>The pixel's latest take seen so far (-1: none).</summary>
-    public int LatestTake(string scanId, int pixel) => _pixels.TryGetValue((scanId, pixel), out var p) ? p.NewestTake : -1;
+    public int LatestTake(string scanId, int pixel) => _pixels.TryGetValue((scanId, pixel), out var p) ? p.NewestTake % 1000 : -1;
 
     /// <summary>Adds a chunk; throws <see cref="ChunkException"/> (naming the field) for a chunk that cannot be used.</summary>
     public ChunkResult Add(CurveChunk chunk, string where)
@@ -58,29 +64,31 @@ public sealed class CurveAssembler
         {
             _pixels[key] = pixel = new PixelState();
         }
-        if (pixel.GivenUp || chunk.Take <= pixel.NewestComplete)
+        var measurement = Measurement(chunk);
+        if (pixel.GivenUp || measurement <= pixel.NewestComplete)
         {
             return new ChunkResult(ChunkOutcome.Duplicate);
         }
-        if (!pixel.Open.TryGetValue(chunk.Take, out var take))
+        if (!pixel.Open.TryGetValue(measurement, out var take))
         {
-            pixel.Open[chunk.Take] = take = new TakeAssembly(chunk.ScanId, chunk.Pixel, chunk.Take, chunk.Technique, chunk.RateCount);
+            pixel.Open[measurement] = take = new TakeAssembly(chunk.ScanId, chunk.Pixel, chunk.Take, chunk.Technique, chunk.RateCount);
         }
         if (!take.Add(chunk, where))
         {
             return new ChunkResult(ChunkOutcome.Duplicate);
         }
-        pixel.NewestTake = Math.Max(pixel.NewestTake, chunk.Take);
+        pixel.NewestTake = Math.Max(pixel.NewestTake, measurement);
         if (!take.IsComplete)
         {
             return new ChunkResult(ChunkOutcome.Stored);
         }
-        pixel.NewestComplete = chunk.Take;
-        foreach (var older in pixel.Open.Keys.Where(t => t <= chunk.Take).ToList())
+        pixel.NewestComplete = measurement;
+        pixel.NewestCompleteTake = chunk.Take;
+        foreach (var older in pixel.Open.Keys.Where(t => t <= measurement).ToList())
         {
             pixel.Open.Remove(older);
         }
-        return chunk.Take == pixel.NewestTake ? new ChunkResult(ChunkOutcome.PixelComplete, take.Build()) : new ChunkResult(ChunkOutcome.Stored);
+        return measurement == pixel.NewestTake ? new ChunkResult(ChunkOutcome.PixelComplete, take.Build()) : new ChunkResult(ChunkOutcome.Stored);
     }
 
     /// <summary>
@@ -127,9 +135,9 @@ public sealed class CurveAssembler
         foreach (var chunk in chunksOfOnePixel)
         {
             Validate(chunk, where);
-            if (!takes.TryGetValue(chunk.Take, out var take))
+            if (!takes.TryGetValue(Measurement(chunk), out var take))
             {
-                takes[chunk.Take] = take = new TakeAssembly(chunk.ScanId, chunk.Pixel, chunk.Take, chunk.Technique, chunk.RateCount);
+                takes[Measurement(chunk)] = take = new TakeAssembly(chunk.ScanId, chunk.Pixel, chunk.Take, chunk.Technique, chunk.RateCount);
             }
             take.Add(chunk, where);
         }
@@ -152,6 +160,7 @@ public sealed class CurveAssembler
         Require(Topic.IsValidSegment(chunk.ScanId), "scanId", $"'{chunk.ScanId}' is not a valid scan id");
         Require(chunk.Pixel >= 0, "pixel", $"{chunk.Pixel} must be >= 0");
         Require(chunk.Take is >= 0 and < 1000, "take", $"{chunk.Take} must be 0-999");
+        Require(chunk.Attempt is >= 0 and < 1000, "attempt", $"{chunk.Attempt} must be 0-999");
         Require(!string.IsNullOrWhiteSpace(chunk.Technique), "technique", "is empty");
         Require(chunk.RateCount is >= 1 and <= 100, "rateCount", $"{chunk.RateCount} must be 1-100");
         Require(chunk.RateIndex >= 0 && chunk.RateIndex < chunk.RateCount, "rateIndex", $"{chunk.RateIndex} must be in 0..{chunk.RateCount - 1}");
@@ -175,6 +184,8 @@ public sealed class CurveAssembler
         public int NewestTake { get; set; } = -1;
 
         public int? NewestComplete { get; set; }
+
+        public int NewestCompleteTake { get; set; }
 
         public bool GivenUp { get; set; }
     }
@@ -270,7 +281,9 @@ public sealed class CurveAssembler
             {
                 throw new ChunkException($"rate {rateIndex}: the chunks cover {filled} samples but span {length} (firstSampleIndex values overlap or leave gaps)");
             }
-            return new Curve(scanId, pixel, take, rateIndex, scanRateVPerS, technique, samplesPerCycle, timeS, potential, current);
+            // The device's marks on any chunk's samples (overload, NaN, ...) mark the curve.
+            var flags = _chunks.Values.Aggregate(0, (bits, c) => bits | SampleFlagNames.ToBits(c.SampleFlags));
+            return new Curve(scanId, pixel, take, rateIndex, scanRateVPerS, technique, samplesPerCycle, timeS, potential, current, flags);
         }
     }
 }

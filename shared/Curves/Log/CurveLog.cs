@@ -288,6 +288,8 @@ public sealed class CurveLog : IDisposable
             WriteArray(w, c.TimeS);
             WriteArray(w, c.PotentialV);
             WriteArray(w, c.CurrentA);
+            w.Write(c.Attempt);
+            w.Write(c.SampleFlags ?? "");
         }
         return memory;
     }
@@ -319,8 +321,11 @@ public sealed class CurveLog : IDisposable
             var offsetMinutes = r.ReadInt16();
             var start = new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
             var technique = r.ReadString();
+            var (time, potential, current) = (ReadArray(r), ReadArray(r), ReadArray(r));
+            var attempt = hasTake ? r.ReadInt32() : 0;
+            var flags = hasTake ? r.ReadString() : "";
             return new CurveChunk(scanId, pixel, technique, rateIndex, rateCount, rate, samplesPerCycle, chunkIndex, chunkCount < 0 ? null : chunkCount,
-                last, first, start, ReadArray(r), ReadArray(r), ReadArray(r)) { Schema = schema, Take = take };
+                last, first, start, time, potential, current, flags.Length == 0 ? null : flags, attempt) { Schema = schema, Take = take };
         }
         catch (Exception ex) when (ex is EndOfStreamException or ArgumentException or IOException or InvalidDataException)
         {

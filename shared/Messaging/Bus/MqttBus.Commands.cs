@@ -13,6 +13,9 @@ namespace Seccm.Messaging.Bus;
 public sealed partial class MqttBus
 {
     private const int MaxConcurrentCommands = 32;
+
+    /// <summary><c>event/reply</c>: the reply to a command that named no response topic.</summary>
+    public const string UnaddressedReplyEvent = "reply";
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
     private readonly ConcurrentDictionary<string, Func<ReadOnlyMemory<byte>, string, CancellationToken, Task<JsonElement?>>> _commands = new();
     private readonly SemaphoreSlim _commandSlots = new(MaxConcurrentCommands);
@@ -229,12 +232,11 @@ public sealed partial class MqttBus
         {
             LogCommandRefused(_logger, ClientId, Clip(message.Topic), reply.Error!.Code, reply.Error.Message);
         }
-        if (string.IsNullOrEmpty(message.ResponseTopic))
-        {
-            return;
-        }
+        // A command without a response topic (an MQTT 3.1.1 client, mosquitto_pub) is carried out all the same; its
+        // reply, an error above all, goes where such a client can see it.
+        var replyTopic = string.IsNullOrEmpty(message.ResponseTopic) ? Topic.Event(Instrument, Service, UnaddressedReplyEvent) : message.ResponseTopic;
         var replyMessage = new MqttApplicationMessageBuilder()
-            .WithTopic(message.ResponseTopic)
+            .WithTopic(replyTopic)
             .WithPayload(SeccmJson.Serialize(reply))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithCorrelationData(message.CorrelationData ?? [])
