@@ -36,7 +36,7 @@ namespace Seccm.Diffusion;
 /// The retained results of a scan are cleared once its export at <c>finished</c> is written.
 /// </para>
 /// </summary>
-internal sealed partial class DiffusionWorker(MqttBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time,
+internal sealed partial class DiffusionWorker(IMessageBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time,
     ILogger<DiffusionWorker> logger) : BackgroundService
 {
     /// <summary>The share group of all diffusion workers of all instruments (the topic keeps instruments apart).</summary>

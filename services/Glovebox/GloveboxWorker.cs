@@ -24,7 +24,7 @@ namespace Seccm.Glovebox;
 /// poll, events on changes, the retained status, and writes the time series.
 /// </summary>
 internal sealed partial class GloveboxWorker(
-    MqttBus bus,
+    IMessageBus bus,
     GloveboxOptions options,
     GloveboxSimulation simulation,
     TimeProvider time,

@@ -20,7 +20,7 @@ namespace Seccm.Stage;
 /// The stage service: answers move/retract/approach/stop/home and publishes position telemetry, fast while anything moves
 /// and slow when idle. One motion at a time; <c>stop</c> interrupts whatever runs, at once.
 /// </summary>
-internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time,
+internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time,
     ITimeSeriesSink sink, ILogger<StageWorker> logger, Seccm.Messaging.Hosting.SimulationClock? simulation = null)
     : BackgroundService
 {

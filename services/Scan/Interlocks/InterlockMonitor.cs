@@ -24,7 +24,7 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
     private double? _o2Ppm;
     private double? _h2oPpm;
 
-    public async Task StartAsync(MqttBus bus)
+    public async Task StartAsync(IMessageBus bus)
     {
         await bus.SubscribeAsync(GloveboxTopics.AtmosphereTopic(bus.Instrument), (message, _) =>
         {

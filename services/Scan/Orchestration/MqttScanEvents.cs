@@ -7,7 +7,7 @@ using Seccm.Storage;
 namespace Seccm.Scan.Orchestration;
 
 /// <summary>Publishes the scan's progress and events (progress and started retained) and writes them as time series.</summary>
-internal sealed class MqttScanEvents(MqttBus bus, ITimeSeriesSink sink) : IScanEvents
+internal sealed class MqttScanEvents(IMessageBus bus, ITimeSeriesSink sink) : IScanEvents
 {
     public const string ProgressTelemetry = "progress";
     public const string StartedEvent = "started";

@@ -12,7 +12,7 @@ using Seccm.Messaging.Hosting;
 namespace Seccm.Scan.Orchestration;
 
 /// <summary>The per-pixel steps as request/reply commands to the stage, potentiostat and glovebox services.</summary>
-internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
+internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
 {
     /// <summary>How long after the stage reports contact the potentiostat's contact event may still be on its way.</summary>
     private static readonly TimeSpan ContactEventGrace = TimeSpan.FromSeconds(2);

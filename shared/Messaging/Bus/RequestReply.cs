@@ -10,68 +10,73 @@ using Seccm.Messaging.Commands;
 
 namespace Seccm.Messaging.Bus;
 
-public sealed partial class MqttBus
+/// <summary>
+/// Commands both ways over one bus: answers <c>cmd/{verb}</c> with handlers (payload parsed and validated first, an
+/// error reply for anything wrong), and sends commands with a response topic and correlation data, matching replies
+/// to the requests waiting for them.
+/// </summary>
+internal sealed partial class RequestReply
 {
     private const int MaxConcurrentCommands = 32;
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
     private readonly ConcurrentDictionary<string, Func<ReadOnlyMemory<byte>, string, CancellationToken, Task<JsonElement?>>> _commands = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<CommandReply>> _pending = new();
     private readonly SemaphoreSlim _commandSlots = new(MaxConcurrentCommands);
+    private readonly SubscriptionRouter _router;
+    private readonly Outbox _outbox;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly string _service;
+    private readonly string _instrument;
+    private readonly string _clientId;
+    private readonly string _replyTopic;
+    private readonly Func<CancellationToken> _stop;
     private int _commandsSubscribed;
     private int _repliesSubscribed;
 
-    /// <summary>The verbs this service answers.</summary>
+    public RequestReply(SubscriptionRouter router, Outbox outbox, string service, string instrument, string clientId, ILogger logger, TimeProvider time,
+        Func<CancellationToken> stop)
+    {
+        _router = router;
+        _outbox = outbox;
+        _service = service;
+        _instrument = instrument;
+        _clientId = clientId;
+        _logger = logger;
+        _time = time;
+        _stop = stop;
+        _replyTopic = Topic.Reply(instrument, service, clientId);
+    }
+
     public IEnumerable<string> Verbs => _commands.Keys.Order(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Answers <c>cmd/{verb}</c> with <paramref name="handler"/>. The payload is parsed as <typeparamref name="TCommand"/>
-    /// and validated (<see cref="IValidatable"/>) before the handler sees it; a bad payload gets an error reply and
-    /// changes nothing. Handlers run concurrently (a <c>stop</c> must not wait for a running <c>approach</c>).
-    /// </summary>
-    public Task MapCommandAsync<TCommand, TResult>(string verb, Func<TCommand, CancellationToken, Task<TResult>> handler)
+    public Task MapAsync<TCommand>(string verb, Func<TCommand, CancellationToken, Task<JsonElement?>> handler,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo)
     {
         Topic.CheckSegment(verb, "verb");
-        if (!_commands.TryAdd(verb, async (payload, where, ct) =>
-            {
-                var command = Parse<TCommand>(payload, where, null);
-                var result = await handler(command, ct).ConfigureAwait(false);
-                return SeccmJson.ToElement(result);
-            }))
+        if (!_commands.TryAdd(verb, (payload, where, ct) => handler(Parse(payload, where, typeInfo), ct)))
         {
-            throw new InvalidOperationException($"{Service} already answers '{verb}'.");
+            throw new InvalidOperationException($"{_service} already answers '{verb}'.");
         }
         return EnsureCommandSubscriptionAsync();
     }
 
-    /// <summary>Answers <c>cmd/{verb}</c> with a handler that returns no result.</summary>
-    public Task MapCommandAsync<TCommand>(string verb, Func<TCommand, CancellationToken, Task> handler,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo = null)
+    /// <summary>Starts answering commands (at least <c>cmd/ping</c>) even before any other verb is mapped.</summary>
+    public async Task EnsureCommandSubscriptionAsync()
     {
-        Topic.CheckSegment(verb, "verb");
-        if (!_commands.TryAdd(verb, async (payload, where, ct) =>
-            {
-                var command = Parse(payload, where, typeInfo);
-                await handler(command, ct).ConfigureAwait(false);
-                return null;
-            }))
+        if (Interlocked.Exchange(ref _commandsSubscribed, 1) == 0)
         {
-            throw new InvalidOperationException($"{Service} already answers '{verb}'.");
+            _commands.TryAdd("ping", async (payload, where, ct) =>
+            {
+                var ping = Parse<PingCommand>(payload, where, null);
+                await Task.CompletedTask.ConfigureAwait(false);
+                return SeccmJson.ToElement(new PingResult(_service, _instrument, _time.GetUtcNow(), ping.Text));
+            });
+            await SubscribeAsync(Topic.CommandFilter(_instrument, _service), OnCommandAsync).ConfigureAwait(false);
         }
-        return EnsureCommandSubscriptionAsync();
     }
 
-    /// <summary>Sends <c>cmd/{verb}</c> to a service of this instrument and waits for its reply.</summary>
-    public Task<CommandReply> RequestAsync<TCommand>(string service, string verb, TCommand command, TimeSpan timeout,
-        CancellationToken cancellationToken = default) =>
-        RequestToAsync(Topic.Command(Instrument, service, verb), command, timeout, cancellationToken);
-
-    /// <summary>Sends a command to any command topic (another instrument's, for a facility tool) and waits for the reply.</summary>
-    public Task<CommandReply> RequestToAsync<TCommand>(string commandTopic, TCommand command, TimeSpan timeout,
-        CancellationToken cancellationToken = default) =>
-        RequestRawAsync(commandTopic, SeccmJson.Serialize(command), timeout, cancellationToken);
-
-    /// <summary>Sends any bytes as a command and waits for the reply (tools, tests of malformed input).</summary>
-    public async Task<CommandReply> RequestRawAsync(string commandTopic, byte[] payload, TimeSpan timeout,
-        CancellationToken cancellationToken = default)
+    public async Task<CommandReply> RequestAsync(string commandTopic, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await EnsureReplySubscriptionAsync().ConfigureAwait(false);
         var correlation = Guid.NewGuid().ToByteArray();
@@ -88,7 +93,7 @@ public sealed partial class MqttBus
                 .WithCorrelationData(correlation)
                 .WithContentType("application/json")
                 .Build();
-            await _outgoing.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            await _outbox.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
             try
             {
                 return await reply.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
@@ -104,32 +109,17 @@ public sealed partial class MqttBus
         }
     }
 
-    /// <summary>Like <see cref="RequestAsync{TCommand}"/> but throws <see cref="CommandFailedException"/> on an error reply.</summary>
-    public async Task<TResult> CallAsync<TCommand, TResult>(string service, string verb, TCommand command, TimeSpan timeout,
-        CancellationToken cancellationToken = default)
+    /// <summary>The bus stops: nobody waits for a reply any more.</summary>
+    public void CancelPending()
     {
-        var reply = await RequestAsync(service, verb, command, timeout, cancellationToken).ConfigureAwait(false);
-        if (!reply.Ok)
+        foreach (var pending in _pending.Values)
         {
-            throw new CommandFailedException(service, verb, reply.Error ?? new CommandError(ErrorCodes.Internal, "no error given"));
+            pending.TrySetCanceled();
         }
-        if (reply.Result is not { } result)
-        {
-            throw new CommandFailedException(service, verb, new CommandError(ErrorCodes.Internal, "the reply carries no result"));
-        }
-        return SeccmJson.Deserialize<TResult>(result, $"reply of {service}/{verb}");
     }
 
-    /// <summary>Sends a command and throws <see cref="CommandFailedException"/> on an error reply; ignores any result.</summary>
-    public async Task CallAsync<TCommand>(string service, string verb, TCommand command, TimeSpan timeout,
-        CancellationToken cancellationToken = default)
-    {
-        var reply = await RequestAsync(service, verb, command, timeout, cancellationToken).ConfigureAwait(false);
-        if (!reply.Ok)
-        {
-            throw new CommandFailedException(service, verb, reply.Error ?? new CommandError(ErrorCodes.Internal, "no error given"));
-        }
-    }
+    private Task SubscribeAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler) =>
+        _router.AddAsync(filter, handler, MqttQualityOfServiceLevel.AtLeastOnce, 10_000, acknowledgeAfterHandling: false, _stop());
 
     private static TCommand Parse<TCommand>(ReadOnlyMemory<byte> payload, string where,
         System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo)
@@ -146,20 +136,6 @@ public sealed partial class MqttBus
         return command;
     }
 
-    private async Task EnsureCommandSubscriptionAsync()
-    {
-        if (Interlocked.Exchange(ref _commandsSubscribed, 1) == 0)
-        {
-            _commands.TryAdd("ping", async (payload, where, ct) =>
-            {
-                var ping = Parse<PingCommand>(payload, where, null);
-                await Task.CompletedTask.ConfigureAwait(false);
-                return SeccmJson.ToElement(new PingResult(Service, Instrument, _time.GetUtcNow(), ping.Text));
-            });
-            await SubscribeAsync(Topic.CommandFilter(Instrument, Service), OnCommandAsync).ConfigureAwait(false);
-        }
-    }
-
     private async Task EnsureReplySubscriptionAsync()
     {
         if (Interlocked.Exchange(ref _repliesSubscribed, 1) == 0)
@@ -171,9 +147,6 @@ public sealed partial class MqttBus
             }).ConfigureAwait(false);
         }
     }
-
-    /// <summary>Starts answering commands (at least <c>cmd/ping</c>) even before any other verb is mapped.</summary>
-    public Task ListenForCommandsAsync() => EnsureCommandSubscriptionAsync();
 
     private async Task OnCommandAsync(IncomingMessage message, CancellationToken stop)
     {
@@ -198,7 +171,7 @@ public sealed partial class MqttBus
         if (!_commands.TryGetValue(verb, out var route))
         {
             reply = Error(ErrorCodes.UnknownCommand,
-                $"{message.Topic}: {Service} has no command '{Clip(verb)}'; it answers {string.Join(", ", Verbs)}.");
+                $"{message.Topic}: {_service} has no command '{Clip(verb)}'; it answers {string.Join(", ", Verbs)}.");
         }
         else
         {
@@ -217,17 +190,17 @@ public sealed partial class MqttBus
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                reply = Error(ErrorCodes.Refused, $"{message.Topic}: {Service} is shutting down.");
+                reply = Error(ErrorCodes.Refused, $"{message.Topic}: {_service} is shutting down.");
             }
             catch (Exception ex)
             {
-                LogCommandFailed(_logger, ex, ClientId, message.Topic);
+                LogCommandFailed(_logger, ex, _clientId, message.Topic);
                 reply = Error(ErrorCodes.Internal, $"{message.Topic}: {ex.GetType().Name}: {ex.Message}");
             }
         }
         if (!reply.Ok)
         {
-            LogCommandRefused(_logger, ClientId, Clip(message.Topic), reply.Error!.Code, reply.Error.Message);
+            LogCommandRefused(_logger, _clientId, Clip(message.Topic), reply.Error!.Code, reply.Error.Message);
         }
         if (string.IsNullOrEmpty(message.ResponseTopic))
         {
@@ -240,7 +213,7 @@ public sealed partial class MqttBus
             .WithCorrelationData(message.CorrelationData ?? [])
             .WithContentType("application/json")
             .Build();
-        await _outgoing.Writer.WriteAsync(replyMessage, stop).ConfigureAwait(false);
+        await _outbox.EnqueueAsync(replyMessage, stop).ConfigureAwait(false);
     }
 
     private static CommandReply Error(string code, string message) => new(false, null, new CommandError(code, message));
