@@ -180,8 +180,7 @@ internal static class AnalyzeVerb
         PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), table);
 
         var finite = rows.Select(r => r.Result.DCm2PerS).Where(double.IsFinite).Order().ToArray();
-        double median = finite.Length == 0 ? double.NaN
-            : finite.Length % 2 == 1 ? finite[finite.Length / 2] : 0.5 * (finite[finite.Length / 2 - 1] + finite[finite.Length / 2]);
+        var median = Seccm.Maps.MapStatistics.Median(finite);
         var summary = new JsonObject
         {
             ["pixels"] = rows.Length,

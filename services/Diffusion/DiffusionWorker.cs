@@ -314,8 +314,7 @@ internal sealed partial class DiffusionWorker(IMessageBus bus, DiffusionOptions 
 
     private static MapUpdate MapUpdateOf(ScanRecord scan, PixelResultMessage result)
     {
-        var d = scan.Results.Values.Select(r => r.DCm2PerS).OfType<double>().Order().ToArray();
-        double? median = d.Length == 0 ? null : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[(d.Length / 2) - 1] + d[d.Length / 2]);
+        var median = Seccm.Maps.MapStatistics.MedianOrNull(scan.Results.Values.Select(r => r.DCm2PerS).OfType<double>());
         return new MapUpdate(result.ScanId, scan.Results.Count, scan.Started?.Pixels.Count, scan.Started?.Nx ?? 0, scan.Started?.Ny ?? 0,
             result.Index, result.Ix, result.Iy, result.DCm2PerS, result.MeanCurrentA, result.ContactZUm, median, result.TimestampUtc);
     }

@@ -319,7 +319,7 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
         ApproachSession? session;
         lock (_gate)
         {
-            var matches = _approachStopTopic is not null && MqttTopicFilterMatches(_approachStopTopic, message.Topic);
+            var matches = _approachStopTopic is not null && TopicFilter.Matches(_approachStopTopic, message.Topic);
             session = matches ? _approach : null;
             if (matches && session is null)
             {
@@ -523,25 +523,6 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
         ApproachStopReason.Stopped => ApproachStopReasons.Stopped,
         _ => ApproachStopReasons.Fault,
     };
-
-    /// <summary>MQTT filter matching (+ one level, # the rest), so a stop-on filter like <c>.../event/+</c> works too.</summary>
-    internal static bool MqttTopicFilterMatches(string filter, string topic)
-    {
-        var f = filter.Split('/');
-        var t = topic.Split('/');
-        for (var i = 0; i < f.Length; i++)
-        {
-            if (f[i] == "#")
-            {
-                return true;
-            }
-            if (i >= t.Length || (f[i] != "+" && f[i] != t[i]))
-            {
-                return false;
-            }
-        }
-        return f.Length == t.Length;
-    }
 
     public override void Dispose()
     {

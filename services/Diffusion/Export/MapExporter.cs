@@ -258,7 +258,7 @@ internal static class MapExporter
     private static ExportSummary Summarise(PixelResultMessage[] results, MapGeometry geometry, ExportInput input)
     {
         var d = results.Select(r => r.DCm2PerS).OfType<double>().Order().ToArray();
-        double? median = d.Length == 0 ? null : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[(d.Length / 2) - 1] + d[d.Length / 2]);
+        var median = MapStatistics.MedianOrNull(d);
         double? mean = d.Length == 0 ? null : d.Average();
         double? sd = d.Length < 2 ? null : Math.Sqrt(d.Sum(v => (v - mean!.Value) * (v - mean.Value)) / (d.Length - 1));
         var withContact = results.Where(r => r.Contact).ToArray();
