@@ -29,9 +29,9 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
         bus.CallAsync<RetractCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.RetractVerb, new RetractCommand(dzUm),
             CommandTimeout + MotionTime(dzUm, 10), cancellationToken);
 
-    public Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) =>
-        bus.CallAsync<MoveCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.MoveVerb, new MoveCommand(xUm, yUm, zUm),
-            CommandTimeout + MotionTime(100, 10), cancellationToken);
+    public async Task<double> MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) =>
+        (await bus.CallAsync<MoveCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.MoveVerb, new MoveCommand(xUm, yUm, zUm),
+            CommandTimeout + MotionTime(100, 10), cancellationToken).ConfigureAwait(false)).ZUm;
 
     public async Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken)
     {
