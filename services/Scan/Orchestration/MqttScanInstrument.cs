@@ -119,7 +119,7 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
         seconds <= 0 ? Task.CompletedTask : simulation.DelayAsync(TimeSpan.FromSeconds(seconds), TimeSpan.Zero, TimeProvider.System, cancellationToken);
 
     public Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken) =>
-        bus.CallAsync<PumpCommand, PumpStateResult>(ServiceNames.Glovebox, GloveboxTopics.PumpVerb, new PumpCommand(on, reason), CommandTimeout,
+        bus.CallAsync<PumpCommand, PumpStateResult>(ServiceNames.Glovebox, GloveboxTopics.PumpVerb, PumpCommand.Switch(on, reason), CommandTimeout,
             cancellationToken);
 
     /// <summary>The smallest of the usual decade ranges (1 nA to 1 mA) that holds <paramref name="currentA"/>.</summary>

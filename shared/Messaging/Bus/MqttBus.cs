@@ -160,10 +160,16 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
         CancellationToken cancellationToken = default) =>
         RequestToAsync(Topic.Command(Instrument, service, verb), command, timeout, cancellationToken);
 
-    /// <summary>Sends a command to any command topic (another instrument's, for a facility tool) and waits for the reply.</summary>
+    /// <summary>
+    /// Sends a command to any command topic (another instrument's, for a facility tool) and waits for the reply. A command
+    /// the receiver would refuse as invalid is not sent: <see cref="CommandException"/> with the receiver's reasons.
+    /// </summary>
     public Task<CommandReply> RequestToAsync<TCommand>(string commandTopic, TCommand command, TimeSpan timeout,
-        CancellationToken cancellationToken = default) =>
-        RequestRawAsync(commandTopic, SeccmJson.Serialize(command), timeout, cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        RequestReply.ThrowIfInvalid(command, $"{commandTopic} (not sent)");
+        return RequestRawAsync(commandTopic, SeccmJson.Serialize(command), timeout, cancellationToken);
+    }
 
     /// <summary>Sends any bytes as a command and waits for the reply (tools, tests of malformed input).</summary>
     public Task<CommandReply> RequestRawAsync(string commandTopic, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken = default) =>

@@ -125,6 +125,16 @@ internal sealed partial class RequestReply
         System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo)
     {
         var command = SeccmJson.Deserialize(payload.IsEmpty ? EmptyObject : payload.Span, where, typeInfo);
+        ThrowIfInvalid(command, where);
+        return command;
+    }
+
+    /// <summary>
+    /// The receiver's own check (<see cref="IValidatable"/>), run by the receiver on every command and by the sender
+    /// before sending one, so that a message one service builds for another is never refused over its contract.
+    /// </summary>
+    public static void ThrowIfInvalid<TCommand>(TCommand command, string where)
+    {
         if (command is IValidatable validatable)
         {
             var problems = validatable.Validate().ToList();
@@ -133,7 +143,6 @@ internal sealed partial class RequestReply
                 throw CommandException.Invalid($"{where}: {string.Join("; ", problems)}");
             }
         }
-        return command;
     }
 
     private async Task EnsureReplySubscriptionAsync()
