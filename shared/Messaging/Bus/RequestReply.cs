@@ -20,7 +20,10 @@ internal sealed partial class RequestReply
     private const int MaxConcurrentCommands = 32;
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
     private readonly ConcurrentDictionary<string, Func<ReadOnlyMemory<byte>, string, CancellationToken, Task<JsonElement?>>> _commands = new();
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<CommandReply>> _pending = new();
+    private readonly ConcurrentDictionary<string, PendingRequest> _pending = new();
+    // Status topics of the services this bus sends commands to, and those seen going offline (live, not retained).
+    private readonly ConcurrentDictionary<string, byte> _watchedTargets = new();
+    private readonly ConcurrentDictionary<string, ServiceStatus> _offlineTargets = new();
     private readonly SemaphoreSlim _commandSlots = new(MaxConcurrentCommands);
     private readonly SubscriptionRouter _router;
     private readonly Outbox _outbox;
@@ -79,10 +82,19 @@ internal sealed partial class RequestReply
     public async Task<CommandReply> RequestAsync(string commandTopic, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await EnsureReplySubscriptionAsync().ConfigureAwait(false);
+        var targetStatus = Topic.Parse(commandTopic) is { Kind: TopicKind.Cmd } target ? Topic.Status(target.Instrument, target.Service) : null;
+        if (targetStatus is not null)
+        {
+            await WatchTargetAsync(targetStatus).ConfigureAwait(false);
+            if (_offlineTargets.TryGetValue(targetStatus, out var gone))
+            {
+                throw TargetOffline(commandTopic, gone, "is offline");
+            }
+        }
         var correlation = Guid.NewGuid().ToByteArray();
         var key = Convert.ToHexString(correlation);
         var reply = new TaskCompletionSource<CommandReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[key] = reply;
+        _pending[key] = new PendingRequest(reply, commandTopic, targetStatus);
         try
         {
             var message = new MqttApplicationMessageBuilder()
@@ -98,7 +110,7 @@ internal sealed partial class RequestReply
             {
                 return await reply.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (TimeoutException) when (!reply.Task.IsFaulted)
             {
                 throw new CommandTimeoutException($"No reply to '{commandTopic}' within {timeout.TotalSeconds:0.###} s.");
             }
@@ -114,9 +126,50 @@ internal sealed partial class RequestReply
     {
         foreach (var pending in _pending.Values)
         {
-            pending.TrySetCanceled();
+            pending.Reply.TrySetCanceled();
         }
     }
+
+    // The target's last will (or clean stop) says offline: no reply is coming, so nobody waits out the timeout.
+    // Only a live status counts; a retained offline may be a previous run's, with a new process about to answer.
+    private async Task WatchTargetAsync(string statusTopic)
+    {
+        if (!_watchedTargets.TryAdd(statusTopic, 0))
+        {
+            return;
+        }
+        await SubscribeAsync(statusTopic, (message, _) =>
+        {
+            ServiceStatus status;
+            try
+            {
+                status = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
+            }
+            catch (PayloadException)
+            {
+                return Task.CompletedTask;
+            }
+            if (status.IsOnline)
+            {
+                _offlineTargets.TryRemove(message.Topic, out ServiceStatus? _);
+            }
+            else if (!message.Retain)
+            {
+                _offlineTargets[message.Topic] = status;
+                foreach (var pending in _pending.Values.Where(p => p.TargetStatus == message.Topic))
+                {
+                    pending.Reply.TrySetException(TargetOffline(pending.CommandTopic, status, "went offline"));
+                }
+            }
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+    }
+
+    private static CommandTargetOfflineException TargetOffline(string commandTopic, ServiceStatus status, string what) =>
+        new(FormattableString.Invariant(
+            $"No reply to '{commandTopic}': {status.Service} {what} (status '{status.State}' at {status.TimestampUtc:HH:mm:ss.fff} UTC)."));
+
+    private sealed record PendingRequest(TaskCompletionSource<CommandReply> Reply, string CommandTopic, string? TargetStatus);
 
     private Task SubscribeAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler) =>
         _router.AddAsync(filter, handler, MqttQualityOfServiceLevel.AtLeastOnce, 10_000, acknowledgeAfterHandling: false, _stop());
@@ -239,11 +292,11 @@ internal sealed partial class RequestReply
         }
         try
         {
-            waiting.TrySetResult(SeccmJson.Deserialize<CommandReply>(message.Payload.Span, message.Topic));
+            waiting.Reply.TrySetResult(SeccmJson.Deserialize<CommandReply>(message.Payload.Span, message.Topic));
         }
         catch (PayloadException ex)
         {
-            waiting.TrySetResult(Error(ErrorCodes.BadPayload, ex.Message));
+            waiting.Reply.TrySetResult(Error(ErrorCodes.BadPayload, ex.Message));
         }
     }
 
