@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Protocol;
@@ -382,19 +380,8 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
         {
             LogDeviceRecovered(logger, _stage.Name, was!);
         }
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("deviceFault", fault is not null);
-            if (fault is not null)
-            {
-                writer.WriteString("fault", fault);
-            }
-            writer.WriteEndObject();
-        }
-        using var details = JsonDocument.Parse(buffer.WrittenMemory);
-        await bus.SetStatusAsync(details.RootElement.Clone(), _stage.Name, cancellationToken).ConfigureAwait(false);
+        await bus.SetStatusAsync(SeccmJson.ToElement(new DeviceStatusDetails(fault is not null, fault)), _stage.Name, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     private async Task<StagePositionResult> RunMoveAsync(string verb, StageTarget[] steps, CancellationToken cancellationToken)
