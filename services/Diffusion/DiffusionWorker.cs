@@ -43,9 +43,9 @@ internal sealed partial class DiffusionWorker(IMessageBus bus, DiffusionOptions 
     public const string ShareGroup = "diffusion";
 
     // Event names of the scan service (services/Scan/Orchestration/MqttScanEvents.cs).
-    internal const string ScanStartedEvent = "started";
-    internal const string ScanPixelEvent = "pixel";
-    internal const string ScanFinishedEvent = "finished";
+    internal const string ScanStartedEvent = ScanTopics.Started;
+    internal const string ScanPixelEvent = ScanTopics.Pixel;
+    internal const string ScanFinishedEvent = ScanTopics.Finished;
 
     private readonly object _gate = new();
     private readonly CurveAssembler _assembler = new();
