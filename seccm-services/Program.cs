@@ -10,7 +10,5 @@ root.Subcommands.Add(DemoVerb.Create());
 root.Subcommands.Add(SimulateVerb.Create());
 root.Subcommands.Add(AnalyzeVerb.Create());
 root.Subcommands.Add(ReplayVerb.Create());
-root.Subcommands.Add(BenchVerb.Create());
-root.Subcommands.Add(ReproduceVerb.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -107,7 +107,7 @@ internal static class AnalyzeVerb
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
 
     /// <summary>
-    /// The verb's core (also what <c>seccm bench analyze</c> times): streams the curves, analyses each pixel on every core as
+    /// The verb's core (also what <c>seccm-bench analyze</c> times): streams the curves, analyses each pixel on every core as
     /// soon as its curves are complete. Throws <see cref="DataFileException"/> (possibly inside an AggregateException).
     /// </summary>
     internal static void AnalyzeStream(Stream stream, string fileName, AnalysisSettings settings, ConcurrentBag<PixelRow> results, Action? tick)

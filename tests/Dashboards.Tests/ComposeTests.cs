@@ -6,7 +6,10 @@ using YamlDotNet.RepresentationModel;
 
 namespace Seccm.Dashboards.Tests;
 
-/// <summary>docker-compose.yml, .env.example and the mosquitto files: valid, complete, and only settings the code reads.</summary>
+/// <summary>
+/// docker-compose.yml, the per-instrument fragment deploy/mosquitto/facility.sh writes, .env.example and the mosquitto
+/// files: valid, complete, and only settings the code reads.
+/// </summary>
 public sealed partial class ComposeTests
 {
     // The configuration sections the services bind (HostComposer: SECCM__A__B -> A:B), by their options classes.
@@ -44,8 +47,11 @@ public sealed partial class ComposeTests
             var command = ((YamlSequenceNode)node.Get("command")!).Children.Cast<YamlScalarNode>().Select(c => c.Value).ToList();
             Assert.Equal([service], command);
             var env = Environment(node);
-            Assert.Equal(service, env["SECCM__MQTT__USERNAME"]);
+            // The instrument's own user (facility.sh add-instrument: <service>@<instrument>) and its password file.
+            Assert.Equal($"{service}@${{SECCM_INSTRUMENT:-sim1}}", env["SECCM__MQTT__USERNAME"]);
             Assert.Equal($"/run/secrets/mqtt_{service}", env["SECCM__MQTT__PASSWORDFILE"]);
+            var secret = (YamlMappingNode)((YamlMappingNode)Repo.Yaml(Repo.PathOf("docker-compose.yml")).Get("secrets")!).Get($"mqtt_{service}")!;
+            Assert.Equal($"./deploy/secrets/${{SECCM_INSTRUMENT:-sim1}}/mqtt_{service}", secret.Str("file"));
             Assert.False(env.ContainsKey("SECCM__MQTT__PASSWORD"), $"{service}: the MQTT password belongs in a secret file, not the environment");
         }
         foreach (var (name, node) in Services.Children.Select(c => (((YamlScalarNode)c.Key).Value!, (YamlMappingNode)c.Value)))
@@ -84,28 +90,78 @@ public sealed partial class ComposeTests
         var listed = File.ReadAllLines(Repo.PathOf(".env.example"))
             .Where(l => !l.StartsWith('#') && l.Contains('=', StringComparison.Ordinal)).Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]).ToHashSet();
         Assert.Empty(used.Except(listed));
-        // make-passwords.sh reads the MQTT passwords from the same .env.
-        Assert.All(MqttUsersInScript(), u => Assert.Contains($"MQTT_PASSWORD_{u.ToUpperInvariant()}", listed));
+        // Broker passwords are not in .env any more: facility.sh generates them into deploy/secrets/.
+        Assert.DoesNotContain(listed, v => v.StartsWith("MQTT_PASSWORD", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void The_broker_refuses_anonymous_clients_and_every_acl_user_has_a_password()
+    public void The_broker_refuses_anonymous_clients_and_every_service_has_a_user_per_instrument()
     {
         var conf = File.ReadAllLines(Repo.PathOf("deploy", "mosquitto", "mosquitto.conf")).Select(l => l.Trim()).ToList();
         Assert.Contains("allow_anonymous false", conf);
         Assert.Contains(conf, l => l.StartsWith("password_file ", StringComparison.Ordinal));
         Assert.Contains(conf, l => l.StartsWith("acl_file ", StringComparison.Ordinal));
-        var aclUsers = File.ReadAllLines(Repo.PathOf("deploy", "mosquitto", "acl")).Select(l => l.Trim())
+        var aclUsers = File.ReadAllLines(Repo.PathOf("deploy", "mosquitto", "acl.d", "instrument.acl")).Select(l => l.Trim())
             .Where(l => l.StartsWith("user ", StringComparison.Ordinal)).Select(l => l[5..].Trim()).ToHashSet();
-        Assert.Equal(aclUsers.Order(), MqttUsersInScript().Order());
-        Assert.Superset(ServiceNames.All.ToHashSet(), aclUsers);
+        Assert.Equal(ServiceNames.All.Select(s => $"{s}@{{instrument}}").Order(), aclUsers.Order());
+        Assert.Equal(ServiceNames.All.Order(), ServicesInScript().Order());
     }
 
-    private static IEnumerable<string> MqttUsersInScript()
+    [Fact]
+    public void The_fragment_of_a_second_instrument_runs_the_same_containers_as_the_first_under_its_own_users()
     {
-        var script = File.ReadAllText(Repo.PathOf("deploy", "mosquitto", "make-passwords.sh"));
-        var list = UsersArray().Match(script);
-        Assert.True(list.Success, "make-passwords.sh: no users=(...) line");
+        ExternalTool.Require("mosquitto_passwd");
+        var compose = ExternalTool.Require("docker-compose");
+        var deploy = Directory.CreateTempSubdirectory("seccm-compose-fragment-").FullName;
+        try
+        {
+            using (var add = ExternalTool.Start("bash", [Repo.PathOf("deploy", "mosquitto", "facility.sh"), "add-instrument", "lab2"], Repo.Root,
+                       new Dictionary<string, string> { ["SECCM_DEPLOY_DIR"] = deploy }))
+            {
+                Assert.True(add.WaitForExit(TimeSpan.FromMinutes(2)) && add.Process.ExitCode == 0, $"facility.sh add-instrument failed: {add.Output}");
+            }
+            var fragment = Path.Combine(deploy, "instruments", "lab2", "docker-compose.yml");
+            using var run = ExternalTool.Start(compose, ["--env-file", Repo.PathOf(".env.example"), "-f", Repo.PathOf("docker-compose.yml"), "-f", fragment, "config"],
+                Repo.Root);
+            Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)), "docker-compose config hangs");
+            Assert.True(run.Process.ExitCode == 0, $"docker-compose config rejected the fragment: {run.Output}");
+            var resolved = ResolvedServices(run.Output);
+            // What differs between an instrument's container and the first instrument's: the instrument, its user and
+            // password file, and (set per instrument) the device drivers and ports; everything else is the same.
+            string[] own = ["SECCM__INSTRUMENT", "SECCM__MQTT__USERNAME", "SECCM__MQTT__PASSWORDFILE", "SECCM__STAGE__DRIVER", "SECCM__STAGE__PORT",
+                "SECCM__POTENTIOSTAT__DRIVER", "SECCM__POTENTIOSTAT__PORT"];
+            foreach (var service in ServiceNames.All)
+            {
+                var first = resolved[service];
+                var second = resolved[$"{service}-lab2"];
+                Assert.Equal("lab2", second["SECCM__INSTRUMENT"]);
+                Assert.Equal($"{service}@lab2", second["SECCM__MQTT__USERNAME"]);
+                Assert.Equal($"/run/secrets/mqtt_{service}_lab2", second["SECCM__MQTT__PASSWORDFILE"]);
+                Assert.Equal(first.Where(kv => !own.Contains(kv.Key)).OrderBy(kv => kv.Key), second.Where(kv => !own.Contains(kv.Key)).OrderBy(kv => kv.Key));
+                Assert.True(File.Exists(Path.Combine(deploy, "secrets", "lab2", $"mqtt_{service}")), $"no password file for {service}@lab2");
+            }
+            Assert.Contains($"{Repo.PathOf("deploy", "secrets", "lab2", "mqtt_stage")}", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(deploy, recursive: true);
+        }
+    }
+
+    /// <summary>Environment of each service in <c>docker-compose config</c> output.</summary>
+    private static Dictionary<string, Dictionary<string, string?>> ResolvedServices(string yaml)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        var services = (YamlMappingNode)((YamlMappingNode)stream.Documents[0].RootNode).Get("services")!;
+        return services.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value!, c => Environment((YamlMappingNode)c.Value));
+    }
+
+    private static IEnumerable<string> ServicesInScript()
+    {
+        var script = File.ReadAllText(Repo.PathOf("deploy", "mosquitto", "facility.sh"));
+        var list = ServicesArray().Match(script);
+        Assert.True(list.Success, "facility.sh: no services=(...) line");
         return list.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
     }
 
@@ -167,8 +223,8 @@ public sealed partial class ComposeTests
     [GeneratedRegex(@"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")]
     private static partial Regex ComposeVariable();
 
-    [GeneratedRegex(@"users=\(([^)]*)\)")]
-    private static partial Regex UsersArray();
+    [GeneratedRegex(@"services=\(([^)]*)\)")]
+    private static partial Regex ServicesArray();
 
     [GeneratedRegex(@"\b(SECCM__[A-Z0-9_]+)=")]
     private static partial Regex DockerfileSeccmKey();

@@ -79,6 +79,21 @@ public sealed class MosquittoServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGHUP: mosquitto re-reads its password file and ACL and disconnects clients whose user is gone (what
+    /// <c>docker compose kill -s HUP mosquitto</c> does in a deployment).
+    /// </summary>
+    public void Reload()
+    {
+        var process = _process?.Process ?? throw new InvalidOperationException("mosquitto is not running.");
+        using var hup = System.Diagnostics.Process.Start("kill", ["-HUP", process.Id.ToString(CultureInfo.InvariantCulture)]);
+        hup.WaitForExit();
+        if (hup.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -HUP {process.Id} failed; mosquitto said: {Output}");
+        }
+    }
+
     /// <summary>SIGKILL: the broker vanishes without a goodbye.</summary>
     public void Kill() => _process?.Kill();
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Seccm.Electrochemistry.Samples;
 using Seccm.Host.Tests.Infrastructure;
+using Seccm.TestSupport;
 
 namespace Seccm.Host.Tests.Verbs;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Seccm.Host.Tests.Infrastructure;
+using Seccm.TestSupport;
 
 namespace Seccm.Host.Tests.Verbs;
 

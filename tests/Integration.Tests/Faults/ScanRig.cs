@@ -63,15 +63,19 @@ internal sealed class ScanRig : IAsyncDisposable
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    /// <summary>Broker, influxd (unless <paramref name="withInflux"/> is false), the watcher, and no services yet.</summary>
+    /// <summary>
+    /// Broker, influxd (unless <paramref name="withInflux"/> is false), the watcher, and no services yet;
+    /// <paramref name="watcherUser"/> logs the watcher (service "cli", which starts the scans) in on a secured broker.
+    /// </summary>
     public static async Task<ScanRig> CreateAsync(ITestOutputHelper output, string instrument, bool withInflux = true,
-        Dictionary<string, string>? extraEnv = null, MosquittoServer? sharedBroker = null)
+        Dictionary<string, string>? extraEnv = null, MosquittoServer? sharedBroker = null, (string Name, string Password)? watcherUser = null)
     {
         var broker = sharedBroker ?? await MosquittoServer.StartAsync();
         var influx = withInflux ? await InfluxdServer.StartNewAsync() : null;
         var dir = System.IO.Directory.CreateTempSubdirectory("seccm-fault-").FullName;
         var watcher = new MqttBus(ServiceNames.Cli, new SeccmOptions { Instrument = instrument, WorkerId = "faultwatch" },
-            new MqttOptions { Host = broker.Host, Port = broker.Port, KeepAliveSeconds = 2 }, NullLogger.Instance, TimeProvider.System);
+            new MqttOptions { Host = broker.Host, Port = broker.Port, KeepAliveSeconds = 2, Username = watcherUser?.Name, Password = watcherUser?.Password },
+            NullLogger.Instance, TimeProvider.System);
         var rig = new ScanRig(output, broker, influx, instrument, dir, extraEnv ?? [], watcher);
         await watcher.StartAsync(CancellationToken.None);
         await watcher.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None);

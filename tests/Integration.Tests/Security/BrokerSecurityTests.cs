@@ -14,7 +14,10 @@ using Xunit.Abstractions;
 
 namespace Seccm.Integration.Tests.Security;
 
-/// <summary>The deployed broker security (deploy/mosquitto/acl, password file, no anonymous) on a real mosquitto.</summary>
+/// <summary>
+/// The deployed broker security inside one instrument (the ACL and password file deploy/mosquitto/facility.sh writes, no
+/// anonymous) on a real mosquitto. Across instruments: <see cref="FacilityAclTests"/>.
+/// </summary>
 public sealed class BrokerSecurityTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
@@ -22,7 +25,7 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task Anonymous_clients_are_refused()
     {
-        await using var broker = await SecuredBroker.StartAsync();
+        await using var broker = await SecuredBroker.StartAsync("acl0");
         var (connected, detail) = await TryConnectAsync(broker, "anon", username: null, password: null);
         Assert.False(connected, $"an anonymous client got in: {detail}");
         output.WriteLine($"anonymous: {detail}");
@@ -31,21 +34,22 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task A_wrong_password_is_refused_and_the_right_one_accepted()
     {
-        await using var broker = await SecuredBroker.StartAsync();
-        var (wrong, wrongDetail) = await TryConnectAsync(broker, "wrong", "stage", broker.Passwords["stage"] + "x");
+        await using var broker = await SecuredBroker.StartAsync("acl0");
+        var stage = SecuredBroker.User(ServiceNames.Stage, "acl0");
+        var (wrong, wrongDetail) = await TryConnectAsync(broker, "wrong", stage, broker.Password(stage) + "x");
         Assert.False(wrong, $"stage got in with a wrong password: {wrongDetail}");
-        var (other, otherDetail) = await TryConnectAsync(broker, "swap", "stage", broker.Passwords["scan"]);
+        var (other, otherDetail) = await TryConnectAsync(broker, "swap", stage, broker.Password(SecuredBroker.User(ServiceNames.Scan, "acl0")));
         Assert.False(other, $"stage got in with scan's password: {otherDetail}");
-        var (right, rightDetail) = await TryConnectAsync(broker, "right", "stage", broker.Passwords["stage"]);
+        var (right, rightDetail) = await TryConnectAsync(broker, "right", stage, broker.Password(stage));
         Assert.True(right, $"stage with its password was refused: {rightDetail}; mosquitto said: {broker.Server.Output}");
     }
 
     [Fact]
     public async Task Only_scan_and_operator_commands_reach_the_stage()
     {
-        await using var broker = await SecuredBroker.StartAsync();
         const string instrument = "acl1";
-        using var stage = await ConnectAsync(broker, "seccm-acl1-stage", "stage");
+        await using var broker = await SecuredBroker.StartAsync(instrument);
+        using var stage = await ConnectAsync(broker, "seccm-acl1-stage", SecuredBroker.User(ServiceNames.Stage, instrument));
         var received = new ConcurrentQueue<string>();
         stage.ApplicationMessageReceivedAsync += e =>
         {
@@ -55,18 +59,19 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
         await stage.SubscribeAsync(Topic.CommandFilter(instrument, ServiceNames.Stage), MqttQualityOfServiceLevel.AtLeastOnce);
 
         var topic = Topic.Command(instrument, ServiceNames.Stage, "move");
-        foreach (var intruder in new[] { "display", "diffusion", "glovebox", "potentiostat" })
+        foreach (var intruder in new[] { SecuredBroker.Display, SecuredBroker.User(ServiceNames.Diffusion, instrument),
+                     SecuredBroker.User(ServiceNames.Glovebox, instrument), SecuredBroker.User(ServiceNames.Potentiostat, instrument) })
         {
-            using var client = await ConnectAsync(broker, $"seccm-acl1-{intruder}", intruder);
+            using var client = await ConnectAsync(broker, $"seccm-acl1-{intruder.Replace('@', '-')}", intruder);
             var result = await client.PublishAsync(Message(topic, $"from {intruder}"));
             output.WriteLine($"{intruder} -> {topic}: {result.ReasonCode}");
         }
         // mosquitto handles messages in arrival order, and the intruders' publishes were acknowledged before
         // these are sent: had any of them been forwarded, it would arrive before the allowed ones.
-        foreach (var allowed in new[] { "scan", "operator" })
+        foreach (var (allowed, who) in new[] { (SecuredBroker.User(ServiceNames.Scan, instrument), "scan"), (SecuredBroker.Operator, "operator") })
         {
-            using var client = await ConnectAsync(broker, $"seccm-acl1-{allowed}", allowed);
-            await client.PublishAsync(Message(topic, $"from {allowed}"));
+            using var client = await ConnectAsync(broker, $"seccm-acl1-{who}", allowed);
+            await client.PublishAsync(Message(topic, $"from {who}"));
         }
         await Eventually.TrueAsync(() => received.Count >= 2, $"the scan and operator commands; got [{string.Join(", ", received)}]", Patience);
         Assert.Equal(["from scan", "from operator"], received.ToArray());
@@ -75,12 +80,12 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task The_scan_user_commands_the_stage_and_gets_its_reply_through_the_acl()
     {
-        await using var broker = await SecuredBroker.StartAsync();
         const string instrument = "acl2";
-        await using var stage = await BusAsync(broker, ServiceNames.Stage, "stage", instrument);
+        await using var broker = await SecuredBroker.StartAsync(instrument);
+        await using var stage = await BusAsync(broker, ServiceNames.Stage, instrument);
         await stage.ListenForCommandsAsync();
-        await using var scan = await BusAsync(broker, ServiceNames.Scan, "scan", instrument);
-        await using var cli = await BusAsync(broker, ServiceNames.Cli, "operator", instrument);
+        await using var scan = await BusAsync(broker, ServiceNames.Scan, instrument);
+        await using var cli = await BusAsync(broker, ServiceNames.Cli, instrument, SecuredBroker.Operator);
 
         // The stage's command subscription goes to the broker in the background: retry the first ping until it is in place.
         CommandReply? reply = null;
@@ -108,11 +113,11 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task The_display_user_cannot_command_and_gets_no_reply()
     {
-        await using var broker = await SecuredBroker.StartAsync();
         const string instrument = "acl3";
-        await using var stage = await BusAsync(broker, ServiceNames.Stage, "stage", instrument);
+        await using var broker = await SecuredBroker.StartAsync(instrument);
+        await using var stage = await BusAsync(broker, ServiceNames.Stage, instrument);
         await stage.ListenForCommandsAsync();
-        await using var scan = await BusAsync(broker, ServiceNames.Scan, "scan", instrument);
+        await using var scan = await BusAsync(broker, ServiceNames.Scan, instrument);
         await Eventually.TrueAsync(() =>
         {
             try
@@ -127,7 +132,7 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
 
         // The display user cannot even connect through MqttBus (mosquitto refuses a last will on a topic the user may not
         // write), so it speaks raw MQTT: a well-formed ping with a reply topic it can read.
-        using var display = await ConnectAsync(broker, "seccm-acl3-display", "display");
+        using var display = await ConnectAsync(broker, "seccm-acl3-display", SecuredBroker.Display);
         var replies = new ConcurrentQueue<string>();
         display.ApplicationMessageReceivedAsync += e =>
         {
@@ -152,9 +157,9 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
     [Fact]
     public async Task A_service_cannot_forge_another_services_status()
     {
-        await using var broker = await SecuredBroker.StartAsync();
         const string instrument = "acl4";
-        using var display = await ConnectAsync(broker, "seccm-acl4-display", "display");
+        await using var broker = await SecuredBroker.StartAsync(instrument);
+        using var display = await ConnectAsync(broker, "seccm-acl4-display", SecuredBroker.Display);
         var received = new ConcurrentQueue<string>();
         display.ApplicationMessageReceivedAsync += e =>
         {
@@ -164,11 +169,11 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
         await display.SubscribeAsync(Topic.StatusFilter(instrument), MqttQualityOfServiceLevel.AtLeastOnce);
 
         var gloveboxStatus = Topic.Status(instrument, ServiceNames.Glovebox);
-        using (var potentiostat = await ConnectAsync(broker, "seccm-acl4-potentiostat", "potentiostat"))
+        using (var potentiostat = await ConnectAsync(broker, "seccm-acl4-potentiostat", SecuredBroker.User(ServiceNames.Potentiostat, instrument)))
         {
             await potentiostat.PublishAsync(Message(gloveboxStatus, "forged"));
         }
-        using (var glovebox = await ConnectAsync(broker, "seccm-acl4-glovebox", "glovebox"))
+        using (var glovebox = await ConnectAsync(broker, "seccm-acl4-glovebox", SecuredBroker.User(ServiceNames.Glovebox, instrument)))
         {
             await glovebox.PublishAsync(Message(gloveboxStatus, "genuine"));
         }
@@ -209,17 +214,19 @@ public sealed class BrokerSecurityTests(ITestOutputHelper output)
             .WithTcpServer(broker.Server.Host, broker.Server.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithClientId(clientId)
-            .WithCredentials(user, broker.Passwords[user])
+            .WithCredentials(user, broker.Password(user))
             .WithTimeout(TimeSpan.FromSeconds(10))
             .Build());
         Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
         return client;
     }
 
-    private static async Task<MqttBus> BusAsync(SecuredBroker broker, string service, string user, string instrument)
+    /// <summary>A service's bus logged in as <paramref name="user"/>, by default the service's own user at the instrument.</summary>
+    private static async Task<MqttBus> BusAsync(SecuredBroker broker, string service, string instrument, string? user = null)
     {
+        user ??= SecuredBroker.User(service, instrument);
         var bus = new MqttBus(service, new SeccmOptions { Instrument = instrument },
-            new MqttOptions { Host = broker.Server.Host, Port = broker.Server.Port, Username = user, Password = broker.Passwords[user] },
+            new MqttOptions { Host = broker.Server.Host, Port = broker.Server.Port, Username = user, Password = broker.Password(user) },
             NullLogger.Instance, TimeProvider.System);
         await bus.StartAsync(CancellationToken.None);
         await bus.WaitConnectedAsync(Patience, CancellationToken.None);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -11,7 +10,8 @@ namespace Seccm.Integration.Tests.Security;
 
 /// <summary>
 /// deploy/mosquitto/mosquitto.conf as shipped (only its container paths and ports rewritten to a temp directory), with the
-/// TLS listener enabled by deploy/mosquitto/gen-certs.sh: a service connects over TLS with Mqtt:CaFile, anonymous is refused.
+/// users and ACL of deploy/mosquitto/facility.sh and the TLS listener enabled by deploy/mosquitto/gen-certs.sh: a service
+/// connects over TLS with Mqtt:CaFile and Mqtt:PasswordFile as the compose file sets them, anonymous is refused.
 /// </summary>
 public sealed class DeployedBrokerConfigTests
 {
@@ -19,89 +19,71 @@ public sealed class DeployedBrokerConfigTests
     public async Task The_shipped_config_starts_with_tls_from_gen_certs_and_a_service_connects_with_its_ca_file()
     {
         var mosquitto = ExternalTool.Require("mosquitto");
-        var passwd = ExternalTool.Require("mosquitto_passwd");
         ExternalTool.Require("openssl");
         var deploy = Path.Combine(SecuredBroker.RepositoryRoot(), "deploy", "mosquitto");
-        var root = Directory.CreateTempSubdirectory("seccm-deployed-broker-").FullName;
+        // The users, passwords and ACL as an administrator makes them (facility.sh into a temp deploy directory).
+        using var facility = Facility.Create();
+        var root = facility.Root;
+        var config = Path.Combine(root, "mosquitto");
+        var data = Path.Combine(root, "data");
+        Directory.CreateDirectory(Path.Combine(config, "conf.d"));
+        Directory.CreateDirectory(data);
+        foreach (var file in new[] { "mosquitto.conf", "tls.conf.template", "gen-certs.sh" })
+        {
+            File.Copy(Path.Combine(deploy, file), Path.Combine(config, file));
+        }
+        facility.Run("add-display", SecuredBroker.Display);
+        facility.Run("add-instrument", "tls1");
+        Assert.True(File.Exists(Path.Combine(config, "acl")) && File.Exists(Path.Combine(config, "passwd")),
+            "facility.sh did not write acl and passwd where mosquitto.conf expects them");
+        using (var certs = ExternalTool.Start("bash", [Path.Combine(config, "gen-certs.sh"), "localhost"], config))
+        {
+            Assert.True(certs.Process.WaitForExit(120_000) && certs.Process.ExitCode == 0, $"gen-certs.sh failed: {certs.Output}");
+        }
+        Assert.True(File.Exists(Path.Combine(config, "conf.d", "tls.conf")), "gen-certs.sh did not enable the TLS listener");
+        var user = SecuredBroker.User(ServiceNames.Stage, "tls1");
+
+        var plainPort = FreePort.Next();
+        int tlsPort;
+        do
+        {
+            tlsPort = FreePort.Next();
+        }
+        while (tlsPort == plainPort);
+        Rewrite(Path.Combine(config, "mosquitto.conf"), config, data, "listener 1883", $"listener {plainPort} 127.0.0.1");
+        Rewrite(Path.Combine(config, "conf.d", "tls.conf"), config, data, "listener 8883", $"listener {tlsPort} 127.0.0.1");
+        OpenUp(root);
+
+        using var broker = ExternalTool.Start(mosquitto, ["-c", Path.Combine(config, "mosquitto.conf")]);
+        await FreePort.WaitListeningAsync(plainPort, TimeSpan.FromSeconds(15), $"mosquitto (plain); it said: {broker.Output}");
+        await FreePort.WaitListeningAsync(tlsPort, TimeSpan.FromSeconds(15), $"mosquitto (TLS); it said: {broker.Output}");
+
+        await using var bus = new MqttBus(ServiceNames.Stage, new SeccmOptions { Instrument = "tls1" },
+            new MqttOptions
+            {
+                Host = "127.0.0.1",
+                Port = tlsPort,
+                UseTls = true,
+                CaFile = Path.Combine(config, "certs", "ca.crt"),
+                Username = user,
+                PasswordFile = facility.PasswordFileOf(user),
+            }, NullLogger.Instance, TimeProvider.System);
+        await bus.StartAsync(CancellationToken.None);
+        await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None);
+
+        using var anonymous = new MqttClientFactory().CreateMqttClient();
+        var refused = false;
         try
         {
-            var config = Path.Combine(root, "config");
-            var data = Path.Combine(root, "data");
-            Directory.CreateDirectory(Path.Combine(config, "conf.d"));
-            Directory.CreateDirectory(data);
-            foreach (var file in new[] { "mosquitto.conf", "acl", "tls.conf.template", "gen-certs.sh" })
-            {
-                File.Copy(Path.Combine(deploy, file), Path.Combine(config, file));
-            }
-            using (var certs = ExternalTool.Start("bash", [Path.Combine(config, "gen-certs.sh"), "localhost"], config))
-            {
-                Assert.True(certs.Process.WaitForExit(120_000) && certs.Process.ExitCode == 0, $"gen-certs.sh failed: {certs.Output}");
-            }
-            Assert.True(File.Exists(Path.Combine(config, "conf.d", "tls.conf")), "gen-certs.sh did not enable the TLS listener");
-
-            var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-            var passwordFile = Path.Combine(config, "passwd");
-            await File.WriteAllTextAsync(passwordFile, $"stage:{password}\n");
-            using (var hash = ExternalTool.Start(passwd, ["-U", passwordFile]))
-            {
-                Assert.True(hash.Process.WaitForExit(30_000) && hash.Process.ExitCode == 0, $"mosquitto_passwd failed: {hash.Output}");
-            }
-
-            var plainPort = FreePort.Next();
-            int tlsPort;
-            do
-            {
-                tlsPort = FreePort.Next();
-            }
-            while (tlsPort == plainPort);
-            Rewrite(Path.Combine(config, "mosquitto.conf"), config, data, "listener 1883", $"listener {plainPort} 127.0.0.1");
-            Rewrite(Path.Combine(config, "conf.d", "tls.conf"), config, data, "listener 8883", $"listener {tlsPort} 127.0.0.1");
-            OpenUp(root);
-
-            using var broker = ExternalTool.Start(mosquitto, ["-c", Path.Combine(config, "mosquitto.conf")]);
-            await FreePort.WaitListeningAsync(plainPort, TimeSpan.FromSeconds(15), $"mosquitto (plain); it said: {broker.Output}");
-            await FreePort.WaitListeningAsync(tlsPort, TimeSpan.FromSeconds(15), $"mosquitto (TLS); it said: {broker.Output}");
-
-            await using var bus = new MqttBus(ServiceNames.Stage, new SeccmOptions { Instrument = "tls1" },
-                new MqttOptions
-                {
-                    Host = "127.0.0.1",
-                    Port = tlsPort,
-                    UseTls = true,
-                    CaFile = Path.Combine(config, "certs", "ca.crt"),
-                    Username = "stage",
-                    Password = password,
-                }, NullLogger.Instance, TimeProvider.System);
-            await bus.StartAsync(CancellationToken.None);
-            await bus.WaitConnectedAsync(TimeSpan.FromSeconds(20), CancellationToken.None);
-
-            using var anonymous = new MqttClientFactory().CreateMqttClient();
-            var refused = false;
-            try
-            {
-                var result = await anonymous.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", plainPort)
-                    .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(10)).Build());
-                refused = result.ResultCode != MqttClientConnectResultCode.Success;
-            }
-            catch (MqttCommunicationException)
-            {
-                refused = true;
-            }
-            Assert.True(refused, "the shipped config let an anonymous client in");
+            var result = await anonymous.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", plainPort)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(10)).Build());
+            refused = result.ResultCode != MqttClientConnectResultCode.Success;
         }
-        finally
+        catch (MqttCommunicationException)
         {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            refused = true;
         }
+        Assert.True(refused, "the shipped config let an anonymous client in");
     }
 
     private static void Rewrite(string path, string config, string data, string listener, string localListener)

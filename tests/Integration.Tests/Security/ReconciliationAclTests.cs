@@ -11,8 +11,8 @@ using Seccm.TestSupport;
 namespace Seccm.Integration.Tests.Security;
 
 /// <summary>
-/// The diffusion user's rights for the reconciliation after a broker lost messages (deploy/mosquitto/acl on a real
-/// mosquitto): it may ask the scan for its recorded pixels and the potentiostat for a replay, and nothing else of theirs;
+/// The diffusion user's rights for the reconciliation after a broker lost messages (the ACL deploy/mosquitto/facility.sh
+/// writes, on a real mosquitto): it may ask the scan for its recorded pixels and the potentiostat for a replay, and nothing else of theirs;
 /// its workers read each other's retained results.
 /// </summary>
 public sealed class ReconciliationAclTests
@@ -22,11 +22,11 @@ public sealed class ReconciliationAclTests
     [Fact]
     public async Task The_diffusion_user_gets_replies_to_cmd_pixels_and_cmd_replay_but_cannot_start_a_cv()
     {
-        await using var broker = await SecuredBroker.StartAsync();
         const string instrument = "aclr1";
-        await using var potentiostat = await BusAsync(broker, ServiceNames.Potentiostat, "potentiostat", instrument);
-        await using var scan = await BusAsync(broker, ServiceNames.Scan, "scan", instrument);
-        await using var diffusion = await BusAsync(broker, ServiceNames.Diffusion, "diffusion", instrument);
+        await using var broker = await SecuredBroker.StartAsync(instrument);
+        await using var potentiostat = await BusAsync(broker, ServiceNames.Potentiostat, instrument);
+        await using var scan = await BusAsync(broker, ServiceNames.Scan, instrument);
+        await using var diffusion = await BusAsync(broker, ServiceNames.Diffusion, instrument);
         var cvs = 0;
         await potentiostat.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb,
             (c, _) => Task.FromResult(new ReplayResult(c.ScanId, [], 0, c.Pixels)));
@@ -59,13 +59,13 @@ public sealed class ReconciliationAclTests
     [Fact]
     public async Task A_diffusion_worker_reads_the_retained_result_another_worker_published()
     {
-        await using var broker = await SecuredBroker.StartAsync();
         const string instrument = "aclr2";
-        await using var first = await BusAsync(broker, ServiceNames.Diffusion, "diffusion", instrument, "w1");
+        await using var broker = await SecuredBroker.StartAsync(instrument);
+        await using var first = await BusAsync(broker, ServiceNames.Diffusion, instrument, "w1");
         var topic = Topic.Result(instrument, "s2", "pixel") + "/3";
         await first.PublishConfirmedAsync(topic, new PingResult("diffusion", instrument, DateTimeOffset.UnixEpoch, "result of pixel 3"), retain: true);
 
-        await using var second = await BusAsync(broker, ServiceNames.Diffusion, "diffusion", instrument, "w2");
+        await using var second = await BusAsync(broker, ServiceNames.Diffusion, instrument, "w2");
         var got = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await second.SubscribeAsync(Topic.ResultFilter(instrument), (m, _) =>
         {
@@ -89,10 +89,11 @@ public sealed class ReconciliationAclTests
         }
     }
 
-    private static async Task<MqttBus> BusAsync(SecuredBroker broker, string service, string user, string instrument, string? workerId = null)
+    private static async Task<MqttBus> BusAsync(SecuredBroker broker, string service, string instrument, string? workerId = null)
     {
+        var user = SecuredBroker.User(service, instrument);
         var bus = new MqttBus(service, new SeccmOptions { Instrument = instrument, WorkerId = workerId },
-            new MqttOptions { Host = broker.Server.Host, Port = broker.Server.Port, Username = user, Password = broker.Passwords[user] },
+            new MqttOptions { Host = broker.Server.Host, Port = broker.Server.Port, Username = user, Password = broker.Password(user) },
             NullLogger.Instance, TimeProvider.System);
         await bus.StartAsync(CancellationToken.None);
         await bus.WaitConnectedAsync(Patience, CancellationToken.None);

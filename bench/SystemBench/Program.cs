@@ -1,0 +1,3 @@
+using Seccm.Host.Verbs;
+
+return await BenchVerb.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
