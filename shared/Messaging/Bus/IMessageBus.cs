@@ -59,7 +59,7 @@ public interface IMessageBus
     Task<CommandReply> RequestAsync<TCommand>(string service, string verb, TCommand command, TimeSpan timeout,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Like <see cref="RequestAsync{TCommand}"/>; an error reply throws and the result is parsed.</summary>
+    /// <summary>Like <see cref="RequestAsync{TCommand}"/>; an invalid command is not sent, an error reply throws, the result is parsed.</summary>
     Task<TResult> CallAsync<TCommand, TResult>(string service, string verb, TCommand command, TimeSpan timeout,
         CancellationToken cancellationToken = default);
 

@@ -160,16 +160,10 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
         CancellationToken cancellationToken = default) =>
         RequestToAsync(Topic.Command(Instrument, service, verb), command, timeout, cancellationToken);
 
-    /// <summary>
-    /// Sends a command to any command topic (another instrument's, for a facility tool) and waits for the reply. A command
-    /// the receiver would refuse as invalid is not sent: <see cref="CommandException"/> with the receiver's reasons.
-    /// </summary>
+    /// <summary>Sends a command to any command topic (another instrument's, for a facility tool) and waits for the reply.</summary>
     public Task<CommandReply> RequestToAsync<TCommand>(string commandTopic, TCommand command, TimeSpan timeout,
-        CancellationToken cancellationToken = default)
-    {
-        RequestReply.ThrowIfInvalid(command, $"{commandTopic} (not sent)");
-        return RequestRawAsync(commandTopic, SeccmJson.Serialize(command), timeout, cancellationToken);
-    }
+        CancellationToken cancellationToken = default) =>
+        RequestRawAsync(commandTopic, SeccmJson.Serialize(command), timeout, cancellationToken);
 
     /// <summary>Sends any bytes as a command and waits for the reply (tools, tests of malformed input).</summary>
     public Task<CommandReply> RequestRawAsync(string commandTopic, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken = default) =>
@@ -191,9 +185,12 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     public Task CallAsync<TCommand>(string service, string verb, TCommand command, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         RequestOkAsync(service, verb, command, timeout, cancellationToken);
 
+    // A service calling another: a command the receiver would refuse as invalid is not sent (CommandException with the
+    // receiver's own reasons), so two services never disagree on a contract at run time. RequestAsync sends anything.
     private async Task<CommandReply> RequestOkAsync<TCommand>(string service, string verb, TCommand command, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
+        RequestReply.ThrowIfInvalid(command, $"{Topic.Command(Instrument, service, verb)} (not sent)");
         var reply = await RequestAsync(service, verb, command, timeout, cancellationToken).ConfigureAwait(false);
         if (!reply.Ok)
         {

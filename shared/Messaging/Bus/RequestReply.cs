@@ -138,7 +138,7 @@ internal sealed partial class RequestReply
         {
             return;
         }
-        await SubscribeAsync(statusTopic, (message, _) =>
+        await _router.ObserveAsync(statusTopic, (message, _) =>
         {
             ServiceStatus status;
             try
@@ -162,7 +162,7 @@ internal sealed partial class RequestReply
                 }
             }
             return Task.CompletedTask;
-        }).ConfigureAwait(false);
+        }, _stop()).ConfigureAwait(false);
     }
 
     private static CommandTargetOfflineException TargetOffline(string commandTopic, ServiceStatus status, string what) =>

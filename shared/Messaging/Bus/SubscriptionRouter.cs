@@ -37,11 +37,35 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         var subscription = new Subscription(filter, qos, handler, capacity, acknowledgeAfterHandling);
         if (!_subscriptions.TryAdd(filter, subscription))
         {
+            if (_subscriptions.TryGetValue(filter, out var existing) && existing.TakeHandler(handler))
+            {
+                return;
+            }
             throw new InvalidOperationException($"{clientId} already subscribes to '{filter}'.");
         }
         foreach (var parked in Unpark(subscription))
         {
             subscription.Queue.Writer.TryWrite(new Delivery(parked, null));
+        }
+        subscription.Worker = Task.Run(() => RunAsync(subscription, stop), CancellationToken.None);
+        if (connection.IsConnected)
+        {
+            await SubscribeOnBrokerAsync(subscription, stop).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Also hands the messages of <paramref name="filter"/> to <paramref name="observer"/> (the bus's own bookkeeping),
+    /// beside any handler a service has or will have for the same filter.
+    /// </summary>
+    public async Task ObserveAsync(string filter, Func<IncomingMessage, CancellationToken, Task> observer, CancellationToken stop)
+    {
+        var created = new Subscription(filter, MqttQualityOfServiceLevel.AtLeastOnce, null, 10_000, acknowledgeAfterHandling: false);
+        var subscription = _subscriptions.GetOrAdd(filter, created);
+        subscription.AddObserver(observer);
+        if (subscription != created)
+        {
+            return;
         }
         subscription.Worker = Task.Run(() => RunAsync(subscription, stop), CancellationToken.None);
         if (connection.IsConnected)
@@ -152,18 +176,21 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         {
             await foreach (var (message, ack) in subscription.Queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
             {
-                try
+                foreach (var handler in subscription.Handlers())
                 {
-                    await subscription.Handler(message, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    // Not acknowledged: the broker delivers it again to the next session.
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    LogHandlerFailed(logger, ex, clientId, message.Topic);
+                    try
+                    {
+                        await handler(message, stop).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        // Not acknowledged: the broker delivers it again to the next session.
+                        return;
+                    }
+                    catch (Exception ex)
+                    {
+                        LogHandlerFailed(logger, ex, clientId, message.Topic);
+                    }
                 }
                 if (ack is not null)
                 {
@@ -201,16 +228,48 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         }
     }
 
-    private sealed class Subscription(string filter, MqttQualityOfServiceLevel qos, Func<IncomingMessage, CancellationToken, Task> handler, int capacity,
+    private sealed class Subscription(string filter, MqttQualityOfServiceLevel qos, Func<IncomingMessage, CancellationToken, Task>? handler, int capacity,
         bool acknowledgeAfterHandling)
     {
         private readonly string _matchFilter = TopicFilter.WithoutShare(filter);
+        private readonly Lock _gate = new();
+        private Func<IncomingMessage, CancellationToken, Task>? _handler = handler;
+        private Func<IncomingMessage, CancellationToken, Task>[] _observers = [];
 
         public string Filter { get; } = filter;
 
         public MqttQualityOfServiceLevel Qos { get; } = qos;
 
-        public Func<IncomingMessage, CancellationToken, Task> Handler { get; } = handler;
+        /// <summary>The service's handler first, then the bus's observers.</summary>
+        public IEnumerable<Func<IncomingMessage, CancellationToken, Task>> Handlers()
+        {
+            lock (_gate)
+            {
+                return _handler is null ? _observers : [_handler, .. _observers];
+            }
+        }
+
+        /// <summary>A service subscribes to a filter so far only observed: its handler joins.</summary>
+        public bool TakeHandler(Func<IncomingMessage, CancellationToken, Task> handler)
+        {
+            lock (_gate)
+            {
+                if (_handler is not null)
+                {
+                    return false;
+                }
+                _handler = handler;
+                return true;
+            }
+        }
+
+        public void AddObserver(Func<IncomingMessage, CancellationToken, Task> observer)
+        {
+            lock (_gate)
+            {
+                _observers = [.. _observers, observer];
+            }
+        }
 
         public bool AcknowledgeAfterHandling { get; } = acknowledgeAfterHandling;
 

@@ -46,7 +46,7 @@ public sealed class RequestReplyTests
         await using var broker = await MosquittoServer.StartAsync();
         await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Cli);
         // An earlier stage left "offline" retained; the new one comes up after the request was sent.
-        await client.PublishAsync(Topic.Status("t1", ServiceNames.Stage),
+        await client.PublishConfirmedAsync(Topic.Status("t1", ServiceNames.Stage),
             new ServiceStatus(ServiceNames.Stage, "t1", ServiceStatus.Offline, "old", DateTimeOffset.UnixEpoch), retain: true);
         await using var stage = BusFactory.Create(broker.Port, ServiceNames.Stage);
         await stage.ListenForCommandsAsync();
