@@ -25,7 +25,7 @@ public static class GloveboxServiceExtensions
 
     /// <summary>As <see cref="AddGloveboxService(IHostApplicationBuilder)"/> with a given simulation or serial-port opener (tests).</summary>
     internal static IHostApplicationBuilder AddGloveboxService(this IHostApplicationBuilder builder,
-        Func<IServiceProvider, GloveboxSimulation>? simulation, Func<string, int, ISerialLine>? openPort)
+        Func<IServiceProvider, GloveboxSimulation>? simulation, Func<string, SerialLineSettings, ISerialLine>? openPort)
     {
         builder.Services.AddOptions<GloveboxOptions>().Bind(builder.Configuration.GetSection(GloveboxOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();

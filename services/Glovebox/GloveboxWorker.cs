@@ -30,7 +30,7 @@ internal sealed partial class GloveboxWorker(
     TimeProvider time,
     ITimeSeriesSink? sink,
     ILogger<GloveboxWorker> logger,
-    Func<string, int, ISerialLine>? openPort = null) : BackgroundService
+    Func<string, SerialLineSettings, ISerialLine>? openPort = null) : BackgroundService
 {
     private readonly Lock _gate = new();
     private DeviceFactory _factory = null!;

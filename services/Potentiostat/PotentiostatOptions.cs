@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using Seccm.Devices.Serial;
 using Seccm.Electrochemistry.Samples;
+using Seccm.Potentiostat.Drivers.MethodScript;
 
 namespace Seccm.Potentiostat;
 
@@ -17,9 +19,32 @@ public sealed class PotentiostatOptions : IValidatableObject
     /// <summary>Serial port of the potentiostat (methodscript), e.g. /dev/ttyUSB0.</summary>
     public string? Port { get; set; }
 
-    /// <summary>230400 for the EmStat Pico, 921600 for the EmStat4.</summary>
+    /// <summary>
+    /// The MethodSCRIPT device family (methodscript): <c>emstat4-lr</c> (default: the pA currents of a nanopipette need its
+    /// 1 nA range), <c>emstat4-hr</c> or <c>emstat-pico</c>. It sets the default serial line; the device's version reply
+    /// must name the same family, whose scripts and limits then apply.
+    /// </summary>
+    public string Device { get; set; } = MethodScriptFamily.EmStat4Lr.ConfigName;
+
+    /// <summary>Serial line; unset keys take the family's: 230400 8N1 for the EmStat Pico, 921600 8N1 for the EmStat4.</summary>
     [Range(9600, 4_000_000, ErrorMessage = "Potentiostat:BaudRate must be between 9600 and 4000000.")]
-    public int BaudRate { get; set; } = 230400;
+    public int? BaudRate { get; set; }
+
+    public int? DataBits { get; set; }
+
+    /// <summary>none, even, odd, mark or space.</summary>
+    public string? Parity { get; set; }
+
+    /// <summary>1, 1.5 or 2.</summary>
+    public string? StopBits { get; set; }
+
+    /// <summary>The configured family (valid after validation).</summary>
+    internal MethodScriptFamily Family => MethodScriptFamily.FromConfig(Device)
+        ?? throw new InvalidOperationException($"Potentiostat:Device '{Device}' is unknown; validate the options first.");
+
+    /// <summary>The serial line these options describe (valid after validation).</summary>
+    internal SerialLineSettings Line => SerialLineSettings.Parse(Section, Family.DefaultLine, BaudRate, DataBits, Parity, StopBits).Settings
+        ?? throw new InvalidOperationException("The Potentiostat serial line settings are invalid; validate the options first.");
 
     [Range(50, 60_000, ErrorMessage = "Potentiostat:ResponseTimeoutMs must be between 50 and 60000.")]
     public int ResponseTimeoutMs { get; set; } = 3000;
@@ -70,6 +95,22 @@ public sealed class PotentiostatOptions : IValidatableObject
         if (Driver == MethodScript && string.IsNullOrWhiteSpace(Port))
         {
             yield return new ValidationResult("Potentiostat:Port is required with Potentiostat:Driver = methodscript (e.g. /dev/ttyUSB0).", [nameof(Port)]);
+        }
+        if (Driver == MethodScript)
+        {
+            var family = MethodScriptFamily.FromConfig(Device);
+            if (family is null)
+            {
+                yield return new ValidationResult(
+                    $"Potentiostat:Device '{Device}' is unknown: use one of {string.Join(", ", MethodScriptFamily.All.Select(f => f.ConfigName))}.", [nameof(Device)]);
+            }
+            else
+            {
+                foreach (var problem in SerialLineSettings.Parse(Section, family.DefaultLine, BaudRate, DataBits, Parity, StopBits).Problems)
+                {
+                    yield return new ValidationResult(problem, [nameof(Line)]);
+                }
+            }
         }
         if (Driver == Simulated && !SampleCatalog.Names.Contains(Sample))
         {

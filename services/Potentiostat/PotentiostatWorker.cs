@@ -29,6 +29,8 @@ internal sealed partial class PotentiostatWorker(
     private readonly SemaphoreSlim _technique = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _liveGate = new();
+    private readonly Dictionary<int, int> _attempts = [];
+    private string? _attemptsScan;
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
@@ -195,7 +197,7 @@ internal sealed partial class PotentiostatWorker(
     {
         var topic = DataTopic(scanId, technique);
         return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
-            options.ChunkSamples, time);
+            options.ChunkSamples, time, NextAttempt(scanId, pixel));
     }
 
     private string DataTopic(string scanId, string technique) => technique switch
@@ -286,6 +288,25 @@ internal sealed partial class PotentiostatWorker(
         return new ReplayResult(command.ScanId, sent, chunks, missing);
     }
 
+    /// <summary>
+    /// How often this pixel of this scan was measured before (0 the first time): a scan measures a pixel again when the
+    /// device flagged its curve, and the analysis keeps the latest. Only the current scan's pixels are remembered.
+    /// </summary>
+    private int NextAttempt(string scanId, int pixel)
+    {
+        lock (_attempts)
+        {
+            if (_attemptsScan != scanId)
+            {
+                _attempts.Clear();
+                _attemptsScan = scanId;
+            }
+            var attempt = _attempts.GetValueOrDefault(pixel);
+            _attempts[pixel] = attempt + 1;
+            return attempt;
+        }
+    }
+
     /// <summary>Runs one technique to its end, publishing data, contact and the finished event; never leaves the device busy.</summary>
     private async Task<TechniqueFinishedEvent> RunAsync(string technique, string? scanId, int pixel, IAsyncEnumerable<SampleChunk> samples,
         CurvePublisher? publisher, double? contactThresholdA, double holdPotentialV)
@@ -293,6 +314,7 @@ internal sealed partial class PotentiostatWorker(
         var outcome = TechniqueOutcomes.Completed;
         string? detail = null;
         long count = 0;
+        var flags = SampleFlags.None;
         var contactSent = false;
         var start = time.GetUtcNow();
         try
@@ -304,6 +326,7 @@ internal sealed partial class PotentiostatWorker(
             await foreach (var chunk in samples.ConfigureAwait(false))
             {
                 count += chunk.Count;
+                flags |= chunk.Flags;
                 Observe(chunk);
                 if (technique == "cv")
                 {
@@ -361,7 +384,9 @@ internal sealed partial class PotentiostatWorker(
         {
             await publisher.CompleteAsync().ConfigureAwait(false);
         }
-        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail);
+        // The device's marks on samples (overload, underload, NaN, timing): the scan decides whether the pixel is measured again.
+        var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail,
+            flags.ToNames());
         await bus.PublishAsync(PotentiostatTopics.TechniqueFinishedTopic(bus.Instrument), finished, MqttQualityOfServiceLevel.AtLeastOnce,
             cancellationToken: CancellationToken.None).ConfigureAwait(false);
         LogFinished(logger, technique, outcome, count, (time.GetUtcNow() - start).TotalSeconds);

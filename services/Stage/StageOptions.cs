@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Seccm.Devices.Serial;
+using Seccm.Stage.Drivers;
 
 namespace Seccm.Stage;
 
@@ -16,8 +18,21 @@ public sealed class StageOptions : IValidatableObject
     /// <summary>Serial port of the PI controller (pi-gcs).</summary>
     public string? Port { get; set; }
 
+    /// <summary>Serial line of the controller (pi-gcs); unset keys take PI's RS-232 default, 115200 8N1.</summary>
     [Range(1200, 4_000_000, ErrorMessage = "Stage:BaudRate must be between 1200 and 4000000.")]
     public int BaudRate { get; set; } = 115200;
+
+    public int? DataBits { get; set; }
+
+    /// <summary>none, even, odd, mark or space.</summary>
+    public string? Parity { get; set; }
+
+    /// <summary>1, 1.5 or 2.</summary>
+    public string? StopBits { get; set; }
+
+    /// <summary>The serial line these options describe (valid when <see cref="Validate"/> found nothing).</summary>
+    public SerialLineSettings SerialLine() => SerialLineSettings.Parse(Section, PiGcsStageOptions.DefaultLine, BaudRate, DataBits, Parity, StopBits).Settings
+        ?? throw new InvalidOperationException($"The {Section} serial line settings are invalid; validate the options first.");
 
     /// <summary>Controller axis identifiers of X, Y and Z (pi-gcs).</summary>
     public string AxisX { get; set; } = "1";
@@ -63,6 +78,10 @@ public sealed class StageOptions : IValidatableObject
         if (Driver == PiGcs && string.IsNullOrWhiteSpace(Port))
         {
             yield return new ValidationResult("Stage:Port is required with Stage:Driver = pi-gcs (e.g. /dev/ttyUSB0).", [nameof(Port)]);
+        }
+        foreach (var problem in SerialLineSettings.Parse(Section, PiGcsStageOptions.DefaultLine, BaudRate, DataBits, Parity, StopBits).Problems)
+        {
+            yield return new ValidationResult(problem, [nameof(BaudRate)]);
         }
         foreach (var (name, id) in new[] { ("AxisX", AxisX), ("AxisY", AxisY), ("AxisZ", AxisZ) })
         {

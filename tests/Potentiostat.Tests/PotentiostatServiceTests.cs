@@ -22,7 +22,7 @@ namespace Seccm.Potentiostat.Tests;
 public sealed class PotentiostatServiceTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private const string Instrument = "p1";
+    internal const string Instrument = "p1";
     private readonly ConcurrentQueue<CurveChunk> _data = new();
     private readonly ConcurrentQueue<ContactEvent> _contacts = new();
     private readonly ConcurrentQueue<TechniqueFinishedEvent> _finished = new();

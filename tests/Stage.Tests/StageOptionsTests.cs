@@ -44,6 +44,9 @@ public sealed class StageOptionsTests
     [InlineData("Driver", "pi-gcs", "Stage:Port is required")]
     [InlineData("TelemetryMovingHz", "500", "Stage:TelemetryMovingHz must be between 20 and 100")]
     [InlineData("AxisZ", "3 4", "Stage:AxisZ '3 4'")]
+    [InlineData("Parity", "evenish", "Stage:Parity: 'evenish' is not a parity")]
+    [InlineData("StopBits", "3", "Stage:StopBits: '3' is not a number of stop bits")]
+    [InlineData("DataBits", "9", "Stage:DataBits: 9 must be 5, 6, 7 or 8")]
     public async Task A_bad_setting_stops_start_up_with_a_message_naming_it(string key, string value, string expected)
     {
         using var host = Build(FreePort.Next(), new() { [key] = value });

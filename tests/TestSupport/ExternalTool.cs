@@ -50,16 +50,22 @@ public static class ExternalTool
     }
 }
 
-/// <summary>A child process the test owns; killed (whole tree) on dispose.</summary>
+/// <summary>
+/// A child process the test owns; killed (whole tree) on dispose. Its output is kept line by line, and a test can
+/// wait for the line it expects (<see cref="WaitForLineAsync"/>) instead of for a time.
+/// </summary>
 public sealed class OwnedProcess : IDisposable
 {
     private readonly System.Text.StringBuilder _output = new();
+    private readonly List<string> _lines = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _streamsOpen = 2;
 
     public OwnedProcess(Process process)
     {
         Process = process;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -67,6 +73,61 @@ public sealed class OwnedProcess : IDisposable
     public Process Process { get; }
 
     public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>The command line, for messages.</summary>
+    public string Display => $"{Path.GetFileName(Process.StartInfo.FileName)} {string.Join(' ', Process.StartInfo.ArgumentList.Select(Quote))}";
+
+    /// <summary>How many lines were printed so far: a mark to wait for lines after it.</summary>
+    public int LineCount { get { lock (_output) return _lines.Count; } }
+
+    /// <summary>
+    /// The first line (from line <paramref name="from"/> on) that matches; fails with everything printed so far if the
+    /// program ends or <paramref name="cancellationToken"/> (a hang guard) fires first.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, string what, CancellationToken cancellationToken, int from = 0)
+    {
+        while (true)
+        {
+            Task changed;
+            bool ended;
+            lock (_output)
+            {
+                var hit = _lines.Skip(from).FirstOrDefault(match);
+                if (hit is not null)
+                {
+                    return hit;
+                }
+                ended = _streamsOpen == 0;
+                changed = _changed.Task;
+            }
+            if (ended)
+            {
+                Assert.Fail($"{Display} ended before {what}. It printed:{Environment.NewLine}{Output}");
+            }
+            try
+            {
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"Gave up waiting for {what} from {Display}. It printed:{Environment.NewLine}{Output}");
+            }
+        }
+    }
+
+    /// <summary>Waits for the program to end on its own and for its output to be read to the end; returns the output.</summary>
+    public async Task<string> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"{Display} did not end. It printed:{Environment.NewLine}{Output}");
+        }
+        return Output;
+    }
 
     public bool HasExited => Process.HasExited;
 
@@ -117,4 +178,29 @@ public sealed class OwnedProcess : IDisposable
         Kill();
         Process.Dispose();
     }
+
+    private void OnLine(string? line)
+    {
+        TaskCompletionSource changed;
+        lock (_output)
+        {
+            if (line is null)
+            {
+                _streamsOpen--;
+            }
+            else
+            {
+                _output.AppendLine(line);
+                _lines.Add(line);
+            }
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./:=".Contains(c, StringComparison.Ordinal))
+            ? arg
+            : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -1,4 +1,5 @@
 using Seccm.Contracts.Diffusion;
+using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
@@ -12,8 +13,9 @@ internal static class PixelAnalyzer
     public const string NoContactFlag = "no_contact";
     public const string NoDataFlag = "no_data";
     public const string InvalidFlag = "invalid";
+    public const string SkippedFlag = "skipped";
 
-    public static AnalysisSettings Settings(AnalysisSpec? spec)
+    public static AnalysisSettings Settings(AnalysisSpec? spec, double measurementBandwidthHz = 0)
     {
         spec ??= new AnalysisSpec();
         return new AnalysisSettings
@@ -23,6 +25,7 @@ internal static class PixelAnalyzer
             ConcentrationMolCm3 = spec.ConcentrationMolCm3,
             N = spec.N,
             TemperatureK = spec.TemperatureK,
+            MeasurementBandwidthHz = measurementBandwidthHz > 0 ? measurementBandwidthHz : null,
         };
     }
 
@@ -34,10 +37,36 @@ internal static class PixelAnalyzer
     public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<RebuiltCurve> curves,
         AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
     {
+        var (result, problem) = AnalyzeCurves(pixel, technique, curves, settings, holdTailFraction, worker, now);
+        return (result with { Flags = WithSampleFlags(result.Flags, curves) }, problem);
+    }
+
+    /// <summary>
+    /// A pixel whose curves hold samples the device marked as not a valid current (overload, underload, NaN) or mistimed
+    /// carries those marks among its flags ("ok" gives way to them): its numbers rest on clipped or missing samples.
+    /// </summary>
+    private static string WithSampleFlags(string flags, IReadOnlyList<RebuiltCurve> curves)
+    {
+        var bits = curves.Aggregate(0, (b, c) => b | c.SampleFlagBits) & (SampleFlagNames.InvalidCurrentBits | 0x1);
+        if (SampleFlagNames.FromBits(bits) is not { } names)
+        {
+            return flags;
+        }
+        return flags == "ok" ? names : $"{flags}|{names}";
+    }
+
+    private static (PixelResultMessage Result, string? Problem) AnalyzeCurves(PixelDoneEvent pixel, string technique, IReadOnlyList<RebuiltCurve> curves,
+        AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
+    {
         var empty = Empty(pixel, technique, worker, now);
         if (!pixel.Contact)
         {
             return (empty with { Flags = NoContactFlag }, null);
+        }
+        if (pixel.Skipped is { } skipped)
+        {
+            // The recipe said to skip a pixel whose curve the device flagged: no numbers from clipped samples.
+            return (empty with { Flags = $"{SkippedFlag}|{skipped}" }, null);
         }
         if (curves.Count == 0)
         {
@@ -76,6 +105,12 @@ internal static class PixelAnalyzer
         return (empty with
         {
             DCm2PerS = Finite(result.DCm2PerS),
+            DRsCm2PerS = Finite(result.DRsCm2PerS),
+            Method = result.Method,
+            Alpha = Finite(result.Alpha),
+            DoubleLayerF = Finite(result.DoubleLayerF),
+            Info = result.InfoText,
+            RatesDropped = result.RatesDropped,
             RSquared = Finite(result.RSquared),
             K0CmPerS = Finite(result.K0CmPerS),
             DeltaEpV = dEp,

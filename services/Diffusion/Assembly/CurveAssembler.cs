@@ -10,7 +10,8 @@ internal sealed record RebuiltCurve(
     string Technique,
     int SamplesPerCycle,
     double[] PotentialV,
-    double[] CurrentA)
+    double[] CurrentA,
+    int SampleFlagBits = 0)
 {
     public int Count => PotentialV.Length;
 }
@@ -42,7 +43,8 @@ internal sealed class CurveAssembler
     internal const long MaxSamplesPerRate = 50_000_000;
 
     private readonly Dictionary<(string ScanId, int Pixel), PixelAssembly> _pixels = [];
-    private readonly HashSet<(string ScanId, int Pixel)> _completed = [];
+    /// <summary>Completed pixels and the attempt (measurement) that completed them.</summary>
+    private readonly Dictionary<(string ScanId, int Pixel), int> _completed = [];
 
     /// <summary>Pixels with some but not all chunks.</summary>
     public int PixelsInFlight => _pixels.Count;
@@ -50,21 +52,30 @@ internal sealed class CurveAssembler
     /// <summary>Samples held in memory by incomplete pixels.</summary>
     public long SamplesInFlight => _pixels.Values.Sum(p => p.Samples);
 
-    public bool IsComplete(string scanId, int pixel) => _completed.Contains((scanId, pixel));
+    public bool IsComplete(string scanId, int pixel) => _completed.ContainsKey((scanId, pixel));
 
     /// <summary>Adds a chunk; throws <see cref="ChunkException"/> (naming the field) for a chunk that cannot be used.</summary>
     public ChunkResult Add(CurveChunk chunk, string where)
     {
         Validate(chunk, where);
         var key = (chunk.ScanId, chunk.Pixel);
-        if (_completed.Contains(key))
+        if (_completed.TryGetValue(key, out var completedAttempt))
+        {
+            if (chunk.Attempt <= completedAttempt)
+            {
+                return new ChunkResult(ChunkOutcome.Duplicate);
+            }
+            // The pixel was measured again (its curve was flagged): the new measurement replaces the completed one.
+            _completed.Remove(key);
+        }
+        if (!_pixels.TryGetValue(key, out var pixel) || chunk.Attempt > pixel.Attempt)
+        {
+            pixel = new PixelAssembly(chunk.Technique, chunk.RateCount, chunk.Attempt);
+            _pixels[key] = pixel;
+        }
+        else if (chunk.Attempt < pixel.Attempt)
         {
             return new ChunkResult(ChunkOutcome.Duplicate);
-        }
-        if (!_pixels.TryGetValue(key, out var pixel))
-        {
-            pixel = new PixelAssembly(chunk.Technique, chunk.RateCount);
-            _pixels[key] = pixel;
         }
         else if (pixel.RateCount != chunk.RateCount || pixel.Technique != chunk.Technique)
         {
@@ -80,7 +91,7 @@ internal sealed class CurveAssembler
             return new ChunkResult(ChunkOutcome.Stored);
         }
         _pixels.Remove(key);
-        _completed.Add(key);
+        _completed[key] = pixel.Attempt;
         return new ChunkResult(ChunkOutcome.PixelComplete, pixel.Build());
     }
 
@@ -91,7 +102,7 @@ internal sealed class CurveAssembler
     public IReadOnlyList<RebuiltCurve> TakeCompleteRates(string scanId, int pixel)
     {
         var key = (scanId, pixel);
-        _completed.Add(key);
+        _completed[key] = int.MaxValue;
         return _pixels.Remove(key, out var assembly) ? assembly.BuildCompleteRates() : [];
     }
 
@@ -102,7 +113,10 @@ internal sealed class CurveAssembler
         {
             _pixels.Remove(key);
         }
-        _completed.RemoveWhere(k => k.ScanId == scanId);
+        foreach (var key in _completed.Keys.Where(k => k.ScanId == scanId).ToList())
+        {
+            _completed.Remove(key);
+        }
     }
 
     private static void Validate(CurveChunk chunk, string where)
@@ -130,9 +144,11 @@ internal sealed class CurveAssembler
         Require(chunk.PotentialV!.Length == chunk.CurrentA!.Length, "currentA", $"{chunk.CurrentA.Length} currents for {chunk.PotentialV.Length} potentials");
     }
 
-    private sealed class PixelAssembly(string technique, int rateCount)
+    private sealed class PixelAssembly(string technique, int rateCount, int attempt)
     {
         private readonly RateAssembly?[] _rates = new RateAssembly?[rateCount];
+
+        public int Attempt { get; } = attempt;
 
         public string Technique { get; } = technique;
 
@@ -215,7 +231,9 @@ internal sealed class CurveAssembler
             {
                 throw new ChunkException($"rate {rateIndex}: the chunks cover {filled} samples but span {length} (firstSampleIndex values overlap or leave gaps)");
             }
-            return new RebuiltCurve(rateIndex, scanRateVPerS, technique, samplesPerCycle, potential, current);
+            // The device's marks on any chunk's samples (overload, NaN, ...) mark the curve.
+            var flags = _chunks.Values.Aggregate(0, (bits, c) => bits | SampleFlagNames.ToBits(c.SampleFlags));
+            return new RebuiltCurve(rateIndex, scanRateVPerS, technique, samplesPerCycle, potential, current, flags);
         }
     }
 }

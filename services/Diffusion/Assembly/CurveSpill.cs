@@ -106,7 +106,9 @@ internal sealed class CurveSpill : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(header[12..], chunk.RateCount);
         BinaryPrimitives.WriteInt32LittleEndian(header[16..], chunk.ChunkIndex);
         BinaryPrimitives.WriteInt32LittleEndian(header[20..], chunk.ChunkCount ?? -1);
-        BinaryPrimitives.WriteInt32LittleEndian(header[24..], chunk.Last ? 1 : 0);
+        // Bit 0: last chunk; bits 8-15: the device's sample flags; bits 16-23: the attempt (files written before have 0 there).
+        BinaryPrimitives.WriteInt32LittleEndian(header[24..],
+            (chunk.Last ? 1 : 0) | ((SampleFlagNames.ToBits(chunk.SampleFlags) & 0xFF) << 8) | (Math.Clamp(chunk.Attempt, 0, 255) << 16));
         BinaryPrimitives.WriteInt64LittleEndian(header[28..], chunk.FirstSampleIndex);
         BinaryPrimitives.WriteDoubleLittleEndian(header[36..], chunk.ScanRateVPerS);
         BinaryPrimitives.WriteInt32LittleEndian(header[44..], chunk.SamplesPerCycle);
@@ -148,16 +150,18 @@ internal sealed class CurveSpill : IDisposable
             }
             offsets = [.. list];
         }
+        // Every record is read: a pixel measured again has a later attempt, which replaces the earlier complete one.
         var assembler = new CurveAssembler();
+        IReadOnlyList<RebuiltCurve>? complete = null;
         foreach (var offset in offsets)
         {
             var result = assembler.Add(ReadChunk(offset), Path);
             if (result.Outcome == ChunkOutcome.PixelComplete)
             {
-                return result.Curves!;
+                complete = result.Curves!;
             }
         }
-        return assembler.TakeCompleteRates(_scanId, pixel);
+        return complete ?? assembler.TakeCompleteRates(_scanId, pixel);
     }
 
     /// <summary>Closes the file and deletes it (the scan is no longer kept).</summary>
@@ -206,14 +210,21 @@ internal sealed class CurveSpill : IDisposable
             _file.ReadExactly(MemoryMarshal.AsBytes(potential.AsSpan()));
             _file.ReadExactly(MemoryMarshal.AsBytes(current.AsSpan()));
             return new CurveChunk(_scanId, h.Pixel, Encoding.UTF8.GetString(technique), h.RateIndex, h.RateCount, h.ScanRateVPerS, h.SamplesPerCycle,
-                h.ChunkIndex, h.ChunkCount < 0 ? null : h.ChunkCount, h.Last, h.FirstSampleIndex, DateTimeOffset.UnixEpoch, [], potential, current);
+                h.ChunkIndex, h.ChunkCount < 0 ? null : h.ChunkCount, h.Last, h.FirstSampleIndex, DateTimeOffset.UnixEpoch, [], potential, current,
+                SampleFlagNames.FromBits(h.SampleFlagBits), h.Attempt);
         }
     }
 
-    private readonly record struct Header(int Pixel, int RateIndex, int RateCount, int ChunkIndex, int ChunkCount, bool Last, long FirstSampleIndex,
+    private readonly record struct Header(int Pixel, int RateIndex, int RateCount, int ChunkIndex, int ChunkCount, int LastAndFlags, long FirstSampleIndex,
         double ScanRateVPerS, int SamplesPerCycle, int TechniqueBytes, int Count)
     {
         public long RecordBytes => HeaderBytes + TechniqueBytes + (16L * Count) + 4;
+
+        public bool Last => (LastAndFlags & 1) != 0;
+
+        public int SampleFlagBits => (LastAndFlags >> 8) & 0xFF;
+
+        public int Attempt => (LastAndFlags >> 16) & 0xFF;
     }
 
     private static Header? ParseHeaderChecked(ReadOnlySpan<byte> header)
@@ -232,7 +243,7 @@ internal sealed class CurveSpill : IDisposable
         BinaryPrimitives.ReadInt32LittleEndian(header[12..]),
         BinaryPrimitives.ReadInt32LittleEndian(header[16..]),
         BinaryPrimitives.ReadInt32LittleEndian(header[20..]),
-        BinaryPrimitives.ReadInt32LittleEndian(header[24..]) != 0,
+        BinaryPrimitives.ReadInt32LittleEndian(header[24..]),
         BinaryPrimitives.ReadInt64LittleEndian(header[28..]),
         BinaryPrimitives.ReadDoubleLittleEndian(header[36..]),
         BinaryPrimitives.ReadInt32LittleEndian(header[44..]),

@@ -9,11 +9,11 @@ namespace Seccm.Glovebox.Sensors;
 /// Builds drivers from <see cref="DeviceOptions"/>. Ports are opened once and shared: an RS-485 bus with a
 /// transmitter and the pump coil gets one <see cref="ModbusRtuMaster"/>. Disposing the factory closes the ports.
 /// </summary>
-public sealed class DeviceFactory(GloveboxSimulation simulation, TimeProvider time, Func<string, int, ISerialLine>? openPort = null)
+public sealed class DeviceFactory(GloveboxSimulation simulation, TimeProvider time, Func<string, SerialLineSettings, ISerialLine>? openPort = null)
     : IAsyncDisposable
 {
-    private readonly Func<string, int, ISerialLine> _openPort = openPort ?? ((port, baud) => StreamSerialLine.OpenPort(port, baud, time));
-    private readonly Dictionary<string, (ISerialLine Line, int BaudRate)> _lines = [];
+    private readonly Func<string, SerialLineSettings, ISerialLine> _openPort = openPort ?? ((port, settings) => StreamSerialLine.OpenPort(port, settings, time));
+    private readonly Dictionary<string, (ISerialLine Line, SerialLineSettings Settings)> _lines = [];
     private readonly Dictionary<string, ModbusRtuMaster> _masters = [];
 
     public IOxygenSensor CreateOxygenSensor(DeviceOptions options, string where)
@@ -66,18 +66,19 @@ public sealed class DeviceFactory(GloveboxSimulation simulation, TimeProvider ti
     private ISerialLine Line(DeviceOptions options, string where)
     {
         var port = options.Port!;
+        var settings = options.Line(where);
         if (_lines.TryGetValue(port, out var open))
         {
-            if (open.BaudRate != options.BaudRate)
+            if (open.Settings != settings)
             {
                 throw new ArgumentException(
-                    $"{where}:BaudRate: port '{port}' is already open at {open.BaudRate} baud for another device; devices sharing a port need the same baud rate.",
+                    $"{where}:BaudRate: port '{port}' is already open at {open.Settings} baud for another device, this one asks for {settings}; devices sharing a port need the same line settings.",
                     nameof(options));
             }
             return open.Line;
         }
-        var line = _openPort(port, options.BaudRate);
-        _lines[port] = (line, options.BaudRate);
+        var line = _openPort(port, settings);
+        _lines[port] = (line, settings);
         return line;
     }
 
@@ -88,7 +89,7 @@ public sealed class DeviceFactory(GloveboxSimulation simulation, TimeProvider ti
         {
             master = new ModbusRtuMaster(line, new ModbusRtuOptions
             {
-                BaudRate = options.BaudRate,
+                BaudRate = options.Line(where).BaudRate,
                 ResponseTimeout = options.Timeout,
                 Retries = options.Retries,
             }, time);

@@ -1,4 +1,6 @@
+using System.IO.Ports;
 using Seccm.Devices.Modbus;
+using Seccm.Devices.Serial;
 
 namespace Seccm.Glovebox.Sensors;
 
@@ -28,7 +30,16 @@ public sealed class DeviceOptions
     /// <summary>Serial port path, e.g. /dev/ttyUSB0 (all drivers but simulated).</summary>
     public string? Port { get; set; }
 
-    public int BaudRate { get; set; } = 9600;
+    /// <summary>Serial line; unset keys take the driver's default (<see cref="DefaultLine"/>).</summary>
+    public int? BaudRate { get; set; }
+
+    public int? DataBits { get; set; }
+
+    /// <summary>none, even, odd, mark or space.</summary>
+    public string? Parity { get; set; }
+
+    /// <summary>1, 1.5 or 2.</summary>
+    public string? StopBits { get; set; }
 
     /// <summary>How long the device may take to answer; for streaming analysers the line interval (stale after three).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
@@ -57,6 +68,20 @@ public sealed class DeviceOptions
 
     public string DisplayName => string.IsNullOrWhiteSpace(Name) ? Driver : Name;
 
+    /// <summary>
+    /// The vendor's line settings of a driver. Modbus RTU: the serial-line specification's default, 19200 baud with even
+    /// parity (8E1), as PROTOCOLS.md gives it for the dew-point transmitter. The ASCII analysers and the relay board: 9600 8N1.
+    /// </summary>
+    public static SerialLineSettings DefaultLine(string driver) => driver is Modbus or ModbusCoil
+        ? new SerialLineSettings(19200, 8, System.IO.Ports.Parity.Even, System.IO.Ports.StopBits.One)
+        : new SerialLineSettings(9600);
+
+    /// <summary>The serial line of this entry: its own keys over the driver's defaults (valid after <see cref="Validate"/>).</summary>
+    public SerialLineSettings Line(string where) =>
+        SerialLineSettings.Parse(where, DefaultLine(Driver), BaudRate, DataBits, Parity, StopBits) is { Settings: { } settings }
+            ? settings
+            : throw new ArgumentException($"{where}: invalid serial line settings; validate the options first.");
+
     /// <summary>Problems with this entry, each naming <paramref name="where"/> (the configuration path) and the field.</summary>
     public IEnumerable<string> Validate(string where, IReadOnlyList<string> allowedDrivers)
     {
@@ -73,9 +98,9 @@ public sealed class DeviceOptions
         {
             yield return $"{where}:Port: the '{Driver}' driver needs a serial port (e.g. /dev/ttyUSB0).";
         }
-        if (BaudRate <= 0)
+        foreach (var problem in SerialLineSettings.Parse(where, DefaultLine(Driver), BaudRate, DataBits, Parity, StopBits).Problems)
         {
-            yield return $"{where}:BaudRate: {BaudRate} is not a baud rate.";
+            yield return problem;
         }
         if (Timeout <= TimeSpan.Zero)
         {

@@ -91,9 +91,34 @@ public sealed record SampleChunk(
     double[] PotentialV,
     double[] CurrentA,
     double? PipetteZUm = null,
-    double? ContactZUm = null)
+    double? ContactZUm = null,
+    SampleFlags Flags = SampleFlags.None)
 {
     public int Count => TimeS.Length;
+}
+
+/// <summary>
+/// What the device said about the samples of a chunk (any of them): MethodSCRIPT's status bits (metadata <c>1X</c>: 0x1
+/// timing error, 0x2 overload, 0x4 underload, 0x8 overload warning) and a value it sent as <c>nan</c>.
+/// </summary>
+[Flags]
+public enum SampleFlags
+{
+    None = 0,
+    TimingError = 0x1,
+    Overload = 0x2,
+    Underload = 0x4,
+    OverloadWarning = 0x8,
+    NotANumber = 0x10,
+}
+
+public static class SampleFlagsExtensions
+{
+    /// <summary>Flags that make a sample's current not a valid measurement: out of range either way, or no number at all.</summary>
+    public const SampleFlags Invalid = SampleFlags.Overload | SampleFlags.Underload | SampleFlags.NotANumber;
+
+    /// <summary>The flags as names joined with '|' (e.g. "overload|nan"), null when there are none.</summary>
+    public static string? ToNames(this SampleFlags flags) => Seccm.Contracts.Potentiostat.SampleFlagNames.FromBits((int)flags);
 }
 
 /// <summary>The envelope a device works in. Checked before a technique starts.</summary>
@@ -106,7 +131,8 @@ public sealed record PotentiostatLimits(
     double MaxStepV,
     double MinIntervalS,
     int MaxCycles,
-    IReadOnlyList<double> CurrentRangesA)
+    IReadOnlyList<double> CurrentRangesA,
+    bool Galvanostatic = true)
 {
     /// <summary>
     /// An EmStat4 LR-class MethodSCRIPT potentiostat (the pA currents of a 55 nm pipette need its 1 nA range),
@@ -179,6 +205,10 @@ public sealed record PotentiostatLimits(
     public IReadOnlyList<string> Check(ChargeDischargeRequest request)
     {
         var errors = new List<string>();
+        if (!Galvanostatic)
+        {
+            errors.Add("this device has no galvanostatic mode (PalmSens' chronopotentiometry examples apply to the EmStat4 and Nexus, not the EmStat Pico).");
+        }
         CheckPotential(errors, "upperCutoffV", request.UpperCutoffV);
         CheckPotential(errors, "lowerCutoffV", request.LowerCutoffV);
         if (!(request.UpperCutoffV > request.LowerCutoffV))

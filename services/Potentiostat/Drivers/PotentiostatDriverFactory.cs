@@ -16,8 +16,8 @@ internal static class PotentiostatDriverFactory
                 position, simulationTime,
                 new SimulatedPotentiostatOptions(ChunkSize: options.ChunkSamples, MeniscusUm: options.MeniscusUm,
                     OpenCircuitNoiseRmsA: options.NoiseRmsA, Seed: options.Seed, RealTime: true)),
-            PotentiostatOptions.MethodScript => MethodScriptPotentiostat.Open(options.Port!, options.BaudRate,
-                MethodScriptOptions.Default with { ResponseTimeout = TimeSpan.FromMilliseconds(options.ResponseTimeoutMs), ChunkSize = options.ChunkSamples },
+            PotentiostatOptions.MethodScript => MethodScriptPotentiostat.Open(options.Port!, options.Line,
+                new MethodScriptOptions(TimeSpan.FromMilliseconds(options.ResponseTimeoutMs), options.ChunkSamples, options.Family),
                 time),
             _ => throw new InvalidOperationException($"Potentiostat:Driver '{options.Driver}' is unknown: use 'simulated' or 'methodscript'."),
         };

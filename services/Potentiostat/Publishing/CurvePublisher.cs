@@ -17,7 +17,8 @@ internal sealed class CurvePublisher(
     int samplesPerCycle,
     long? expectedSamplesPerRate,
     int messageSamples,
-    TimeProvider time)
+    TimeProvider time,
+    int attempt = 0)
 {
     private readonly List<double> _time = new(messageSamples);
     private readonly List<double> _potential = new(messageSamples);
@@ -28,8 +29,12 @@ internal sealed class CurvePublisher(
     private int _chunkIndex;
     private long _first;
     private DateTimeOffset _rateStartUtc;
+    private SampleFlags _flags;
 
     public int MessagesPublished { get; private set; }
+
+    /// <summary>Every flag any sample of the technique carried so far.</summary>
+    public SampleFlags Flags { get; private set; }
 
     public long SamplesPublished { get; private set; }
 
@@ -54,6 +59,9 @@ internal sealed class CurvePublisher(
             _time.Add(chunk.TimeS[k]);
             _potential.Add(chunk.PotentialV[k]);
             _current.Add(chunk.CurrentA[k]);
+            // Flags come per driver chunk: every message holding one of its samples is marked.
+            _flags |= chunk.Flags;
+            Flags |= chunk.Flags;
             if (_time.Count == messageSamples)
             {
                 await SealAsync().ConfigureAwait(false);
@@ -86,7 +94,8 @@ internal sealed class CurvePublisher(
         }
         int? count = expectedSamplesPerRate is { } n ? (int)((n + messageSamples - 1) / messageSamples) : null;
         _pending = new CurveChunk(scanId, pixel, technique, Math.Max(_rateIndex, 0), rateCount, _rateVPerS, samplesPerCycle,
-            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current]);
+            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames(), attempt);
+        _flags = SampleFlags.None;
         _time.Clear();
         _potential.Clear();
         _current.Clear();

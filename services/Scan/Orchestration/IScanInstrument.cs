@@ -17,8 +17,8 @@ internal interface IScanInstrument
     /// <summary>Holds the approach bias and lowers the pipette until the contact current or the end of travel.</summary>
     Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken);
 
-    /// <summary>Runs the recipe's technique at the pixel; the curves go to the data topics.</summary>
-    Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken);
+    /// <summary>Runs the recipe's technique at the pixel; the curves go to the data topics. Returns the sample flags the device set (null: none).</summary>
+    Task<string?> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken);
 
     /// <summary>Waits <paramref name="seconds"/> of instrument time (meniscus settling).</summary>
     Task SettleAsync(double seconds, CancellationToken cancellationToken);

@@ -76,7 +76,7 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
         }
     }
 
-    public async Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    public async Task<string?> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
     {
         var technique = recipe.Technique!;
         TechniqueFinishedEvent finished;
@@ -113,6 +113,7 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
         {
             throw new CommandException(ErrorCodes.DeviceError, $"the {finished.Technique} at pixel {pixel.Index} ended {finished.Outcome}: {finished.Detail}");
         }
+        return finished.SampleFlags;
     }
 
     public Task SettleAsync(double seconds, CancellationToken cancellationToken) =>

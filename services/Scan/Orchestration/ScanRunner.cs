@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Messaging.Commands;
 using Seccm.Scan.Checkpoints;
@@ -270,7 +271,7 @@ internal sealed partial class ScanRunner(
             return new PixelRecord(pixel.Index, false, null);
         }
         await instrument.SettleAsync(recipe.SettleS, abort).ConfigureAwait(false);
-        await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+        var skipped = await MeasureValidAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
         if (outcome.ZUm is { } contactZ)
         {
             // Retract to a height above where the meniscus touched, not above where the stage stopped: an
@@ -282,7 +283,37 @@ internal sealed partial class ScanRunner(
             await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
         }
         ThrowIfDisturbed(epoch, pixel);
-        return new PixelRecord(pixel.Index, true, outcome.ZUm);
+        return new PixelRecord(pixel.Index, true, outcome.ZUm, skipped);
+    }
+
+    /// <summary>
+    /// Measures the pixel as the recipe says for curves with samples the device flagged as no valid current (overload,
+    /// underload, NaN): measured again while still in contact (up to the recipe's count), or skipped. Returns the flags
+    /// the pixel is skipped for, null when it is not.
+    /// </summary>
+    private async Task<string?> MeasureValidAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken abort)
+    {
+        var technique = recipe.Technique!;
+        for (var remeasures = 0; ; remeasures++)
+        {
+            var flags = await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+            var invalid = SampleFlagNames.FromBits(SampleFlagNames.ToBits(flags) & SampleFlagNames.InvalidCurrentBits);
+            if (invalid is null || technique.OnInvalidSamples == InvalidSampleAction.Flag)
+            {
+                return null;
+            }
+            if (technique.OnInvalidSamples == InvalidSampleAction.Skip)
+            {
+                LogInvalidSamples(logger, pixel.Index, invalid, "skipped");
+                return invalid;
+            }
+            if (remeasures >= technique.MaxRemeasures)
+            {
+                LogInvalidSamples(logger, pixel.Index, invalid, $"kept flagged after {remeasures} remeasure(s)");
+                return null;
+            }
+            LogInvalidSamples(logger, pixel.Index, invalid, "measured again");
+        }
     }
 
     /// <summary>
@@ -337,7 +368,7 @@ internal sealed partial class ScanRunner(
             progress = _progress;
         }
         await events.PixelDoneAsync(new PixelDoneEvent(checkpoint.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm,
-            record.Contact, record.ContactZUm, time.GetUtcNow()), abort).ConfigureAwait(false);
+            record.Contact, record.ContactZUm, time.GetUtcNow(), record.Skipped), abort).ConfigureAwait(false);
         await events.ProgressAsync(progress, abort).ConfigureAwait(false);
     }
 
@@ -505,6 +536,9 @@ internal sealed partial class ScanRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: no contact on the first approach after a fault ({Reason}); approaching once more from the start height")]
     private static partial void LogApproachAgain(ILogger logger, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: the device flagged samples ({Flags}); {Action}")]
+    private static partial void LogInvalidSamples(ILogger logger, int index, string flags, string action);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: the broker connection dropped during the pixel; measuring it again (attempt {Attempt})")]
     private static partial void LogPixelDisturbed(ILogger logger, int index, int attempt);

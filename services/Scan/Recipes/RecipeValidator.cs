@@ -120,6 +120,14 @@ public static class RecipeValidator
 
     private static IEnumerable<string> ValidateTechnique(TechniqueSpec t)
     {
+        if (!Enum.IsDefined(t.OnInvalidSamples))
+        {
+            yield return $"technique.onInvalidSamples: must be flag, remeasure or skip (got {t.OnInvalidSamples})";
+        }
+        if (t.MaxRemeasures is < 0 or > 10)
+        {
+            yield return $"technique.maxRemeasures: must be between 0 and 10 (got {t.MaxRemeasures})";
+        }
         switch (t.Kind)
         {
             case TechniqueKind.Cv when t.Cv is null:

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Polly;
-using Polly.Retry;
 using Seccm.Devices;
 using Seccm.Devices.Emulators.PiGcs;
 using Seccm.Devices.Serial;
@@ -10,8 +8,14 @@ namespace Seccm.Stage.Drivers;
 /// <summary>Settings of the PI GCS driver.</summary>
 public sealed record PiGcsStageOptions
 {
+    /// <summary>PI controllers' RS-232 factory setting (E-727, C-867): 115200 baud, 8 data bits, no parity, 1 stop bit.</summary>
+    public static SerialLineSettings DefaultLine { get; } = new(115200);
+
     public string Port { get; init; } = "/dev/ttyUSB0";
-    public int BaudRate { get; init; } = 115200;
+
+    /// <summary>The line: PI's RS-232 default is 115200 8N1.</summary>
+    public SerialLineSettings Line { get; init; } = DefaultLine;
+
     public string AxisX { get; init; } = "1";
     public string AxisY { get; init; } = "2";
     public string AxisZ { get; init; } = "3";
@@ -36,33 +40,22 @@ public sealed class PiGcsStage : IStage
     private readonly ISerialLine _line;
     private readonly PiGcsStageOptions _options;
     private readonly SemaphoreSlim _transaction = new(1, 1);
-    private readonly ResiliencePipeline _queryRetry;
+    private readonly SerialRetry _retry;
     private readonly string[] _axisIds;
     private StageLimits? _limits;
+    private string[]? _controllerAxes;
 
     public PiGcsStage(ISerialLine line, PiGcsStageOptions options, TimeProvider time)
     {
         _line = line;
         _options = options;
         _axisIds = [options.AxisX, options.AxisY, options.AxisZ];
-        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
-        if (options.QueryRetries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<DeviceTimeoutException>().Handle<DeviceProtocolException>(),
-                MaxRetryAttempts = options.QueryRetries,
-                Delay = options.RetryDelay,
-                BackoffType = DelayBackoffType.Constant,
-                UseJitter = false,
-            });
-        }
-        _queryRetry = builder.Build();
+        _retry = new SerialRetry(line, options.QueryRetries, options.RetryDelay, time);
     }
 
     /// <summary>Opens the serial port named in the options.</summary>
     public static PiGcsStage Open(PiGcsStageOptions options, TimeProvider time) =>
-        new(StreamSerialLine.OpenPort(options.Port, options.BaudRate), options, time);
+        new(StreamSerialLine.OpenPort(options.Port, options.Line), options, time);
 
     public string Name => $"pi-gcs:{_line.Name}";
 
@@ -132,16 +125,49 @@ public sealed class PiGcsStage : IStage
         return _limits = new StageLimits(Range(0), Range(1), Range(2));
     }
 
-    /// <summary>#5: the axes that are moving now.</summary>
+    /// <summary>
+    /// #5: the axes that are moving now. Bit i of the mask is the i-th axis of the controller's own order, as <c>SAI? ALL</c>
+    /// lists it (PIPython's <c>IsMoving</c> reads it the same way), which need not be our X, Y, Z order.
+    /// </summary>
     public async Task<IReadOnlySet<StageAxis>> GetMovingAxesAsync(CancellationToken cancellationToken)
     {
+        var order = await GetControllerAxesArrayAsync(cancellationToken).ConfigureAwait(false);
         var line = await SingleByteQueryAsync(0x05, "#5", async ct => await _line.ReadLineAsync(_options.AnswerTimeout, ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         if (!int.TryParse(line.Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var mask))
         {
             throw Garbled("#5", line, "a hexadecimal motion mask");
         }
-        return Enum.GetValues<StageAxis>().Where(a => (mask & (1 << (int)a)) != 0).ToHashSet();
+        return Enum.GetValues<StageAxis>()
+            .Where(a => Array.IndexOf(order, AxisId(a)) is var bit and >= 0 && bit < 31 && (mask & (1 << bit)) != 0)
+            .ToHashSet();
+    }
+
+    /// <summary>
+    /// The controller's axes in its own order (<c>SAI? ALL</c>, one per line), asked once. An axis we drive that the
+    /// controller does not list is a configuration error, said here rather than as a wrong motion bit later.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> GetControllerAxesAsync(CancellationToken cancellationToken) =>
+        await GetControllerAxesArrayAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task<string[]> GetControllerAxesArrayAsync(CancellationToken cancellationToken)
+    {
+        if (_controllerAxes is { } known)
+        {
+            return known;
+        }
+        var axes = (await QueryLinesAsync("SAI? ALL", cancellationToken).ConfigureAwait(false)).Select(a => a.Trim()).ToArray();
+        if (axes.Length == 0 || axes.Any(a => a.Length == 0))
+        {
+            throw Garbled("SAI? ALL", string.Join(" | ", axes), "axis names, one per line");
+        }
+        var missing = _axisIds.Where(id => !axes.Contains(id, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new StageCommandException(
+                $"PI controller on '{_line.Name}' has axes {string.Join(", ", axes)} (SAI? ALL); the configured axis id(s) {string.Join(", ", missing)} are not among them.");
+        }
+        return _controllerAxes = axes;
     }
 
     /// <summary>#7: true when the controller answers 0xB1 (ready), false for 0xB0 (busy).</summary>
@@ -181,26 +207,31 @@ public sealed class PiGcsStage : IStage
         await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var attempt = 0;
-            await (repeatable ? _queryRetry : ResiliencePipeline.Empty).ExecuteAsync(async ct =>
+            // A retry drops whatever is left of the previous answer: a late ERR? answer would be read as this one's.
+            ValueTask Attempt(CancellationToken ct) => SendCheckedAsync(label, send, alsoAccepted, ct);
+            if (repeatable)
             {
-                if (attempt++ > 0)
-                {
-                    // A late answer to the previous ERR? would be read as the answer to this one.
-                    _line.DiscardInput();
-                }
-                ct.ThrowIfCancellationRequested();
-                await send(ct).ConfigureAwait(false);
-                var code = await ReadErrorAsync(label, ct).ConfigureAwait(false);
-                if (code != GcsErrors.None && code != alsoAccepted)
-                {
-                    throw new GcsException(_line.Name, label, code);
-                }
-            }, cancellationToken).ConfigureAwait(false);
+                await _retry.ExecuteAsync(Attempt, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Attempt(cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
             _transaction.Release();
+        }
+    }
+
+    private async ValueTask SendCheckedAsync(string label, Func<CancellationToken, ValueTask> send, int alsoAccepted, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        await send(ct).ConfigureAwait(false);
+        var code = await ReadErrorAsync(label, ct).ConfigureAwait(false);
+        if (code != GcsErrors.None && code != alsoAccepted)
+        {
+            throw new GcsException(_line.Name, label, code);
         }
     }
 
@@ -237,13 +268,9 @@ public sealed class PiGcsStage : IStage
         try
         {
             var attempt = 0;
-            return await _queryRetry.ExecuteAsync(async ct =>
+            return await _retry.ExecuteAsync(async ct =>
             {
-                if (attempt++ > 0)
-                {
-                    // Whatever is left of a late or garbled answer would be read as the answer to the retry.
-                    _line.DiscardInput();
-                }
+                attempt++;
                 await _line.WriteLineAsync(query, "\n", ct).ConfigureAwait(false);
                 var lines = new List<string>();
                 while (true)
@@ -291,8 +318,9 @@ public sealed class PiGcsStage : IStage
         var result = new (string, string)[axes.Length];
         for (var i = 0; i < axes.Length; i++)
         {
+            // PIPython splits at '=' and strips both sides: "1 = 10.4998" is as valid an answer as "1=10.4998".
             var eq = lines[i].IndexOf('=', StringComparison.Ordinal);
-            if (eq < 0 || lines[i][..eq] != axes[i])
+            if (eq < 0 || lines[i][..eq].Trim() != axes[i])
             {
                 throw Garbled(command, lines[i], $"'{axes[i]}=<value>'");
             }
@@ -315,13 +343,8 @@ public sealed class PiGcsStage : IStage
         await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var attempt = 0;
-            return await _queryRetry.ExecuteAsync(async ct =>
+            return await _retry.ExecuteAsync(async ct =>
             {
-                if (attempt++ > 0)
-                {
-                    _line.DiscardInput();
-                }
                 await _line.WriteAsync(new[] { command }, ct).ConfigureAwait(false);
                 try
                 {

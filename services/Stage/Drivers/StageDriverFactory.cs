@@ -15,7 +15,7 @@ internal static class StageDriverFactory
         StageOptions.PiGcs => PiGcsStage.Open(new PiGcsStageOptions
         {
             Port = options.Port!,
-            BaudRate = options.BaudRate,
+            Line = options.SerialLine(),
             AxisX = options.AxisX,
             AxisY = options.AxisY,
             AxisZ = options.AxisZ,

@@ -208,7 +208,10 @@ public sealed record AbortResult(string? AbortedTechnique) : Payload;
 /// A piece of a measured curve. Chunks of one rate are numbered 0..<see cref="ChunkCount"/>-1 and the last one has
 /// <see cref="Last"/>; samples run from <see cref="FirstSampleIndex"/> on, so the curve rebuilds exactly. A CV sample's
 /// cycle is <c>min(index / SamplesPerCycle, cycles - 1)</c>. Time restarts at 0 for every rate. A hold until stopped
-/// does not know its count: <see cref="ChunkCount"/> is null except on the last chunk.
+/// does not know its count: <see cref="ChunkCount"/> is null except on the last chunk. <see cref="SampleFlags"/> marks
+/// a chunk with samples the device flagged (<see cref="SampleFlagNames"/>, joined with '|'; null when none).
+/// <see cref="Attempt"/> counts measurements of the same pixel (0 first): a pixel measured again (its curve was flagged
+/// and the recipe asks for it) replaces the earlier curves.
 /// </summary>
 public sealed record CurveChunk(
     string ScanId,
@@ -225,7 +228,51 @@ public sealed record CurveChunk(
     DateTimeOffset StartUtc,
     double[] TimeS,
     double[] PotentialV,
-    double[] CurrentA) : Payload;
+    double[] CurrentA,
+    string? SampleFlags = null,
+    int Attempt = 0) : Payload;
+
+/// <summary>
+/// What a potentiostat said about samples (MethodSCRIPT's status bits and a <c>nan</c> value), as names joined with
+/// '|' in <see cref="CurveChunk.SampleFlags"/>, <see cref="TechniqueFinishedEvent.SampleFlags"/> and pixel flags. The
+/// bit values are MethodSCRIPT's status bits (0x1 timing error, 0x2 overload, 0x4 underload, 0x8 overload warning) and
+/// 0x10 for NaN.
+/// </summary>
+public static class SampleFlagNames
+{
+    public const string TimingError = "timing-error";
+    public const string Overload = "overload";
+    public const string Underload = "underload";
+    public const string OverloadWarning = "overload-warning";
+    public const string NotANumber = "nan";
+
+    private static readonly (int Bit, string Name)[] Bits =
+        [(0x2, Overload), (0x4, Underload), (0x10, NotANumber), (0x1, TimingError), (0x8, OverloadWarning)];
+
+    /// <summary>Flags whose samples are not a valid current: over or under the range, or no number at all.</summary>
+    public const int InvalidCurrentBits = 0x2 | 0x4 | 0x10;
+
+    /// <summary>"overload|nan" for 0x12; null for 0.</summary>
+    public static string? FromBits(int bits) =>
+        bits == 0 ? null : string.Join('|', Bits.Where(b => (bits & b.Bit) != 0).Select(b => b.Name));
+
+    /// <summary>The bits of names joined with '|' (unknown names are ignored: a newer sender may know more).</summary>
+    public static int ToBits(string? names)
+    {
+        var bits = 0;
+        foreach (var name in (names ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var (bit, known) in Bits)
+            {
+                if (name == known)
+                {
+                    bits |= bit;
+                }
+            }
+        }
+        return bits;
+    }
+}
 
 /// <summary>
 /// <c>event/contact</c>: the current crossed the hold's contact threshold. <see cref="PipetteZUm"/>, when the driver
@@ -243,7 +290,8 @@ public sealed record TechniqueFinishedEvent(
     int Pixel,
     long Samples,
     int Chunks,
-    string? Detail = null) : Payload;
+    string? Detail = null,
+    string? SampleFlags = null) : Payload;
 
 /// <summary>Reply of a <c>cmd/hold</c> without duration: the hold runs.</summary>
 public sealed record HoldStartedResult(DateTimeOffset StartUtc, double PotentialV, double IntervalS) : Payload;

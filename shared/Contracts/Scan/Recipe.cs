@@ -50,11 +50,31 @@ public enum TechniqueKind
     ChargeDischarge,
 }
 
+/// <summary>
+/// What each pixel measures. <see cref="OnInvalidSamples"/>: what the scan does with a pixel whose curve holds samples
+/// the potentiostat flagged as no valid current (overload, underload, NaN): keep it flagged, measure it again (up to
+/// <see cref="MaxRemeasures"/> times; the analysis keeps the latest measurement), or skip it (recorded without data).
+/// </summary>
 public sealed record TechniqueSpec(
     TechniqueKind Kind,
     CvSpec? Cv = null,
     HoldSpec? Hold = null,
-    ChargeDischargeSpec? ChargeDischarge = null);
+    ChargeDischargeSpec? ChargeDischarge = null,
+    InvalidSampleAction OnInvalidSamples = InvalidSampleAction.Flag,
+    int MaxRemeasures = 2);
+
+[JsonConverter(typeof(JsonStringEnumConverter<InvalidSampleAction>))]
+public enum InvalidSampleAction
+{
+    /// <summary>Keep the curve; the pixel result carries the flags.</summary>
+    Flag,
+
+    /// <summary>Measure the pixel again, up to <see cref="TechniqueSpec.MaxRemeasures"/> times.</summary>
+    Remeasure,
+
+    /// <summary>Record the pixel as skipped: no numbers from a clipped curve.</summary>
+    Skip,
+}
 
 public sealed record CvSpec(
     double StartV,

@@ -90,7 +90,10 @@ public sealed record ScanStartedEvent(
 /// <summary>One pixel of a scan: its index in the plan, grid position and stage coordinates.</summary>
 public sealed record PixelSpec(int Index, int Ix, int Iy, double XUm, double YUm);
 
-/// <summary><c>scan/event/pixel</c>: a pixel is finished (measured, or recorded as no contact).</summary>
+/// <summary>
+/// <c>scan/event/pixel</c>: a pixel is finished (measured, or recorded as no contact). <see cref="Skipped"/>: the
+/// sample flags for which the recipe said to skip the pixel (its curve is not analysed), null when it was not skipped.
+/// </summary>
 public sealed record PixelDoneEvent(
     string ScanId,
     int Index,
@@ -100,7 +103,8 @@ public sealed record PixelDoneEvent(
     double YUm,
     bool Contact,
     double? ContactZUm,
-    DateTimeOffset TimestampUtc) : Payload;
+    DateTimeOffset TimestampUtc,
+    string? Skipped = null) : Payload;
 
 /// <summary><c>scan/event/finished</c>: the scan ended (completed or aborted); maps can be exported.</summary>
 public sealed record ScanFinishedEvent(string ScanId, ScanState State, int PixelsDone, int PixelsTotal, DateTimeOffset TimestampUtc) : Payload;

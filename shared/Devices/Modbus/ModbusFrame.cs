@@ -8,6 +8,8 @@ public static class ModbusFunction
     public const byte ReadCoils = 0x01;
     public const byte ReadHoldingRegisters = 0x03;
     public const byte WriteSingleCoil = 0x05;
+    public const byte WriteSingleRegister = 0x06;
+    public const byte WriteMultipleRegisters = 0x10;
 }
 
 /// <summary>Builds and decodes RTU frames (address, function, data, CRC). Pure functions, no I/O.</summary>

@@ -1,5 +1,3 @@
-using Polly;
-using Polly.Retry;
 using Seccm.Devices.Serial;
 
 namespace Seccm.Devices.Modbus;
@@ -30,7 +28,7 @@ public sealed class ModbusRtuMaster
     private readonly ISerialLine _line;
     private readonly ModbusRtuOptions _options;
     private readonly TimeProvider _time;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly SerialRetry _retry;
     private readonly SemaphoreSlim _bus = new(1, 1);
     private readonly TimeSpan _silence;
     private long _lastActivity;
@@ -50,24 +48,8 @@ public sealed class ModbusRtuMaster
         }
         _silence = ModbusFrame.InterFrameSilence(_options.BaudRate);
         _lastActivity = _time.GetTimestamp();
-        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        if (_options.Retries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<DeviceTimeoutException>().Handle<DeviceProtocolException>(),
-                MaxRetryAttempts = _options.Retries,
-                Delay = _options.RetryDelay,
-                BackoffType = DelayBackoffType.Constant,
-                OnRetry = _ =>
-                {
-                    // Bytes of the failed answer may still trickle in; they must not prefix the next answer.
-                    _line.DiscardInput();
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-        _pipeline = builder.Build();
+        // Bytes of a failed answer may still trickle in; the retry drops them so they cannot prefix the next answer.
+        _retry = new SerialRetry(_line, _options.Retries, _options.RetryDelay, _time);
     }
 
     public string Port => _line.Name;
@@ -109,17 +91,7 @@ public sealed class ModbusRtuMaster
         await _bus.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await _pipeline.ExecuteAsync(
-                static async (state, ct) => await state.Self.ExchangeOnceAsync(state.Request, ct).ConfigureAwait(false),
-                (Self: this, Request: request),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (DeviceException ex) when (ex is DeviceTimeoutException or DeviceProtocolException && _options.Retries > 0)
-        {
-            var attempts = _options.Retries + 1;
-            throw ex is DeviceTimeoutException
-                ? new DeviceTimeoutException($"{ex.Message} (gave up after {attempts} attempts)")
-                : new DeviceProtocolException($"{ex.Message} (gave up after {attempts} attempts)");
+            return await _retry.ExecuteAsync(ct => new ValueTask<byte[]>(ExchangeOnceAsync(request, ct)), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

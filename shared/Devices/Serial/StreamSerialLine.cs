@@ -28,10 +28,15 @@ public sealed class StreamSerialLine : ISerialLine
         _reader = Task.Run(ReadLoopAsync);
     }
 
-    /// <summary>Opens a serial port (8N1, no handshake) at <paramref name="portName"/>.</summary>
-    public static StreamSerialLine OpenPort(string portName, int baudRate, TimeProvider? time = null)
+    /// <summary>Opens a serial port at 8N1, no handshake, at <paramref name="portName"/>.</summary>
+    public static StreamSerialLine OpenPort(string portName, int baudRate, TimeProvider? time = null) =>
+        OpenPort(portName, new SerialLineSettings(baudRate), time);
+
+    /// <summary>Opens a serial port with <paramref name="settings"/> (baud, data bits, parity, stop bits), no handshake.</summary>
+    public static StreamSerialLine OpenPort(string portName, SerialLineSettings settings, TimeProvider? time = null)
     {
-        var port = new SerialPort(portName, baudRate, Parity.None, 8, StopBits.One)
+        ArgumentNullException.ThrowIfNull(settings);
+        var port = new SerialPort(portName, settings.BaudRate, settings.Parity, settings.DataBits, settings.StopBits)
         {
             Handshake = Handshake.None,
             ReadTimeout = SerialPort.InfiniteTimeout,
@@ -44,7 +49,7 @@ public sealed class StreamSerialLine : ISerialLine
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             port.Dispose();
-            throw new DeviceException($"Cannot open serial port '{portName}' at {baudRate} baud: {ex.Message}", ex);
+            throw new DeviceException($"Cannot open serial port '{portName}' at {settings}: {ex.Message}", ex);
         }
         return new StreamSerialLine(portName, port.BaseStream, time, port);
     }

@@ -48,6 +48,9 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
         _requests = new RequestReply(_router, _outbox, Service, Instrument, ClientId, logger, time, () => _stop.Token);
     }
 
+    /// <summary><c>event/reply</c>: the reply to a command that named no response topic.</summary>
+    public const string UnaddressedReplyEvent = "reply";
+
     public static string Version { get; } =
         typeof(MqttBus).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 

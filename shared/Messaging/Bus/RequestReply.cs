@@ -264,12 +264,11 @@ internal sealed partial class RequestReply
         {
             LogCommandRefused(_logger, _clientId, Clip(message.Topic), reply.Error!.Code, reply.Error.Message);
         }
-        if (string.IsNullOrEmpty(message.ResponseTopic))
-        {
-            return;
-        }
+        // A command without a response topic (an MQTT 3.1.1 client, mosquitto_pub) is carried out all the same; its
+        // reply, an error above all, goes where such a client can see it.
+        var replyTopic = string.IsNullOrEmpty(message.ResponseTopic) ? Topic.Event(_instrument, _service, MqttBus.UnaddressedReplyEvent) : message.ResponseTopic;
         var replyMessage = new MqttApplicationMessageBuilder()
-            .WithTopic(message.ResponseTopic)
+            .WithTopic(replyTopic)
             .WithPayload(SeccmJson.Serialize(reply))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithCorrelationData(message.CorrelationData ?? [])

@@ -42,4 +42,24 @@ public class PixelAnalyzerTests
         Assert.Equal(PixelAnalyzer.InvalidFlag, result.Flags);
         Assert.Contains("at least", problem);
     }
+
+    /// <summary>Pins: a curve with samples the device flagged (overload 0x2, NaN 0x10) marks the pixel result's flags; an overload warning alone does not.</summary>
+    [Fact]
+    public void A_curve_with_flagged_samples_marks_the_pixel_result()
+    {
+        var current = Enumerable.Repeat(5e-12, 100).ToArray();
+        var curve = new RebuiltCurve(0, 0, PixelAnalyzer.HoldTechnique, 0, new double[100], current, SampleFlagBits: 0x2 | 0x10);
+        var (flagged, _) = PixelAnalyzer.Analyze(Touched, PixelAnalyzer.HoldTechnique, [curve], PixelAnalyzer.Settings(null), 0.2, "w", DateTimeOffset.UnixEpoch);
+        Assert.Equal("overload|nan", flagged.Flags);
+        Assert.Equal(5e-12, flagged.MeanCurrentA!.Value, 1e-18);
+
+        var (warned, _) = PixelAnalyzer.Analyze(Touched, PixelAnalyzer.HoldTechnique, [curve with { SampleFlagBits = 0x8 }], PixelAnalyzer.Settings(null), 0.2, "w",
+            DateTimeOffset.UnixEpoch);
+        Assert.Equal("ok", warned.Flags);
+
+        var (skipped, _) = PixelAnalyzer.Analyze(Touched with { Skipped = "underload" }, PixelAnalyzer.HoldTechnique, [curve], PixelAnalyzer.Settings(null), 0.2, "w",
+            DateTimeOffset.UnixEpoch);
+        Assert.Equal("skipped|underload|overload|nan", skipped.Flags);
+        Assert.Null(skipped.MeanCurrentA);
+    }
 }

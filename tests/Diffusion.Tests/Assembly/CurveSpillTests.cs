@@ -57,6 +57,41 @@ public sealed class CurveSpillTests : IDisposable
         Assert.Empty(second.ReadPixel(7));
     }
 
+    /// <summary>
+    /// Pins: a re-measured pixel (attempt 1, after a curve the device flagged) replaces the first measurement in the
+    /// assembler and in the spill read back by the next process, and the device's sample flags survive the spill.
+    /// </summary>
+    [Fact]
+    public void A_remeasured_pixel_replaces_the_flagged_first_measurement_and_the_flags_survive_the_spill()
+    {
+        var path = Path.Combine(_dir, "w-s9.chunks");
+        var first = CurveAssemblerTests.Chunks("s9", 0, Rates(2, 100), 30).Select(c => c with { SampleFlags = c.RateIndex == 1 ? "overload" : null }).ToList();
+        var again = Rates(2, 100).Select(r => (r.Item1, r.Item2, r.Item3.Select(i => i + 1e-9).ToArray())).ToList();
+        var second = CurveAssemblerTests.Chunks("s9", 0, again, 30).Select(c => c with { Attempt = 1 }).ToList();
+        var assembler = new CurveAssembler();
+        using (var spill = CurveSpill.Open(path, "s9"))
+        {
+            var results = first.Select(c => assembler.Add(c, "test")).ToList();
+            Assert.Equal(ChunkOutcome.PixelComplete, results[^1].Outcome);
+            Assert.Equal(0x2, results[^1].Curves!.Aggregate(0, (b, c) => b | c.SampleFlagBits));
+            // A late copy of the first measurement is a duplicate; the re-measurement assembles afresh.
+            Assert.Equal(ChunkOutcome.Duplicate, assembler.Add(first[0], "test").Outcome);
+            var again0 = second.Select(c => assembler.Add(c, "test")).ToList();
+            Assert.Equal(ChunkOutcome.PixelComplete, again0[^1].Outcome);
+            AssertSameCurves(again, again0[^1].Curves!);
+            Assert.Equal(ChunkOutcome.Duplicate, assembler.Add(first[^1], "test").Outcome);
+            foreach (var c in first.Concat(second))
+            {
+                spill.AppendChunk(c);
+            }
+        }
+        using var reopened = CurveSpill.Open(path, "s9");
+        AssertSameCurves(again, reopened.ReadPixel(0));
+        Assert.All(reopened.ReadPixel(0), c => Assert.Equal(0, c.SampleFlagBits));
+        var replayed = reopened.ReadAllChunks().ToList();
+        Assert.Equal(first.Concat(second).Select(c => (c.Attempt, c.SampleFlags, c.Last)), replayed.Select(c => (c.Attempt, c.SampleFlags, c.Last)));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(56)]

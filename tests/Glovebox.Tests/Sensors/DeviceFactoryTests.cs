@@ -39,10 +39,10 @@ public sealed class DeviceFactoryTests
         slave.SetCoil(3, false);
         slave.Start();
         var opened = 0;
-        await using var factory = new DeviceFactory(new GloveboxSimulation(new FakeTimeProvider()), TimeProvider.System, (port, baud) =>
+        await using var factory = new DeviceFactory(new GloveboxSimulation(new FakeTimeProvider()), TimeProvider.System, (port, settings) =>
         {
             opened++;
-            return StreamSerialLine.OpenPort(port, baud);
+            return StreamSerialLine.OpenPort(port, settings);
         });
         var bus = new DeviceOptions { Driver = "modbus", Port = pair.HostPort, BaudRate = 19200, Timeout = TimeSpan.FromMilliseconds(300) };
         var h2o = factory.CreateMoistureSensor(bus, "Glovebox:Moisture:0");
@@ -60,6 +60,6 @@ public sealed class DeviceFactoryTests
 
         var ex = Assert.Throws<ArgumentException>(() =>
             factory.CreateOxygenSensor(new DeviceOptions { Driver = "rapidox", Port = pair.HostPort, BaudRate = 9600 }, "Glovebox:Oxygen:0"));
-        Assert.Contains("already open at 19200 baud", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("already open at 19200 8E1 baud", ex.Message, StringComparison.Ordinal);
     }
 }

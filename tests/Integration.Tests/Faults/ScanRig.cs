@@ -200,6 +200,13 @@ internal sealed class ScanRig : IAsyncDisposable
         return recipe with { Grid = new GridSpec(n, n, 5.0 / n), Description = $"fault test, {n} x {n}" };
     }
 
+    /// <summary><see cref="SmallRecipe"/> with CVs of <paramref name="cycles"/> scans per rate (nscans on a real potentiostat).</summary>
+    public static Recipe MultiCycleRecipe(int n, int cycles)
+    {
+        var recipe = SmallRecipe(n);
+        return recipe with { Technique = recipe.Technique! with { Cv = recipe.Technique.Cv! with { Cycles = cycles } } };
+    }
+
     /// <summary>Starts the scan, retrying while the interlock still refuses (services coming online).</summary>
     public async Task<string> StartScanAsync(Recipe recipe, string scanId)
     {

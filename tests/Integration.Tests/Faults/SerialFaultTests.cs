@@ -26,7 +26,8 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
         await using var stage = await SerialFaultStage.StartAsync(rig);
         rig.StartAll(stage.StageEnvironment);
         await rig.WaitAllOnlineAsync();
-        var recipe = ScanRig.SmallRecipe(Side);
+        // Multi-cycle CVs: the real drivers must carry a scan of several cycles per rate end to end.
+        var recipe = ScanRig.MultiCycleRecipe(Side, 2);
         var scanId = await rig.StartScanAsync(recipe, "serial-silent-" + (duringApproach ? "approach" : "any"));
         await rig.WaitPixelsDoneAsync(scanId, 4);
 
@@ -82,7 +83,7 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
         await using var stage = await SerialFaultStage.StartAsync(rig);
         rig.StartAll(stage.StageEnvironment);
         await rig.WaitAllOnlineAsync();
-        var scanId = await rig.StartScanAsync(ScanRig.SmallRecipe(Side), "serial-garbage-" + everyNth);
+        var scanId = await rig.StartScanAsync(ScanRig.MultiCycleRecipe(Side, 2), "serial-garbage-" + everyNth);
         await rig.WaitPixelsDoneAsync(scanId, 4);
 
         var garbage = TimeSpan.FromSeconds(4);

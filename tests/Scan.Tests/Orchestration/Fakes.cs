@@ -77,7 +77,10 @@ internal sealed class RecordingInstrument : IScanInstrument
             : new ApproachOutcome(true, 0.01 * pixel.Index, "contact"));
     }
 
-    public async Task MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    /// <summary>Sample flags the potentiostat reports for a pixel's measurements, in order (then none).</summary>
+    public ConcurrentDictionary<int, ConcurrentQueue<string>> SampleFlags { get; } = new();
+
+    public async Task<string?> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
     {
         if (BeforeMeasure is { } hook)
         {
@@ -93,6 +96,7 @@ internal sealed class RecordingInstrument : IScanInstrument
             Interlocked.Increment(ref _linkEpoch);
         }
         Measured.Enqueue(pixel.Index);
+        return SampleFlags.TryGetValue(pixel.Index, out var flags) && flags.TryDequeue(out var next) ? next : null;
     }
 
     public Task SettleAsync(double seconds, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -56,6 +56,32 @@ public sealed class ScanRunnerTests : IDisposable
         Assert.Equal(0.01, _events.Pixels.Single(p => p.Index == 1).ContactZUm);
     }
 
+    /// <summary>Pins the recipe's choice for a curve the device flagged (overload, underload, NaN; a timing error alone is not).</summary>
+    [Theory]
+    [InlineData(InvalidSampleAction.Flag, 2, new[] { "overload" }, 1, null)]
+    [InlineData(InvalidSampleAction.Remeasure, 2, new[] { "overload", "nan" }, 3, null)]
+    [InlineData(InvalidSampleAction.Remeasure, 1, new[] { "overload", "overload", "overload" }, 2, null)]
+    [InlineData(InvalidSampleAction.Remeasure, 2, new[] { "timing-error" }, 1, null)]
+    [InlineData(InvalidSampleAction.Skip, 2, new[] { "underload|timing-error" }, 1, "underload")]
+    public async Task A_pixel_whose_curve_the_device_flagged_is_kept_measured_again_or_skipped_as_the_recipe_says(
+        InvalidSampleAction action, int maxRemeasures, string[] flagsPerMeasurement, int measurements, string? skipped)
+    {
+        _instrument.SampleFlags[1] = new(flagsPerMeasurement);
+        var recipe = Grid(2, 1) with
+        {
+            Technique = new TechniqueSpec(TechniqueKind.Hold, Hold: new HoldSpec(1.3, 0.01), OnInvalidSamples: action, MaxRemeasures: maxRemeasures),
+        };
+        var runner = NewRunner();
+        await runner.StartAsync(recipe, "s-flags", CancellationToken.None);
+        await runner.Loop!;
+
+        Assert.Equal(measurements, _instrument.Measured.Count(p => p == 1));
+        Assert.Equal(1, _instrument.Measured.Count(p => p == 0));
+        Assert.Equal(skipped, _events.Pixels.Single(p => p.Index == 1).Skipped);
+        Assert.Null(_events.Pixels.Single(p => p.Index == 0).Skipped);
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+    }
+
     [Fact]
     public async Task A_start_is_refused_while_an_interlock_holds()
     {

@@ -13,6 +13,9 @@ internal readonly record struct MethodScriptValue(string Type, double Value, int
 
     /// <summary>Status bit 0x4: the current was below the range's useful resolution (underload).</summary>
     public bool Underload => (Status & 0x4) != 0;
+
+    /// <summary>The status bits and a NaN value as <see cref="SampleFlags"/>.</summary>
+    public SampleFlags Flags => (SampleFlags)(Status & 0xF) | (double.IsNaN(Value) ? SampleFlags.NotANumber : SampleFlags.None);
 }
 
 /// <summary>Parses MethodSCRIPT data packages: <c>P</c> then <c>;</c>-separated values.</summary>
@@ -54,12 +57,25 @@ internal static class MethodScriptPackage
         {
             throw new FormatException($"Value {index + 1} of package '{Shorten(line)}' has type '{type}': a type is two lower-case letters.");
         }
+        // A value the device cannot measure comes as "nan", space-padded to the 8 characters of digits and prefix.
+        var isNan = main.AsSpan(2) is "     nan";
+        if (isNan)
+        {
+            var (nanStatus, nanRange) = ParseMetadata(fields, index, line);
+            return new MethodScriptValue(type, double.NaN, nanStatus, nanRange);
+        }
         if (!int.TryParse(main.AsSpan(2, 7), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var raw))
         {
             throw new FormatException($"Value {index + 1} of package '{Shorten(line)}' has '{main[2..9]}' where 7 hex digits belong.");
         }
         var factor = MethodScriptValues.Factor(main[9])
             ?? throw new FormatException($"Value {index + 1} of package '{Shorten(line)}' ends in '{main[9]}', which is not an SI prefix (a f p n u m ' ' k M G T P E i).");
+        var (status, range) = ParseMetadata(fields, index, line);
+        return new MethodScriptValue(type, (raw - Offset) * factor, status, range);
+    }
+
+    private static (int Status, int? Range) ParseMetadata(string[] fields, int index, string line)
+    {
         var status = 0;
         int? range = null;
         for (var m = 1; m < fields.Length; m++)
@@ -79,7 +95,7 @@ internal static class MethodScriptPackage
             }
             // Other metadata kinds (digit + hex) are valid MethodSCRIPT we have no use for.
         }
-        return new MethodScriptValue(type, (raw - Offset) * factor, status, range);
+        return (status, range);
     }
 
     /// <summary>Keeps error messages readable when a device sends a kilobyte of garbage.</summary>

@@ -8,32 +8,38 @@ namespace Seccm.Potentiostat.Drivers.MethodScript;
 
 /// <summary>
 /// Settings of the MethodSCRIPT driver: how long the device may stay silent (beyond one sampling interval) before it
-/// is declared gone, samples per <see cref="SampleChunk"/>, and the limits requests are checked against.
+/// is declared gone, samples per <see cref="SampleChunk"/>, and the device family configured (its limits hold until
+/// the version reply names the device; a reply naming another family is refused).
 /// </summary>
-internal sealed record MethodScriptOptions(TimeSpan ResponseTimeout, int ChunkSize, PotentiostatLimits Limits)
+internal sealed record MethodScriptOptions(TimeSpan ResponseTimeout, int ChunkSize, MethodScriptFamily Family)
 {
-    public static MethodScriptOptions Default { get; } = new(TimeSpan.FromSeconds(3), 1024, PotentiostatLimits.MethodScriptDefault);
+    /// <summary>An EmStat4 LR: the pA currents of a 55 nm pipette need its 1 nA range.</summary>
+    public static MethodScriptOptions Default { get; } = new(TimeSpan.FromSeconds(3), 1024, MethodScriptFamily.EmStat4Lr);
 }
 
 /// <summary>
 /// A PalmSens potentiostat (EmStat Pico / EmStat4) driven by MethodSCRIPT over a serial line: each technique is a
-/// script, samples come back as data packages and are streamed as chunks while the script runs.
+/// script, samples come back as data packages and are streamed as chunks while the script runs. The version reply
+/// names the device family, whose limits and scripts apply from then on. Replies follow the grammar of PalmSens' own
+/// parsers: <c>M</c> starts a measurement loop, <c>C</c> a scan of an <c>nscans()</c> CV, <c>-</c> ends a scan, <c>*</c>
+/// a measurement loop, <c>L</c>/<c>+</c> a plain loop; a value may be <c>nan</c>, and status bits mark samples out of range.
 /// </summary>
 internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOptions options) : IPotentiostat
 {
-    /// <summary>The EmStat Pico's fixed baud rate.</summary>
-    public const int PicoBaudRate = 230400;
-
     private readonly SemaphoreSlim _busy = new(1, 1);
     private readonly SemaphoreSlim _writing = new(1, 1);
     private volatile bool _scriptRunning;
+    private MethodScriptFamily _family = options.Family;
 
-    public static MethodScriptPotentiostat Open(string portName, int baudRate, MethodScriptOptions options, TimeProvider time) =>
-        new(StreamSerialLine.OpenPort(portName, baudRate, time), options);
+    public static MethodScriptPotentiostat Open(string portName, SerialLineSettings settings, MethodScriptOptions options, TimeProvider time) =>
+        new(StreamSerialLine.OpenPort(portName, settings, time), options);
 
     public string Name => line.Name;
 
-    public PotentiostatLimits Limits => options.Limits;
+    /// <summary>The device family: the configured one until the version reply names the device.</summary>
+    public MethodScriptFamily Family => _family;
+
+    public PotentiostatLimits Limits => _family.Limits;
 
     public async Task<string> GetVersionAsync(CancellationToken cancellationToken)
     {
@@ -56,7 +62,17 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                 ThrowIfError(last);
                 version.Append(' ').Append(last);
             }
-            return version.ToString().TrimEnd('*').Trim();
+            var text = version.ToString().TrimEnd('*').Trim();
+            var family = MethodScriptFamily.FromVersion(text)
+                ?? throw new DeviceProtocolException(
+                    $"Potentiostat on '{Name}' answered the version request with '{MethodScriptPackage.Shorten(text)}', which names no device family this driver knows ({string.Join(", ", MethodScriptFamily.All.Select(f => $"{f.Name}: {string.Join('/', f.VersionPrefixes)}"))}).");
+            if (family != options.Family)
+            {
+                throw new DeviceException(
+                    $"Potentiostat on '{Name}' is an {family.Name} ('{MethodScriptPackage.Shorten(text)}'), but Potentiostat:Device is {options.Family.ConfigName}: set it to {family.ConfigName} so the scripts, ranges and limits are the device's.");
+            }
+            _family = family;
+            return text;
         }
         finally
         {
@@ -87,7 +103,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
     public IAsyncEnumerable<SampleChunk> RunChargeDischargeAsync(ChargeDischargeRequest request, CancellationToken cancellationToken)
     {
         PotentiostatLimits.ThrowIfRefused(Limits.Check(request), "charge/discharge");
-        return RunScriptAsync(MethodScriptScripts.ChargeDischarge(request), ScriptShape.ChargeDischarge(request), cancellationToken);
+        return RunScriptAsync(MethodScriptScripts.ChargeDischarge(request, _family), ScriptShape.ChargeDischarge(request), cancellationToken);
     }
 
     public async Task AbortAsync(CancellationToken cancellationToken)
@@ -152,9 +168,12 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
 
             var rateIndex = -1;
             var cycle = 0;
+            var scansInLoop = 0;
             long sampleIndex = 0;
             var intervalS = 0.0;
             var aborted = false;
+            // The open scopes, innermost last: 'M' measurement loop, 'C' scan, 'L' plain loop (PalmSens' parsers keep the same stack).
+            var scopes = new Stack<char>();
             var chunk = new ChunkBuilder(options.ChunkSize);
             while (true)
             {
@@ -171,6 +190,10 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                     {
                         throw new PotentiostatAbortedException($"The {technique} on '{Name}' was aborted after {sampleIndex} sample(s) of measurement loop {rateIndex + 1}.");
                     }
+                    if (scopes.Count > 0)
+                    {
+                        throw new DeviceProtocolException($"Potentiostat on '{Name}' ended the {technique} script with {Describe(scopes.Peek())} still open.");
+                    }
                     if (loops >= 0 && (shape.MayEndEarly ? rateIndex + 1 < 1 : rateIndex + 1 != loops))
                     {
                         throw new DeviceProtocolException($"Potentiostat on '{Name}' ended the {technique} script after {rateIndex + 1} measurement loop(s); the script has {loops}.");
@@ -180,12 +203,12 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                 switch (reply[0])
                 {
                     case 'P':
-                        if (rateIndex < 0)
+                        if (rateIndex < 0 || !scopes.Contains('M'))
                         {
                             throw new DeviceProtocolException($"Potentiostat on '{Name}' sent a data package '{MethodScriptPackage.Shorten(reply)}' outside a measurement loop.");
                         }
-                        var (potentialV, currentA) = ReadSample(reply);
-                        chunk.Add((sampleIndex + shape.FirstSampleIntervals) * intervalS, potentialV, currentA, sampleIndex);
+                        var (potentialV, currentA, flags) = ReadSample(reply);
+                        chunk.Add((sampleIndex + shape.FirstSampleIntervals) * intervalS, potentialV, currentA, sampleIndex, flags);
                         sampleIndex++;
                         // A hold's samples go out one by one: its caller watches them for contact within one interval.
                         if (chunk.Count >= options.ChunkSize || shape.StreamEachSample)
@@ -193,33 +216,51 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                             yield return chunk.Take(rateIndex, scanRate(rateIndex), cycle);
                         }
                         break;
-                    case 'M':
-                        if (chunk.Count > 0)
+                    case 'M' or 'C' or 'L':
+                        if (!IsScopeStart(reply))
                         {
-                            yield return chunk.Take(rateIndex, scanRate(rateIndex), cycle);
+                            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent '{MethodScriptPackage.Shorten(reply)}' during the {technique}: not a valid start of a loop ('M' or 'C' and 4 hex digits, or 'L').");
                         }
-                        rateIndex++;
-                        if (rateIndex >= loops)
-                        {
-                            throw new DeviceProtocolException($"Potentiostat on '{Name}' started measurement loop {rateIndex + 1}; the {technique} script has {loops}.");
-                        }
-                        cycle = shape.FirstCycleOf(rateIndex);
-                        sampleIndex = 0;
-                        intervalS = shape.IntervalS(rateIndex);
-                        break;
-                    case '-':
-                    case '*':
-                        // '-' ends one scan of an nscans() loop, '*' the measurement loop: a chunk never spans either.
+                        // A chunk never spans two loops or two scans.
                         if (chunk.Count > 0)
                         {
                             yield return chunk.Take(rateIndex, scanRate(Math.Max(rateIndex, 0)), cycle);
                         }
-                        if (reply[0] == '-')
+                        if (reply[0] == 'M')
                         {
-                            cycle++;
+                            rateIndex++;
+                            if (rateIndex >= loops)
+                            {
+                                throw new DeviceProtocolException($"Potentiostat on '{Name}' started measurement loop {rateIndex + 1}; the {technique} script has {loops}.");
+                            }
+                            cycle = shape.FirstCycleOf(rateIndex);
+                            scansInLoop = 0;
+                            sampleIndex = 0;
+                            intervalS = shape.IntervalS(rateIndex);
                         }
+                        else if (reply[0] == 'C')
+                        {
+                            if (scopes.Count == 0 || scopes.Peek() != 'M')
+                            {
+                                throw new DeviceProtocolException($"Potentiostat on '{Name}' started a scan ('{reply}') outside a measurement loop during the {technique}.");
+                            }
+                            // Scan n of an nscans() CV is cycle n of its rate.
+                            cycle = shape.FirstCycleOf(rateIndex) + scansInLoop++;
+                        }
+                        scopes.Push(reply[0]);
                         break;
-                    case '+':
+                    case '-' or '*' or '+' when reply.Length == 1:
+                        var opens = reply[0] switch { '-' => 'C', '*' => 'M', _ => 'L' };
+                        if (scopes.Count == 0 || scopes.Peek() != opens)
+                        {
+                            throw new DeviceProtocolException(
+                                $"Potentiostat on '{Name}' sent '{reply}' (the end of {Describe(opens)}) during the {technique} while {(scopes.Count == 0 ? "nothing" : Describe(scopes.Peek()))} was open.");
+                        }
+                        scopes.Pop();
+                        if (chunk.Count > 0)
+                        {
+                            yield return chunk.Take(rateIndex, scanRate(Math.Max(rateIndex, 0)), cycle);
+                        }
                         break;
                     case 'Z' when reply.Length == 1:
                         aborted = true;
@@ -246,7 +287,21 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         }
     }
 
-    private (double PotentialV, double CurrentA) ReadSample(string reply)
+    /// <summary>'M' or 'C' and 4 hex digits, or a lone 'L', as PalmSens' parser accepts a loop start.</summary>
+    private static bool IsScopeStart(string reply) => reply[0] switch
+    {
+        'M' or 'C' => reply.Length == 5 && reply.Skip(1).All(char.IsAsciiHexDigit),
+        _ => reply.Length == 1,
+    };
+
+    private static string Describe(char scope) => scope switch
+    {
+        'M' => "a measurement loop",
+        'C' => "a scan",
+        _ => "a loop",
+    };
+
+    private (double PotentialV, double CurrentA, SampleFlags Flags) ReadSample(string reply)
     {
         MethodScriptValue[] values;
         try
@@ -258,6 +313,7 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
             throw new DeviceProtocolException($"Potentiostat on '{Name}': {ex.Message}");
         }
         double? potential = null, current = null;
+        var flags = SampleFlags.None;
         foreach (var v in values)
         {
             switch (v.Type)
@@ -266,17 +322,21 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
                 case "ab":
                     // A CV or hold reports the set potential (da); chronopotentiometry the measured one (ab).
                     potential = v.Value;
+                    flags |= v.Flags;
                     break;
                 case "ba":
+                case "db":
+                    // The measured current (ba); in galvanostatic mode the loop's current variable is the applied one (db).
                     current = v.Value;
+                    flags |= v.Flags;
                     break;
             }
         }
         if (potential is null || current is null)
         {
-            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent package '{MethodScriptPackage.Shorten(reply)}' without a potential (da or ab) and a current (ba).");
+            throw new DeviceProtocolException($"Potentiostat on '{Name}' sent package '{MethodScriptPackage.Shorten(reply)}' without a potential (da or ab) and a current (ba or db).");
         }
-        return (potential.Value, current.Value);
+        return (potential.Value, current.Value, flags);
     }
 
     /// <summary>Throws <see cref="MethodScriptException"/> when <paramref name="reply"/> holds '!' and a code.</summary>
@@ -395,10 +455,11 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
         private readonly List<double> _potential = new(capacity);
         private readonly List<double> _current = new(capacity);
         private long _first;
+        private SampleFlags _flags;
 
         public int Count => _time.Count;
 
-        public void Add(double timeS, double potentialV, double currentA, long sampleIndex)
+        public void Add(double timeS, double potentialV, double currentA, long sampleIndex, SampleFlags flags)
         {
             if (_time.Count == 0)
             {
@@ -407,14 +468,17 @@ internal sealed class MethodScriptPotentiostat(ISerialLine line, MethodScriptOpt
             _time.Add(timeS);
             _potential.Add(potentialV);
             _current.Add(currentA);
+            _flags |= flags;
         }
 
         public SampleChunk Take(int rateIndex, double scanRateVPerS, int cycle)
         {
-            var chunk = new SampleChunk(Math.Max(rateIndex, 0), scanRateVPerS, cycle, _first, [.. _time], [.. _potential], [.. _current]);
+            var chunk = new SampleChunk(Math.Max(rateIndex, 0), scanRateVPerS, cycle, _first, [.. _time], [.. _potential], [.. _current],
+                Flags: _flags);
             _time.Clear();
             _potential.Clear();
             _current.Clear();
+            _flags = SampleFlags.None;
             return chunk;
         }
     }

@@ -45,10 +45,13 @@ internal static class MethodScriptScripts
     /// potentiostat: the device's timer starts before the first loop, each loop breaks once it reads the maximum, and
     /// every later loop runs only while the timer is below it (so the script may end before its last loop).
     /// </summary>
-    public static IReadOnlyList<string> ChargeDischarge(ChargeDischargeRequest request)
+    public static IReadOnlyList<string> ChargeDischarge(ChargeDischargeRequest request, MethodScriptFamily family)
     {
-        var lines = Preamble(request.CurrentRangeA);
-        lines.Insert(2, "var t");
+        if (!family.Limits.Galvanostatic)
+        {
+            throw new ArgumentException($"The {family.Name} has no galvanostatic mode: charge/discharge needs an EmStat4.");
+        }
+        var lines = GalvanostaticPreamble(request.CurrentRangeA);
         lines.Add("timer_start");
         var maxDuration = MethodScriptValues.Format(request.MaxDurationS);
         for (var h = 0; h < 2 * request.Cycles; h++)
@@ -94,6 +97,30 @@ internal static class MethodScriptScripts
         $"set_range ba {MethodScriptValues.Format(currentRangeA)}",
         "cell_on",
     ];
+
+    /// <summary>
+    /// The galvanostatic set-up of PalmSens' chronopotentiometry example (MSLoopExample009-CP, "Applies to: EmStat4,
+    /// Nexus"): mode 6, the measured potential's range (ab) autoranging, the applied current's range (db) fixed at
+    /// <paramref name="currentRangeA"/>, zero current when the cell switches on.
+    /// </summary>
+    private static List<string> GalvanostaticPreamble(double currentRangeA)
+    {
+        var range = MethodScriptValues.Format(currentRangeA);
+        return
+        [
+            "var c",
+            "var p",
+            "var t",
+            "set_pgstat_chan 0",
+            "set_pgstat_mode 6",
+            "set_range ab 1",
+            "set_autoranging ab 100m 2",
+            $"set_range db {range}",
+            $"set_autoranging db {range} {range}",
+            "set_i 0",
+            "cell_on",
+        ];
+    }
 
     private static void AddPackageBody(List<string> lines)
     {

@@ -5,8 +5,10 @@ using Seccm.Devices.Serial;
 namespace Seccm.Devices.Emulators.Glovebox;
 
 /// <summary>
-/// A Modbus RTU slave with holding registers and coils (functions 01, 03, 05). Requests to other addresses and
-/// frames with a bad CRC are ignored, as on a real bus; unknown registers answer exception 02.
+/// A Modbus RTU slave with holding registers and coils (functions 01, 03, 05, 06, 16). A request is framed as a slave
+/// frames it, whatever its length: by the silence after it, and for the functions it knows by the length the function
+/// implies (so a request split by a slow line is not cut). Requests to other addresses and frames with a bad CRC are
+/// ignored, as on a real bus; a function it does not implement answers exception 01, unknown registers exception 02.
 /// <see cref="EmulatorFaults.GarbledAnswers"/> sends answers with a wrong CRC.
 /// </summary>
 public class ModbusSlaveEmulator(ISerialLine line, byte slaveAddress, TimeProvider? time = null) : DeviceEmulator(line, time)
@@ -21,6 +23,14 @@ public class ModbusSlaveEmulator(ISerialLine line, byte slaveAddress, TimeProvid
         lock (_registers)
         {
             _registers[address] = value;
+        }
+    }
+
+    public ushort GetRegister(ushort address)
+    {
+        lock (_registers)
+        {
+            return _registers[address];
         }
     }
 
@@ -51,6 +61,12 @@ public class ModbusSlaveEmulator(ISerialLine line, byte slaveAddress, TimeProvid
         }
     }
 
+    /// <summary>
+    /// The silence that ends a request of unknown length. The specification's is 3.5 characters (1.75 ms above 19200
+    /// baud); an emulator on a pseudo-terminal of a loaded machine waits longer so that scheduling never splits a frame.
+    /// </summary>
+    public TimeSpan FrameSilence { get; init; } = TimeSpan.FromMilliseconds(20);
+
     protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -58,13 +74,13 @@ public class ModbusSlaveEmulator(ISerialLine line, byte slaveAddress, TimeProvid
             byte[] request;
             try
             {
-                request = await Line.ReadBytesAsync(8, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                request = await ReadFrameAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (DeviceTimeoutException)
             {
                 continue;
             }
-            if (!ModbusCrc.IsValid(request))
+            if (request.Length < 4 || !ModbusCrc.IsValid(request))
             {
                 // Out of step with the master: drop everything and wait for the next frame.
                 Line.DiscardInput();
@@ -88,9 +104,54 @@ public class ModbusSlaveEmulator(ISerialLine line, byte slaveAddress, TimeProvid
         }
     }
 
+    /// <summary>One request: its first byte whenever it comes, then bytes until the silence or the length its function implies.</summary>
+    private async Task<byte[]> ReadFrameAsync(CancellationToken cancellationToken)
+    {
+        var frame = new List<byte>(await Line.ReadBytesAsync(1, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false));
+        while (true)
+        {
+            var expected = ExpectedRequestLength(frame);
+            if (expected is { } complete && frame.Count >= complete)
+            {
+                return [.. frame];
+            }
+            // A known function waits for its whole frame (a master never pauses inside one); anything else ends at the silence.
+            var wait = expected is not null || frame.Count < 2 ? TimeSpan.FromSeconds(1) : FrameSilence;
+            try
+            {
+                frame.AddRange(await Line.ReadBytesAsync(1, wait, cancellationToken).ConfigureAwait(false));
+            }
+            catch (DeviceTimeoutException)
+            {
+                return [.. frame];
+            }
+        }
+    }
+
+    /// <summary>The length of a request of a function this slave knows (null when unknown or not yet readable).</summary>
+    private static int? ExpectedRequestLength(List<byte> frame)
+    {
+        if (frame.Count < 2)
+        {
+            return null;
+        }
+        return frame[1] switch
+        {
+            ModbusFunction.ReadCoils or 0x02 or ModbusFunction.ReadHoldingRegisters or 0x04
+                or ModbusFunction.WriteSingleCoil or ModbusFunction.WriteSingleRegister => 8,
+            0x0F or ModbusFunction.WriteMultipleRegisters => frame.Count >= 7 ? 9 + frame[6] : null,
+            _ => null,
+        };
+    }
+
     private byte[] Answer(byte[] request)
     {
         var function = request[1];
+        if (request.Length < 8)
+        {
+            // Too short for any function's two words: a function this slave does not know.
+            return Exception(function, 1);
+        }
         var first = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(2));
         var second = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(4));
         switch (function)
@@ -158,6 +219,39 @@ public class ModbusSlaveEmulator(ISerialLine line, byte slaveAddress, TimeProvid
                     _coils[first] = second == 0xFF00;
                 }
                 return request.ToArray();
+            case ModbusFunction.WriteSingleRegister:
+                lock (_registers)
+                {
+                    if (!_registers.ContainsKey(first))
+                    {
+                        return Exception(function, 2);
+                    }
+                    _registers[first] = second;
+                }
+                return request.ToArray();
+            case ModbusFunction.WriteMultipleRegisters:
+            {
+                // start, count, byte count, values: count 1-123 and the byte count twice it, or exception 03.
+                if (second is < 1 or > 123 || request.Length != 9 + 2 * second || request[6] != 2 * second)
+                {
+                    return Exception(function, 3);
+                }
+                lock (_registers)
+                {
+                    for (var i = 0; i < second; i++)
+                    {
+                        if (!_registers.ContainsKey((ushort)(first + i)))
+                        {
+                            return Exception(function, 2);
+                        }
+                    }
+                    for (var i = 0; i < second; i++)
+                    {
+                        _registers[(ushort)(first + i)] = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(7 + 2 * i));
+                    }
+                }
+                return ModbusCrc.Append(request.AsSpan(0, 6));
+            }
             default:
                 return Exception(function, 1);
         }

@@ -79,27 +79,34 @@ internal sealed class EmulatedScript
     ];
 
     private static readonly HashSet<string> Ignored =
-        ["set_pgstat_chan", "set_max_bandwidth", "set_e", "set_autoranging", "set_acquisition_frac_autoadjust", "wait", "set_poly_we_mode"];
+        ["set_pgstat_chan", "set_max_bandwidth", "set_e", "set_i", "set_autoranging", "set_acquisition_frac_autoadjust", "wait", "set_poly_we_mode"];
 
     private static readonly HashSet<string> Operators = ["<", "<=", ">", ">=", "==", "!="];
 
     private readonly IReadOnlyList<string> _lines;
     private readonly HashSet<string> _variables = new(StringComparer.Ordinal);
+    private readonly bool _galvanostatic;
     private int _i;
 
-    private EmulatedScript(IReadOnlyList<string> lines) => _lines = lines;
+    private EmulatedScript(IReadOnlyList<string> lines, bool galvanostatic = true)
+    {
+        _lines = lines;
+        _galvanostatic = galvanostatic;
+    }
 
     public required IReadOnlyList<ScriptStatement> Main { get; init; }
 
     public required IReadOnlyList<ScriptStatement> OnFinished { get; init; }
 
-    public static (EmulatedScript? Script, ScriptError? Error) Parse(IReadOnlyList<string> lines)
+    /// <param name="lines">The script lines between <c>e</c> and the blank line.</param>
+    /// <param name="galvanostatic">Whether the device has the galvanostatic mode 6 (an EmStat4; a Pico answers 4205).</param>
+    public static (EmulatedScript? Script, ScriptError? Error) Parse(IReadOnlyList<string> lines, bool galvanostatic = true)
     {
-        var parser = new EmulatedScript(lines) { Main = [], OnFinished = [] };
+        var parser = new EmulatedScript(lines, galvanostatic) { Main = [], OnFinished = [] };
         var main = new List<ScriptStatement>();
         var onFinished = new List<ScriptStatement>();
         var error = parser.ParseBlock(main, null, onFinished);
-        return error is null ? (new EmulatedScript(lines) { Main = main, OnFinished = onFinished }, null) : (null, error);
+        return error is null ? (new EmulatedScript(lines, galvanostatic) { Main = main, OnFinished = onFinished }, null) : (null, error);
     }
 
     /// <summary>
@@ -132,17 +139,25 @@ internal sealed class EmulatedScript
                     _variables.Add(words[1]);
                     break;
                 case "set_pgstat_mode":
-                    if (words.Length != 2 || words[1] is not ("0" or "2" or "3"))
+                    if (words.Length != 2 || words[1] is not ("0" or "2" or "3" or "6"))
                     {
                         return new ScriptError(0x0006, lineNo, ArgColumn(text, 1));
                     }
+                    if (words[1] == "6" && !_galvanostatic)
+                    {
+                        return new ScriptError(0x4205, lineNo, ArgColumn(text, 1));
+                    }
                     break;
                 case "set_range":
-                    if (words.Length != 3 || words[1] != "ba" || ParseNumber(words[2]) is not { } range || range <= 0)
+                    // ba: the measured current's range; db: the applied current's (galvanostatic); ab: the measured potential's.
+                    if (words.Length != 3 || words[1] is not ("ba" or "db" or "ab") || ParseNumber(words[2]) is not { } range || range <= 0)
                     {
-                        return new ScriptError(0x0006, lineNo, ArgColumn(text, words.Length >= 2 && words[1] != "ba" ? 1 : 2));
+                        return new ScriptError(0x0006, lineNo, ArgColumn(text, words.Length >= 2 && words[1] is not ("ba" or "db" or "ab") ? 1 : 2));
                     }
-                    target.Add(new SetRangeStatement(lineNo, range));
+                    if (words[1] != "ab")
+                    {
+                        target.Add(new SetRangeStatement(lineNo, range));
+                    }
                     break;
                 case "cell_on":
                 case "cell_off":

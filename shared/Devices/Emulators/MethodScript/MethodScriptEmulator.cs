@@ -21,6 +21,16 @@ public enum MethodScriptFault
     Garbage,
 }
 
+/// <summary>Which PalmSens device the emulator is: its firmware prefix, current range codes and galvanostatic mode follow.</summary>
+public enum MethodScriptDevice
+{
+    /// <summary>An EmStat4 LR (version "es4_lr..."): ranges 1 nA - 10 mA, galvanostatic mode 6.</summary>
+    EmStat4Lr,
+
+    /// <summary>An EmStat Pico (version "espico..."): high-speed ranges 100 nA - 5 mA, no galvanostatic mode.</summary>
+    EmStatPico,
+}
+
 /// <summary>
 /// The device side of a PalmSens EmStat over a serial line, byte for byte: <c>t</c> (version), <c>e</c> + script +
 /// blank line (run), <c>Z</c> (abort). Scripts are parsed as strictly as the device parses them and run as it runs
@@ -32,8 +42,11 @@ public enum MethodScriptFault
 /// </summary>
 public sealed class MethodScriptEmulator : IAsyncDisposable
 {
-    /// <summary>The firmware string sent for <c>t</c>; the version reply ends with '*' on its last line.</summary>
-    public const string FirmwareVersion = "espico1.3";
+    /// <summary>The firmware string an EmStat4 LR sends for <c>t</c>; the version reply ends with '*' on its last line.</summary>
+    public const string FirmwareVersion = "es4_lr1.3";
+
+    /// <summary>The firmware string an EmStat Pico sends for <c>t</c>.</summary>
+    public const string PicoFirmwareVersion = "espico1.3";
 
     /// <summary>A hold longer than this many samples is simulated once and its last current continued (bounded memory).</summary>
     private const int MaxSimulatedHoldSamples = 20_000;
@@ -62,6 +75,21 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
     }
 
     public MethodScriptFault Fault { get; set; }
+
+    /// <summary>Which device this is (default: an EmStat4 LR).</summary>
+    public MethodScriptDevice Device { get; init; }
+
+    /// <summary>What <c>t</c> answers (first line).</summary>
+    public string Firmware => Device == MethodScriptDevice.EmStatPico ? PicoFirmwareVersion : FirmwareVersion;
+
+    /// <summary>
+    /// Fault injection: status bits (metadata <c>1X</c>: 0x1 timing error, 0x2 overload, 0x4 underload) added to the current
+    /// of sample k (0-based) of measurement loop m (0-based) of each script, as <c>(m, k) =&gt; bits</c>.
+    /// </summary>
+    public Func<int, long, int>? ExtraStatus { get; set; }
+
+    /// <summary>Fault injection: the current of sample k of measurement loop m is sent as <c>nan</c> when this says so.</summary>
+    public Func<int, long, bool>? NanCurrent { get; set; }
 
     /// <summary>The code sent under <see cref="MethodScriptFault.ErrorReply"/>.</summary>
     public int ErrorCode { get; set; } = 0x0001;
@@ -121,7 +149,7 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
                 case "":
                     break;
                 case "t":
-                    await ReplyAsync(Fault == MethodScriptFault.ErrorReply ? $"t!{ErrorCode:X4}\n" : $"t{FirmwareVersion}\n#seccm emulator*\n").ConfigureAwait(false);
+                    await ReplyAsync(Fault == MethodScriptFault.ErrorReply ? $"t!{ErrorCode:X4}\n" : $"t{Firmware}\n#seccm emulator*\n").ConfigureAwait(false);
                     break;
                 case "e":
                     if (_script is { IsCompleted: false })
@@ -157,7 +185,7 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
             await ReplyAsync($"!{ErrorCode:X4}: Line 1, Col 1\n\n").ConfigureAwait(false);
             return;
         }
-        var (script, error) = EmulatedScript.Parse(lines);
+        var (script, error) = EmulatedScript.Parse(lines, galvanostatic: Device != MethodScriptDevice.EmStatPico);
         if (error is not null)
         {
             await ReplyAsync(string.Create(CultureInfo.InvariantCulture, $"!{error.Code:X4}: Line {error.Line}, Col {error.Column}\n\n")).ConfigureAwait(false);
@@ -233,6 +261,9 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
     {
         // The measurement-type code after 'M' is not read by drivers; CV and CA send the device's own.
         await ReplyAsync(loop.IsCv ? "M0002\n" : "M0007\n").ConfigureAwait(false);
+        var loopIndex = run.LoopsStarted++;
+        // A CV of more than one scan (nscans(n), n > 1) opens every scan with 'C' and closes it with '-', the last included.
+        var scans = loop.IsCv && loop.Scans > 1;
         if (Fault == MethodScriptFault.Garbage)
         {
             var junk = new byte[40];
@@ -246,13 +277,13 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
         var points = Points(loop, run);
         var interval = loop.IsCv ? loop.StepV / loop.ScanRateVPerS : loop.IntervalS;
         var start = _time.GetTimestamp();
-        var batch = new StringBuilder();
+        var batch = new StringBuilder(scans ? "C0000\n" : "");
         long k = 0;
         foreach (var (potential, current, scanEnded) in points)
         {
             if (scanEnded)
             {
-                batch.Append("-\n");
+                batch.Append("-\nC0000\n");
             }
             run.ClockS += k == 0 && loop.Kind != LoopKind.Cp ? 0 : interval;
             run.Variables[loop.PotentialVariable] = potential;
@@ -263,7 +294,7 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
                 switch (command)
                 {
                     case SendPackage:
-                        AppendPackage(batch, loop, run);
+                        AppendPackage(batch, loop, run, (ExtraStatus?.Invoke(loopIndex, k) ?? 0) & 0xF, NanCurrent?.Invoke(loopIndex, k) ?? false);
                         break;
                     case TimerGet get:
                         run.Variables[get.Variable] = run.ClockS - run.TimerOriginS;
@@ -298,7 +329,7 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
                 break;
             }
         }
-        batch.Append("*\n");
+        batch.Append(scans ? "-\n*\n" : "*\n");
         await FlushAsync(batch).ConfigureAwait(false);
     }
 
@@ -340,7 +371,7 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
         }
     }
 
-    private static void AppendPackage(StringBuilder batch, MeasLoopStatement loop, ScriptRun run)
+    private void AppendPackage(StringBuilder batch, MeasLoopStatement loop, ScriptRun run, int extraStatus, bool nanCurrent)
     {
         batch.Append('P');
         var first = true;
@@ -359,8 +390,10 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
             }
             else if (variable == loop.CurrentVariable)
             {
-                var status = Math.Abs(value) > run.RangeA * 1.2 ? 2 : 0;
-                batch.Append("ba").Append(EncodeCurrent(value))
+                var status = (Math.Abs(value) > run.RangeA * 1.2 ? 2 : 0) | extraStatus;
+                // In galvanostatic mode the loop's current variable is the applied current (db), otherwise the measured one (ba).
+                // A value the device cannot measure is "nan", space-padded to the 8 characters of digits and prefix.
+                batch.Append(loop.Kind == LoopKind.Cp ? "db" : "ba").Append(nanCurrent ? "     nan" : EncodeCurrent(value))
                     .Append(",1").Append(status.ToString("X1", CultureInfo.InvariantCulture))
                     .Append(",2").Append(RangeCode(run.RangeA).ToString("X2", CultureInfo.InvariantCulture));
             }
@@ -393,8 +426,21 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
         return Encode(currentA, ' ', 1);
     }
 
-    /// <summary>A code per decade of range (1 nA -> 0x80), in the high-speed-mode numbering the Pico reports.</summary>
-    private static int RangeCode(double rangeA) => 0x80 + Math.Clamp((int)Math.Round(Math.Log10(rangeA / 1e-9)), 0, 15);
+    /// <summary>
+    /// The current range metadata code the device reports, from the tables of PalmSens' own parser: the EmStat4's
+    /// codes 3, 6, ... 27 for 1 nA ... 100 mA; the Pico's high-speed codes 128-137 (100 nA ... 5 mA), the smallest range
+    /// that holds <paramref name="rangeA"/>.
+    /// </summary>
+    private int RangeCode(double rangeA)
+    {
+        if (Device == MethodScriptDevice.EmStatPico)
+        {
+            double[] pico = [100e-9, 1e-6, 6e-6, 13e-6, 25e-6, 50e-6, 100e-6, 200e-6, 1e-3, 5e-3];
+            var i = Array.FindIndex(pico, r => r >= rangeA * (1 - 1e-9));
+            return 128 + (i < 0 ? pico.Length - 1 : i);
+        }
+        return 3 * (1 + Math.Clamp((int)Math.Round(Math.Log10(rangeA / 1e-9)), 0, 8));
+    }
 
     private async Task FlushAsync(StringBuilder batch)
     {
@@ -464,6 +510,9 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
         public Dictionary<string, double> Variables { get; } = new(StringComparer.Ordinal);
 
         public double RangeA { get; set; } = 1e-6;
+
+        /// <summary>Measurement loops started so far in this script.</summary>
+        public int LoopsStarted { get; set; }
 
         /// <summary>Seconds of measurement the script has run (the emulated device's clock).</summary>
         public double ClockS { get; set; }

@@ -20,12 +20,20 @@ public sealed record PiGcsEmulatorOptions
     public double VelocityUmPerS { get; init; } = 100;
     public double MaxVelocityUmPerS { get; init; } = 1000;
     public string Identification { get; init; } = "(c)2026 Physik Instrumente (PI) GmbH & Co. KG, E-727 (seccm emulator), 0000000000, 1.0.0";
+
+    /// <summary>The GCS syntax version <c>CSV?</c> answers: 2.0 (E-727, C-867) or 3.0 (newer controllers).</summary>
+    public string SyntaxVersion { get; init; } = "2.0";
+
+    /// <summary>Answers axis values as <c>1 = 10.5</c> instead of <c>1=10.5</c>, as some controllers and firmware do.</summary>
+    public bool SpacesAroundEquals { get; init; }
 }
 
 /// <summary>
 /// The device end of a PI GCS controller (E-727 / C-867 style) on a serial line: ASCII commands ending with LF, answers
 /// where every line but the last ends with a space, an error register read and cleared by <c>ERR?</c>, and the single
-/// byte commands #5 (motion mask), #7 (ready) and #24 (stop all). Axes move at a finite velocity on the injected clock.
+/// byte commands #5 (motion mask, one bit per axis in the controller's order, as <c>SAI? ALL</c> lists them), #7 (ready)
+/// and #24 (stop all). Axes move at a finite velocity on the injected clock. It also answers what a host library (PI's
+/// PIPython) asks to learn the controller: <c>*IDN?</c>, <c>SAI?</c>, <c>SAI? ALL</c>, <c>CSV?</c>, <c>VER?</c>, <c>HLP?</c>.
 /// </summary>
 public sealed class PiGcsEmulator : IAsyncDisposable
 {
@@ -213,7 +221,7 @@ public sealed class PiGcsEmulator : IAsyncDisposable
                 case 0x05:
                     var mask = 0;
                     var bit = 1;
-                    foreach (var axis in _axes.Values)
+                    foreach (var axis in _options.Axes.Select(a => _axes[a.Id]))
                     {
                         if (!axis.OnTarget(_time))
                         {
@@ -246,6 +254,18 @@ public sealed class PiGcsEmulator : IAsyncDisposable
             {
                 case "*IDN?":
                     return Answer([_options.Identification]);
+                case "SAI?" when args.Length == 0 || (args.Length == 1 && args[0] == "ALL"):
+                    // The controller's axes in its order; ALL adds deactivated axes, of which the emulator has none.
+                    return Answer(_options.Axes.Select(a => a.Id).ToArray());
+                case "SAI?":
+                    _error = GcsErrors.WrongNumberOfParameters;
+                    return null;
+                case "CSV?":
+                    return Answer([_options.SyntaxVersion]);
+                case "VER?":
+                    return Answer(["E-727: seccm emulator, firmware 1.0.0", "PI_GCS2_DLL: not used"]);
+                case "HLP?":
+                    return Answer(["The following commands are valid:", .. HelpLines, "end of help"]);
                 case "ERR?":
                     var code = _error;
                     _error = GcsErrors.None;
@@ -357,7 +377,7 @@ public sealed class PiGcsEmulator : IAsyncDisposable
     private byte[]? Query(string[] args, Func<Axis, string> value)
     {
         var axes = new List<Axis>();
-        foreach (var id in args.Length == 0 ? _axes.Keys.ToArray() : args)
+        foreach (var id in args.Length == 0 ? _options.Axes.Select(a => a.Id).ToArray() : args)
         {
             if (!_axes.TryGetValue(id, out var axis))
             {
@@ -366,8 +386,20 @@ public sealed class PiGcsEmulator : IAsyncDisposable
             }
             axes.Add(axis);
         }
-        return Answer(axes.Select(a => a.Options.Id + "=" + value(a)).ToArray());
+        var equals = _options.SpacesAroundEquals ? " = " : "=";
+        return Answer(axes.Select(a => a.Options.Id + equals + value(a)).ToArray());
     }
+
+    private static readonly string[] HelpLines =
+    [
+        "#5 Request Motion Status", "#7 Request Controller Ready Status", "#24 Stop All Axes", "*IDN? Get Device Identification",
+        "CSV? Get Current Syntax Version", "ERR? Get Error Number", "HLP? Get List Of Available Commands",
+        "MOV {<AxisID> <Position>} Set Target Position", "MVR {<AxisID> <Distance>} Set Target Relative To Current Position",
+        "ONT? [{<AxisID>}] Get On Target State", "POS? [{<AxisID>}] Get Real Position", "SAI? [ALL] Get List Of Current Axis Identifiers",
+        "STP Stop All Axes", "SVO {<AxisID> <ServoState>} Set Servo Mode", "SVO? [{<AxisID>}] Get Servo Mode",
+        "TMN? [{<AxisID>}] Get Minimum Commandable Position", "TMX? [{<AxisID>}] Get Maximum Commandable Position",
+        "VEL {<AxisID> <Velocity>} Set Closed-Loop Velocity", "VEL? [{<AxisID>}] Get Closed-Loop Velocity", "VER? Get Versions Of Firmware And Drivers",
+    ];
 
     private static byte[] Answer(IReadOnlyList<string> lines)
     {

@@ -53,7 +53,8 @@ public sealed class MethodScriptEmulatorTests
         {
             var package = await ReadAsync(host);
             // da = 1.3 V in micro: 0x8000000 + 1300000 = 0x813D620; the current carries status and range metadata.
-            Assert.Matches("^Pda813D620u;ba[0-9A-F]{7}[afpnum ],10,280$", package);
+            // Range metadata is the EmStat4's code for 1 nA (3), from PalmSens' parser's table.
+            Assert.Matches("^Pda813D620u;ba[0-9A-F]{7}[afpnum ],10,203$", package);
         }
         Assert.Equal("*", await ReadAsync(host));
         Assert.Equal("", await ReadAsync(host));
@@ -97,7 +98,7 @@ public sealed class MethodScriptEmulatorTests
         var potentials = new List<double>();
         for (var line = await ReadAsync(host); line != "*"; line = await ReadAsync(host))
         {
-            var match = System.Text.RegularExpressions.Regex.Match(line, "^Pab([0-9A-F]{7})u;ba([0-9A-F]{7})([afpnum ]),10,281$");
+            var match = System.Text.RegularExpressions.Regex.Match(line, "^Pab([0-9A-F]{7})u;db([0-9A-F]{7})([afpnum ]),10,206$");
             Assert.True(match.Success, line);
             potentials.Add((Convert.ToInt64(match.Groups[1].Value, 16) - 0x8000000) * 1e-6);
             var prefix = match.Groups[3].Value[0] switch { 'a' => 1e-18, 'f' => 1e-15, 'p' => 1e-12, 'n' => 1e-9, 'u' => 1e-6, _ => 1e-3 };

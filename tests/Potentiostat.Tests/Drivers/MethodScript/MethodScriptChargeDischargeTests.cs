@@ -22,7 +22,7 @@ public sealed class MethodScriptChargeDischargeTests(ITestOutputHelper output)
 
     /// <summary>The same experiment on the simulator directly, without device or driver.</summary>
     private static ChargeDischargeResult Direct(ChargeDischargeRequest request) =>
-        ChargeDischargeSimulator.Run(EmulatedPico.LtoFilm, new GalvanostaticProtocol(request.ChargeCurrentA, request.LowerCutoffV, request.UpperCutoffV,
+        ChargeDischargeSimulator.Run(EmulatedEmStat.LtoFilm, new GalvanostaticProtocol(request.ChargeCurrentA, request.LowerCutoffV, request.UpperCutoffV,
             request.IntervalS, request.Cycles, request.MaxDurationS, request.DischargeCurrentA));
 
     private static async Task<List<SampleChunk>> RunAsync(MethodScriptPotentiostat driver, ChargeDischargeRequest request)
@@ -60,7 +60,7 @@ public sealed class MethodScriptChargeDischargeTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_cycles_on_the_thin_lto_film_plateau_at_1_55_V_stop_at_the_cut_offs_and_match_the_simulator()
     {
-        await using var pico = await EmulatedPico.StartAsync(options: MethodScriptOptions.Default with { ChunkSize = 256 }, electrode: EmulatedPico.LtoFilm);
+        await using var pico = await EmulatedEmStat.StartAsync(options: MethodScriptOptions.Default with { ChunkSize = 256 }, electrode: EmulatedEmStat.LtoFilm);
         var request = Paper(cycles: 2);
 
         var chunks = await RunAsync(pico.Driver, request).WaitAsync(Hang);
@@ -111,7 +111,7 @@ public sealed class MethodScriptChargeDischargeTests(ITestOutputHelper output)
     [Fact]
     public async Task The_maximum_duration_bounds_the_whole_technique_not_each_half_cycle()
     {
-        await using var pico = await EmulatedPico.StartAsync(options: MethodScriptOptions.Default with { ChunkSize = 256 }, electrode: EmulatedPico.LtoFilm);
+        await using var pico = await EmulatedEmStat.StartAsync(options: MethodScriptOptions.Default with { ChunkSize = 256 }, electrode: EmulatedEmStat.LtoFilm);
         // The charge takes about 1070 s, so 1200 s leave about 130 s of discharge and no second cycle.
         var request = Paper(cycles: 2, maxDurationS: 1200);
 
@@ -129,7 +129,7 @@ public sealed class MethodScriptChargeDischargeTests(ITestOutputHelper output)
     [Fact]
     public async Task An_abort_mid_charge_stops_the_script_switches_the_cell_off_and_keeps_the_line_in_step()
     {
-        await using var pico = await EmulatedPico.StartAsync(realTime: true, MethodScriptOptions.Default with { ChunkSize = 5 }, EmulatedPico.LtoFilm);
+        await using var pico = await EmulatedEmStat.StartAsync(realTime: true, MethodScriptOptions.Default with { ChunkSize = 5 }, EmulatedEmStat.LtoFilm);
         // 50 ms per sample, about 21000 samples to the cut-off: far from done when the abort comes.
         var request = Paper(cycles: 1) with { IntervalS = 0.05 };
         var received = 0;
@@ -156,7 +156,7 @@ public sealed class MethodScriptChargeDischargeTests(ITestOutputHelper output)
     [Fact]
     public async Task A_device_error_reply_becomes_a_typed_error_and_the_next_run_works()
     {
-        await using var pico = await EmulatedPico.StartAsync(electrode: EmulatedPico.LtoFilm);
+        await using var pico = await EmulatedEmStat.StartAsync(electrode: EmulatedEmStat.LtoFilm);
         pico.Emulator.Fault = MethodScriptFault.ErrorReply;
         pico.Emulator.ErrorCode = 0x4205;
 

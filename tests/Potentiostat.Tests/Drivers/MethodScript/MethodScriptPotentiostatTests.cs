@@ -13,7 +13,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task The_version_reply_spans_two_lines_ending_in_a_star()
     {
-        await using var pico = await EmulatedPico.StartAsync();
+        await using var pico = await EmulatedEmStat.StartAsync();
         var version = await pico.Driver.GetVersionAsync(CancellationToken.None).WaitAsync(Hang);
         Assert.StartsWith(MethodScriptEmulator.FirmwareVersion, version, StringComparison.Ordinal);
         Assert.DoesNotContain('*', version);
@@ -22,7 +22,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task A_multi_rate_cv_streams_every_sample_of_every_cycle_in_order()
     {
-        await using var pico = await EmulatedPico.StartAsync();
+        await using var pico = await EmulatedEmStat.StartAsync();
         double[] rates = [1.25, 2.5, 5, 10, 20];
         var request = new CvRequest(1.2, 1.9, 1.2, 0.005, rates, 2, 1e-9);
 
@@ -66,7 +66,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task An_abort_stops_the_script_switches_the_cell_off_and_keeps_the_line_in_step()
     {
-        await using var pico = await EmulatedPico.StartAsync(realTime: true, MethodScriptOptions.Default with { ChunkSize = 5 });
+        await using var pico = await EmulatedEmStat.StartAsync(realTime: true, MethodScriptOptions.Default with { ChunkSize = 5 });
         // 0.05 V/s at 5 mV: 100 ms per sample, 28 s per cycle: far from done when the abort comes.
         var request = new CvRequest(1.2, 1.9, 1.2, 0.005, [0.05], 1, 1e-9);
         var received = 0;
@@ -95,7 +95,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task An_error_reply_becomes_a_typed_error_with_code_meaning_and_port()
     {
-        await using var pico = await EmulatedPico.StartAsync();
+        await using var pico = await EmulatedEmStat.StartAsync();
         pico.Emulator.Fault = MethodScriptFault.ErrorReply;
         pico.Emulator.ErrorCode = 0x4205;
 
@@ -127,7 +127,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task A_silent_device_times_out_with_the_port_in_the_message()
     {
-        await using var pico = await EmulatedPico.StartAsync(options: MethodScriptOptions.Default with { ResponseTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var pico = await EmulatedEmStat.StartAsync(options: MethodScriptOptions.Default with { ResponseTimeout = TimeSpan.FromMilliseconds(300) });
         pico.Emulator.Fault = MethodScriptFault.Silent;
 
         var ex = await Assert.ThrowsAsync<DeviceTimeoutException>(async () =>
@@ -144,7 +144,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task Garbage_from_the_device_is_a_protocol_error_not_a_crash()
     {
-        await using var pico = await EmulatedPico.StartAsync();
+        await using var pico = await EmulatedEmStat.StartAsync();
         pico.Emulator.Fault = MethodScriptFault.Garbage;
 
         var ex = await Assert.ThrowsAsync<DeviceProtocolException>(async () =>
@@ -159,7 +159,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task Requests_outside_the_device_limits_are_refused_before_anything_is_sent()
     {
-        await using var pico = await EmulatedPico.StartAsync();
+        await using var pico = await EmulatedEmStat.StartAsync();
         var ex = Assert.Throws<ArgumentException>(() => pico.Driver.RunCvAsync(new CvRequest(1.2, 9, 1.2, 0.005, [100], 1, 3e-9), CancellationToken.None));
         Assert.Contains("vertex1PotentialV 9", ex.Message, StringComparison.Ordinal);
         Assert.Contains("scanRatesVPerS[0] 100", ex.Message, StringComparison.Ordinal);
@@ -170,7 +170,7 @@ public sealed class MethodScriptPotentiostatTests
     [Fact]
     public async Task Cell_on_and_off_run_tiny_scripts()
     {
-        await using var pico = await EmulatedPico.StartAsync();
+        await using var pico = await EmulatedEmStat.StartAsync();
         await pico.Driver.SetCellAsync(true, CancellationToken.None).WaitAsync(Hang);
         Assert.True(pico.Emulator.CellOn);
         await pico.Driver.SetCellAsync(false, CancellationToken.None).WaitAsync(Hang);

@@ -30,14 +30,20 @@ public sealed class MethodScriptScriptsTests
         Assert.Contains("meas_loop_ca p c 1300m 10m 1M", MethodScriptScripts.Hold(new HoldRequest(1.3, 0.01, null, 1e-9)));
     }
 
+    /// <summary>
+    /// Pins the galvanostatic set-up of PalmSens' chronopotentiometry example (MSLoopExample009-CP, "Applies to: EmStat4,
+    /// Nexus"): mode 6 (not the potentiostatic mode 3), the measured potential's range (ab) autoranging, the applied
+    /// current's range (db, not ba) fixed, zero current at cell on.
+    /// </summary>
     [Fact]
     public void A_charge_discharge_breaks_each_loop_at_its_cut_off_and_bounds_the_whole_run_with_the_device_timer()
     {
-        var script = MethodScriptScripts.ChargeDischarge(new ChargeDischargeRequest(10e-12, 20e-12, 2.1, 1.0, 1, 1, 1600, 1e-9));
+        var script = MethodScriptScripts.ChargeDischarge(new ChargeDischargeRequest(10e-12, 20e-12, 2.1, 1.0, 1, 1, 1600, 1e-9), MethodScriptFamily.EmStat4Lr);
 
         Assert.Equal(
         [
-            "var c", "var p", "var t", "set_pgstat_mode 3", "set_range ba 1n", "cell_on", "timer_start",
+            "var c", "var p", "var t", "set_pgstat_chan 0", "set_pgstat_mode 6", "set_range ab 1", "set_autoranging ab 100m 2",
+            "set_range db 1n", "set_autoranging db 1n 1n", "set_i 0", "cell_on", "timer_start",
             "meas_loop_cp p c 10p 1 1600", "  pck_start", "  pck_add p", "  pck_add c", "  pck_end",
             "  if p >= 2100m", "    breakloop", "  endif", "  timer_get t", "  if t >= 1600", "    breakloop", "  endif", "endloop",
             "timer_get t", "if t < 1600",
@@ -46,5 +52,15 @@ public sealed class MethodScriptScriptsTests
             "endif",
             "on_finished:", "cell_off",
         ], script);
+    }
+
+    /// <summary>Pins: the EmStat Pico has no galvanostatic mode (the vendor's CP examples do not apply to it): refused before sending.</summary>
+    [Fact]
+    public void The_pico_has_no_charge_discharge_script()
+    {
+        var request = new ChargeDischargeRequest(10e-9, 20e-9, 1.9, 1.0, 1, 1, 1600, 100e-9);
+        Assert.Throws<ArgumentException>(() => MethodScriptScripts.ChargeDischarge(request, MethodScriptFamily.EmStatPico));
+        Assert.Contains(MethodScriptFamily.EmStatPico.Limits.Check(request), e => e.Contains("no galvanostatic mode", StringComparison.Ordinal));
+        Assert.Empty(MethodScriptFamily.EmStat4Lr.Limits.Check(request with { CurrentRangeA = 100e-9 }));
     }
 }

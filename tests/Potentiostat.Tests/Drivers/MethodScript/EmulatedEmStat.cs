@@ -7,11 +7,11 @@ using Seccm.TestSupport;
 namespace Seccm.Potentiostat.Tests.Drivers.MethodScript;
 
 /// <summary>The driver on one end of a socat pair, the MethodSCRIPT emulator on the other.</summary>
-internal sealed class EmulatedPico : IAsyncDisposable
+internal sealed class EmulatedEmStat : IAsyncDisposable
 {
     private readonly SocatPair _pair;
 
-    private EmulatedPico(SocatPair pair, MethodScriptEmulator emulator, MethodScriptPotentiostat driver)
+    private EmulatedEmStat(SocatPair pair, MethodScriptEmulator emulator, MethodScriptPotentiostat driver)
     {
         _pair = pair;
         Emulator = emulator;
@@ -35,15 +35,17 @@ internal sealed class EmulatedPico : IAsyncDisposable
         AreaCm2: Math.PI * 2.5e-4 * 2.5e-4, FilmThicknessCm: 250e-7, DoubleLayerF: 20e-6 * Math.PI * 2.5e-4 * 2.5e-4);
 
     /// <param name="electrode">What the emulator measures (default: <see cref="Lto"/>).</param>
-    public static async Task<EmulatedPico> StartAsync(bool realTime = false, MethodScriptOptions? options = null, Electrode? electrode = null)
+    /// <param name="device">Which device the emulator is (default: an EmStat4 LR, as the driver's default family).</param>
+    public static async Task<EmulatedEmStat> StartAsync(bool realTime = false, MethodScriptOptions? options = null, Electrode? electrode = null,
+        MethodScriptDevice device = MethodScriptDevice.EmStat4Lr)
     {
         var pair = await SocatPair.StartAsync();
-        var deviceLine = StreamSerialLine.OpenPort(pair.DevicePort, MethodScriptPotentiostat.PicoBaudRate);
-        var emulator = new MethodScriptEmulator(deviceLine, () => electrode ?? Lto, TimeProvider.System, realTime);
+        options ??= MethodScriptOptions.Default with { ChunkSize = 64 };
+        var deviceLine = StreamSerialLine.OpenPort(pair.DevicePort, options.Family.DefaultLine);
+        var emulator = new MethodScriptEmulator(deviceLine, () => electrode ?? Lto, TimeProvider.System, realTime) { Device = device };
         emulator.Start();
-        var driver = MethodScriptPotentiostat.Open(pair.HostPort, MethodScriptPotentiostat.PicoBaudRate,
-            options ?? MethodScriptOptions.Default with { ChunkSize = 64 }, TimeProvider.System);
-        return new EmulatedPico(pair, emulator, driver);
+        var driver = MethodScriptPotentiostat.Open(pair.HostPort, options.Family.DefaultLine, options, TimeProvider.System);
+        return new EmulatedEmStat(pair, emulator, driver);
     }
 
     public async ValueTask DisposeAsync()
