@@ -95,6 +95,15 @@ internal static class AnalyzeBench
                 report.Add($"core_{label}_peak_managed_heap_mb", coreHeap / 1e6, "MB");
                 report.Add($"core_{label}_allocated_mb", coreAlloc / 1e6, "MB");
                 report.Add($"core_{label}_median_d_cm2_s", coreMedian, "cm^2/s");
+                report.Add($"core_{label}_pixels_per_s_per_core", corePixels / coreS / Environment.ProcessorCount, "1/s",
+                    "whole file incl. reading; a 64x64 scan of 5-rate CVs makes about 1 pixel/s");
+                if (NumpyBaseline.Run(path, settings, log) is { } numpy)
+                {
+                    report.Add($"numpy_{label}_wall_s", numpy.WallS, "s", "bench/baseline/analyze_plain.py, plain Randles-Sevcik, 1 thread, process start excluded");
+                    report.Add($"numpy_{label}_peak_rss_mb", numpy.PeakRssMb, "MB");
+                    report.Add($"numpy_{label}_median_d_cm2_s", numpy.MedianD, "cm^2/s", "plain RS (compare core's d_rs)");
+                    report.Add($"ratio_{label}_numpy_over_core", numpy.WallS / coreS, "x", "numpy wall / core wall (goal >= 5)");
+                }
 
                 // The reader alone, one thread: if it is close to the core's wall time, the core is bound by reading, not analysis.
                 var readStarted = Stopwatch.GetTimestamp();
@@ -167,8 +176,7 @@ internal static class AnalyzeBench
         var results = run();
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         sampler.Stop();
-        var d = results.Select(r => r.DCm2PerS).Where(double.IsFinite).Order().ToArray();
-        double median = d.Length == 0 ? double.NaN : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[d.Length / 2 - 1] + d[d.Length / 2]);
+        var median = Seccm.Maps.MapStatistics.Median(results.Select(r => r.DCm2PerS).Where(double.IsFinite));
         return (seconds, sampler.PeakWorkingSetBytes, sampler.PeakManagedBytes, sampler.AllocatedBytes, results.Count, median);
     }
 

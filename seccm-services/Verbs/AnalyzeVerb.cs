@@ -29,18 +29,21 @@ internal static class AnalyzeVerb
         var area = new Option<double?>("--area-cm2") { Description = "Wetted area in cm^2 (overrides --radius-nm)" };
         var n = new Option<int>("--n") { Description = "Electrons per reaction", DefaultValueFactory = _ => 1 };
         var temperature = new Option<double>("--temperature-k") { Description = "Temperature in K", DefaultValueFactory = _ => 298.15 };
+        var bandwidth = new Option<double?>("--bandwidth-hz") { Description = "-3 dB bandwidth of the potentiostat's current amplifier, when the instrument declares it (default: none assumed)" };
         var pitch = new Option<double>("--pitch-um") { Description = "Pixel pitch in um for the map files", DefaultValueFactory = _ => 1.0 };
         var command = new Command("analyze", "Randles-Sevcik diffusion map from a long CSV of CVs");
-        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch }) command.Options.Add(o);
+        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch, bandwidth }) command.Options.Add(o);
         command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(radius), parse.GetValue(concentration),
-            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch)));
+            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch), parse.GetValue(bandwidth)));
         return command;
     }
 
     internal sealed record PixelRow(int X, int Y, PixelResult Result);
 
-    internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm)
+    internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm,
+        double? bandwidthHz = null)
     {
+        if (bandwidthHz is { } bw && !(bw > 0 && double.IsFinite(bw))) return Fail($"--bandwidth-hz {bw}: must be a positive bandwidth in Hz");
         if (areaCm2 is { } a && !(a > 0 && double.IsFinite(a))) return Fail($"--area-cm2 {a}: must be a positive area in cm^2");
         if (areaCm2 is null && radiusNm is null) return Fail("--radius-nm is required (or give --area-cm2)");
         if (radiusNm is { } r && !(r > 0 && double.IsFinite(r))) return Fail($"--radius-nm {r}: must be a positive radius in nm");
@@ -57,6 +60,7 @@ internal static class AnalyzeVerb
             ConcentrationMolCm3 = concentration.Value,
             N = n,
             TemperatureK = temperatureK,
+            MeasurementBandwidthHz = bandwidthHz,
         };
 
         var results = new ConcurrentBag<PixelRow>();
@@ -167,33 +171,29 @@ internal static class AnalyzeVerb
     private static void Write(DirectoryInfo output, PixelRow[] rows, double pitchUm)
     {
         Directory.CreateDirectory(output.FullName);
-        var table = new PixelTable(rows.Length)
-            .Add("pixel_x", rows.Select(r => r.X).ToArray())
-            .Add("pixel_y", rows.Select(r => r.Y).ToArray())
-            .Add("d_cm2_s", rows.Select(r => r.Result.DCm2PerS).ToArray(), "cm^2/s")
-            .Add("r2", rows.Select(r => r.Result.RSquared).ToArray())
-            .Add("flag", rows.Select(r => r.Result.FlagText).ToArray())
-            .Add("rates_used", rows.Select(r => r.Result.RatesUsed).ToArray())
-            .Add("k0_cm_s", rows.Select(r => r.Result.K0CmPerS).ToArray(), "cm/s")
-            .Add("slope_a_per_sqrt_v_s", rows.Select(r => r.Result.SlopeAPerSqrtVPerS).ToArray(), "A/(V/s)^0.5")
-            .Add("dep_fastest_v", rows.Select(r => r.Result.Curves[^1].PeakSeparationV).ToArray(), "V");
-        PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), table);
-
-        var finite = rows.Select(r => r.Result.DCm2PerS).Where(double.IsFinite).Order().ToArray();
-        double median = finite.Length == 0 ? double.NaN
-            : finite.Length % 2 == 1 ? finite[finite.Length / 2] : 0.5 * (finite[finite.Length / 2 - 1] + finite[finite.Length / 2]);
-        var summary = new JsonObject
-        {
-            ["pixels"] = rows.Length,
-            ["pixels_with_d"] = finite.Length,
-            ["median_d_cm2_s"] = SummaryJson.Number(median),
-            ["min_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[0] : double.NaN),
-            ["max_d_cm2_s"] = SummaryJson.Number(finite.Length > 0 ? finite[^1] : double.NaN),
-            ["flagged_pixels"] = rows.Count(r => r.Result.Flags != PixelFlags.None),
-        };
-        SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), summary);
-
         int nx = rows.Max(r => r.X) + 1, ny = rows.Max(r => r.Y) + 1;
+        // The same columns and summary keys as the diffusion service's export (DiffusionTable).
+        var table = rows.Select(r => new DiffusionPixelRow(r.X, r.Y, r.Y * nx + r.X)
+        {
+            XUm = (r.X + 0.5) * pitchUm,
+            YUm = (r.Y + 0.5) * pitchUm,
+            DCm2PerS = r.Result.DCm2PerS,
+            RSquared = r.Result.RSquared,
+            Flag = r.Result.FlagText,
+            DRsCm2PerS = r.Result.DRsCm2PerS,
+            Method = r.Result.Method,
+            Info = r.Result.InfoText,
+            RatesDropped = r.Result.RatesDropped,
+            Alpha = r.Result.Alpha,
+            DoubleLayerF = r.Result.DoubleLayerF,
+            DeltaEpV = FastestUsedPeakSeparation(r.Result),
+            K0CmPerS = r.Result.K0CmPerS,
+            RatesUsed = r.Result.RatesUsed,
+            SlopeAPerSqrtVPerS = r.Result.SlopeAPerSqrtVPerS,
+        }).ToArray();
+        PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), DiffusionTable.Build(table));
+        SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), DiffusionTable.Statistics(table));
+
         var values = new double[nx * ny];
         Array.Fill(values, double.NaN);
         foreach (var r in rows) values[r.Y * nx + r.X] = r.Result.DCm2PerS;
@@ -203,8 +203,17 @@ internal static class AnalyzeVerb
         if (rows.Length > 1)
         {
             MapFigure.Save(Path.Combine(output.FullName, "diffusion_map.png"), map,
-                new MapFigureOptions { Title = "Diffusion coefficient (Randles-Sevcik)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true, ClipPercentiles = true });
+                new MapFigureOptions { Title = "Diffusion coefficient (best estimate)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true, ClipPercentiles = true });
         }
+    }
+
+    /// <summary>dEp at the fastest rate of the Randles-Sevcik line (the diffusion service's <c>dep_v</c>), else at the fastest with a peak.</summary>
+    private static double FastestUsedPeakSeparation(PixelResult result)
+    {
+        var withPeak = result.Curves.Where(c => c.HasForwardPeak).ToArray();
+        if (withPeak.Length == 0) return double.NaN;
+        var used = result.RatesUsedVPerS.Count > 0 ? withPeak.LastOrDefault(c => c.ScanRateVPerS == result.RatesUsedVPerS.Max()) : null;
+        return (used ?? withPeak[^1]).PeakSeparationV;
     }
 
     private static int Fail(string message)

@@ -54,4 +54,12 @@ public sealed class DiffusionOptions
     /// <summary>Pixels shown in <c>example_cvs.png</c> (lowest, median, highest D).</summary>
     [Range(0, 8, ErrorMessage = "Diffusion:ExampleCvPixels must be between 0 and 8.")]
     public int ExampleCvPixels { get; set; } = 3;
+
+    /// <summary>
+    /// -3 dB bandwidth (Hz) of the current amplifier of the potentiostat whose curves this service analyses; the wave fit
+    /// models that filter. The default is our potentiostat's pA range (its simulated instrument declares it); 0 for an
+    /// ideal amplifier. Files analysed offline (<c>seccm analyze</c>) assume nothing unless given.
+    /// </summary>
+    [Range(0, 1e6, ErrorMessage = "Diffusion:MeasurementBandwidthHz must be between 0 (ideal amplifier) and 1e6.")]
+    public double MeasurementBandwidthHz { get; set; } = Seccm.Electrochemistry.Samples.SampleDefaults.CurrentAmplifierBandwidthHz;
 }

@@ -125,6 +125,8 @@ public sealed class DiffusionServiceTests(ITestOutputHelper output)
 
             var csv = File.ReadAllLines(Path.Combine(done.Directory, "diffusion_map.csv"));
             Assert.StartsWith("pixel_x,pixel_y,d_cm2_s,r2,flag", csv[0], StringComparison.Ordinal);
+            // seccm analyze writes the same columns (one table layout for both).
+            Assert.Equal(string.Join(",", Seccm.Maps.Tables.DiffusionTable.Build([]).Columns.Select(c => c.Name)), csv[0]);
             var rows = ReadCsv(Path.Combine(done.Directory, "diffusion_map.csv"));
             Assert.Equal(scan.Pixels, rows.Count);
             foreach (var row in rows)

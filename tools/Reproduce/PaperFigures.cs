@@ -96,7 +96,7 @@ internal static class PaperFigures
             new("fig2c", "LTO D from ip vs sqrt(v) (one spot)", "cm^2/s", result.DCm2PerS, SampleDefaults.LtoMeanDCm2PerS,
                 $"simulated truth at this spot {truth:0.00e0}; fit R^2 {result.RSquared:0.0000} over {result.RatesUsed} rates"),
             new("fig2c", "LTO ip linear in sqrt(v) up to", "V/s", result.RatesUsedVPerS.Count > 0 ? result.RatesUsedVPerS.Max() : double.NaN, 25,
-                $"rates used {string.Join(", ", result.RatesUsedVPerS)} of {string.Join(", ", rates)}; flags {result.FlagText}; above the limit the " +
+                $"rates used {string.Join(", ", result.RatesUsedVPerS)} of {string.Join(", ", rates)}; flags {result.FlagText}, info {result.InfoText} ({result.RatesDropped}); above the limit the " +
                 $"{SampleDefaults.CurrentAmplifierBandwidthHz:0} Hz pA-range amplifier (time constant {1e3 / (2 * Math.PI * SampleDefaults.CurrentAmplifierBandwidthHz):0.0} ms) " +
                 $"cuts the ms-long peaks; ip/sqrt(v) at {rates[^1]:0} V/s is {Departure(result):0.00} of that at the range's end"),
             new("fig2c", "LTO peak current at 1.25 V/s", "pA", at125 is null ? double.NaN : Math.Abs(at125.ForwardPeakCurrentA) * 1e12, 3.2),
@@ -292,6 +292,11 @@ internal static class PaperFigures
     private static AnalysisSettings Settings(Recipe recipe)
     {
         var a = recipe.Analysis ?? new AnalysisSpec();
-        return new AnalysisSettings { RadiusNm = a.RadiusNm, ConcentrationMolCm3 = a.ConcentrationMolCm3, N = a.N, TemperatureK = a.TemperatureK, AreaCm2 = a.AreaCm2 };
+        // The simulated lab's potentiostat declares its pA-range amplifier, as the diffusion service does.
+        return new AnalysisSettings
+        {
+            RadiusNm = a.RadiusNm, ConcentrationMolCm3 = a.ConcentrationMolCm3, N = a.N, TemperatureK = a.TemperatureK, AreaCm2 = a.AreaCm2,
+            MeasurementBandwidthHz = SampleDefaults.CurrentAmplifierBandwidthHz,
+        };
     }
 }

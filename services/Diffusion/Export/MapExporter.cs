@@ -3,6 +3,7 @@ using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Diffusion.Analysis;
+using Seccm.Curves;
 using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
 using Seccm.Maps;
@@ -102,7 +103,7 @@ internal static class MapExporter
             maps.AddRange([d, dep, k0]);
             MapFigure.Save(Put("diffusion_map.png"), d, new MapFigureOptions
             {
-                Title = "Diffusion coefficient (Randles-Sevcik)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true,
+                Title = "Diffusion coefficient (best estimate)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true,
             });
             MapFigure.Save(Put("dep_map.png"), dep, new MapFigureOptions
             {
@@ -139,7 +140,8 @@ internal static class MapExporter
         GsfFormat.Write(Put("topography.gsf"), topography, zFactor: 1e-9, zUnits: "m");
         GsfFormat.Write(Put("topography_raw.gsf"), rawTopography, zFactor: 1e-9, zUnits: "m");
 
-        var table = Table(results, geometry, topography);
+        var rows = Rows(results, topography);
+        var table = DiffusionTable.Build(rows);
         PixelTableCsv.Write(Put("diffusion_map.csv"), table);
 
         ScanHdf5.Write(Put("scan.h5"), new ScanHdf5Content
@@ -162,7 +164,13 @@ internal static class MapExporter
         });
 
         var summary = Summarise(results, geometry, input);
-        SummaryJson.Write(Put("summary.json"), SummaryNode(input.ScanId, summary));
+        // The D statistics are the same keys seccm analyze writes; the scan's own keys come first.
+        var node = SummaryNode(input.ScanId, summary);
+        foreach (var (key, value) in DiffusionTable.Statistics(rows))
+        {
+            if (!node.ContainsKey(key)) node[key] = value?.DeepClone();
+        }
+        SummaryJson.Write(Put("summary.json"), node);
         return (files, summary);
     }
 
@@ -189,23 +197,29 @@ internal static class MapExporter
         }
     }
 
-    private static PixelTable Table(PixelResultMessage[] results, MapGeometry geometry, MapGrid topography) =>
-        new PixelTable(results.Length)
-            .Add("pixel_x", results.Select(r => r.Ix).ToArray())
-            .Add("pixel_y", results.Select(r => r.Iy).ToArray())
-            .Add("d_cm2_s", results.Select(r => r.DCm2PerS ?? double.NaN).ToArray(), "cm^2/s")
-            .Add("r2", results.Select(r => r.RSquared ?? double.NaN).ToArray())
-            .Add("flag", results.Select(r => r.Flags).ToArray())
-            .Add("x_um", results.Select(r => r.XUm).ToArray(), "um")
-            .Add("y_um", results.Select(r => r.YUm).ToArray(), "um")
-            .Add("dep_v", results.Select(r => r.DeltaEpV ?? double.NaN).ToArray(), "V")
-            .Add("k0_cm_s", results.Select(r => r.K0CmPerS ?? double.NaN).ToArray(), "cm/s")
-            .Add("contact_z_um", results.Select(r => r.ContactZUm ?? double.NaN).ToArray(), "um")
-            .Add("topography_nm", results.Select(r => topography[r.Ix, r.Iy]).ToArray(), "nm")
-            .Add("rates_used", results.Select(r => r.RatesUsed).ToArray())
-            .Add("slope_a_per_sqrt_v_s", results.Select(r => r.SlopeAPerSqrtVPerS ?? double.NaN).ToArray(), "A/(V/s)^0.5")
-            .Add("current_a", results.Select(r => r.MeanCurrentA ?? double.NaN).ToArray(), "A")
-            .Add("pixel", results.Select(r => r.Index).ToArray());
+    private static DiffusionPixelRow[] Rows(PixelResultMessage[] results, MapGrid topography) =>
+        results.Select(r => new DiffusionPixelRow(r.Ix, r.Iy, r.Index)
+        {
+            XUm = r.XUm,
+            YUm = r.YUm,
+            DCm2PerS = r.DCm2PerS ?? double.NaN,
+            RSquared = r.RSquared ?? double.NaN,
+            Flag = r.Flags,
+            DRsCm2PerS = r.DRsCm2PerS ?? double.NaN,
+            Method = r.Method,
+            Info = r.Info,
+            RatesDropped = r.RatesDropped,
+            Alpha = r.Alpha ?? double.NaN,
+            DoubleLayerF = r.DoubleLayerF ?? double.NaN,
+            DeltaEpV = r.DeltaEpV ?? double.NaN,
+            K0CmPerS = r.K0CmPerS ?? double.NaN,
+            ContactZUm = r.ContactZUm ?? double.NaN,
+            TopographyNm = topography[r.Ix, r.Iy],
+            RatesUsed = r.RatesUsed,
+            SlopeAPerSqrtVPerS = r.SlopeAPerSqrtVPerS ?? double.NaN,
+            MeanCurrentA = r.MeanCurrentA ?? double.NaN,
+            Take = r.Take,
+        }).ToArray();
 
     /// <summary>Lazy and re-readable (ScanHdf5 enumerates twice): one pixel's curves in memory at a time.</summary>
     private static IEnumerable<FileCurve> Curves(CurveSpill spill, PixelResultMessage[] results)
@@ -258,7 +272,9 @@ internal static class MapExporter
     private static ExportSummary Summarise(PixelResultMessage[] results, MapGeometry geometry, ExportInput input)
     {
         var d = results.Select(r => r.DCm2PerS).OfType<double>().Order().ToArray();
-        double? median = d.Length == 0 ? null : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[(d.Length / 2) - 1] + d[d.Length / 2]);
+        var dRs = results.Select(r => r.DRsCm2PerS).OfType<double>().Order().ToArray();
+        double? medianRs = dRs.Length == 0 ? null : DiffusionTable.Median(dRs);
+        double? median = d.Length == 0 ? null : DiffusionTable.Median(d);
         double? mean = d.Length == 0 ? null : d.Average();
         double? sd = d.Length < 2 ? null : Math.Sqrt(d.Sum(v => (v - mean!.Value) * (v - mean.Value)) / (d.Length - 1));
         var withContact = results.Where(r => r.Contact).ToArray();
@@ -279,7 +295,10 @@ internal static class MapExporter
             withContact.Length == 0 ? 0 : (double)withContact.Count(r => r.Flags != "ok") / withContact.Length,
             currents.Length == 0 ? null : currents.Average(),
             rates,
-            analysed.Length == 0 ? 0 : analysed.Average(r => r.RatesUsed));
+            analysed.Length == 0 ? 0 : analysed.Average(r => r.RatesUsed))
+        {
+            MedianDRsCm2PerS = medianRs,
+        };
     }
 
     private static JsonObject SummaryNode(string scanId, ExportSummary s) => new()

@@ -27,7 +27,8 @@ public static class DiffusionTopics
 
 /// <summary>
 /// The analysis of one pixel. Null numbers mean "no data" (no contact, no peak, too few rates). Currents in A, potentials
-/// in V, D in cm^2/s, k0 in cm/s, heights in um. <see cref="Flags"/> is "ok" or flag names joined with '|'.
+/// in V, D in cm^2/s, k0 in cm/s, heights in um. <see cref="Flags"/> is "ok" or warning names joined with '|' (the number
+/// is doubtful); information flags are in <see cref="Info"/>.
 /// </summary>
 public sealed record PixelResultMessage(
     string ScanId,
@@ -50,7 +51,29 @@ public sealed record PixelResultMessage(
     IReadOnlyList<double> RatesUsedVPerS,
     IReadOnlyList<CvPeakResult> Peaks,
     string Worker,
-    DateTimeOffset TimestampUtc) : Payload;
+    DateTimeOffset TimestampUtc) : Payload
+{
+    /// <summary>The paper's method: plain Randles-Sevcik on the forward peak currents over the linear range, cm^2/s.</summary>
+    public double? DRsCm2PerS { get; init; }
+
+    /// <summary>Which model gave <see cref="DCm2PerS"/> (the best estimate): bv_wave_fit, rs_kinetic_corrected or randles_sevcik.</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>Transfer coefficient the kinetic model used (given, not fitted).</summary>
+    public double? Alpha { get; init; }
+
+    /// <summary>Double-layer capacitance from the sweeps' charging currents, F (null when not fitted).</summary>
+    public double? DoubleLayerF { get; init; }
+
+    /// <summary>Information flags ("" or names joined with '|'): what was done, not a doubt about the number (that is <see cref="Flags"/>).</summary>
+    public string Info { get; init; } = "";
+
+    /// <summary>Rates left out of the Randles-Sevcik line and why ("" when none).</summary>
+    public string RatesDropped { get; init; } = "";
+
+    /// <summary>Which measurement of the pixel the curves analysed are (0 the first; a pixel measured again: its last complete take).</summary>
+    public int Take { get; init; }
+}
 
 /// <summary>Peaks of one CV of a pixel: forward (ip, Ep) and reverse wave, dEp; null where no peak was found.</summary>
 public sealed record CvPeakResult(
@@ -99,7 +122,7 @@ public sealed record DiffusionExportedEvent(
     ExportSummary Summary,
     DateTimeOffset TimestampUtc) : Payload;
 
-/// <summary>Statistics of an exported map (D in cm^2/s; null when no pixel has a value).</summary>
+/// <summary>Statistics of an exported map (D in cm^2/s; null when no pixel has a value). FractionFlagged counts warnings only.</summary>
 public sealed record ExportSummary(
     string Technique,
     int Nx,
@@ -113,4 +136,8 @@ public sealed record ExportSummary(
     double FractionFlagged,
     double? MeanCurrentA,
     IReadOnlyList<double> ScanRatesVPerS,
-    double MeanRatesUsed);
+    double MeanRatesUsed)
+{
+    /// <summary>Median of the plain Randles-Sevcik D (the paper's method), cm^2/s.</summary>
+    public double? MedianDRsCm2PerS { get; init; }
+}

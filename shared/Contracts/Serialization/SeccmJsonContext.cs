@@ -21,6 +21,7 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(CommandReply))]
 [JsonSerializable(typeof(CommandError))]
 [JsonSerializable(typeof(ServiceStatus))]
+[JsonSerializable(typeof(DeviceStatusDetails))]
 [JsonSerializable(typeof(PingCommand))]
 [JsonSerializable(typeof(PingResult))]
 [JsonSerializable(typeof(EmptyCommand))]
@@ -67,6 +68,7 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurrentTelemetry))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayCommand))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.PotentiostatStatusDetails))]
 // diffusion
 [JsonSerializable(typeof(Seccm.Contracts.Diffusion.PixelResultMessage))]
 [JsonSerializable(typeof(Seccm.Contracts.Diffusion.MapUpdate))]

@@ -45,10 +45,14 @@ public sealed record AnalysisSettings
     public double MinRSquared { get; init; } = 0.98;
 
     /// <summary>
-    /// -3 dB bandwidth of the potentiostat's current amplifier (first-order) that recorded the curves; the wave fit
-    /// passes its model through the same filter. Null: an ideal amplifier.
+    /// -3 dB bandwidth of the potentiostat's current amplifier (first-order) that recorded the curves, when the instrument
+    /// declares it; the wave fit passes its model through the same filter. Null (the default): nothing is assumed about
+    /// an instrument that did not say, i.e. an ideal amplifier.
     /// </summary>
-    public double? MeasurementBandwidthHz { get; init; } = Samples.SampleDefaults.CurrentAmplifierBandwidthHz;
+    public double? MeasurementBandwidthHz { get; init; }
+
+    /// <summary>A wave fit whose residual rms exceeds this share of the largest peak (and three noise sigmas) is flagged as a misfit.</summary>
+    public double MaxWaveFitResidualShare { get; init; } = 0.03;
 
     public double EffectiveAreaCm2 => AreaCm2 ?? Math.PI * Math.Pow(RadiusNm * 1e-7, 2);
 

@@ -51,19 +51,64 @@ public static class CvPeakAnalysis
         if (vertex < n - 1) SavitzkyGolay.Smooth(i.AsSpan(vertex + 1), smooth.AsSpan(vertex + 1), half);
         double noise = NoiseRms(i);
 
-        // Baseline: straight line through the pre-wave stretch of the forward sweep, extrapolated under the wave.
+        // Baseline: straight line through the pre-wave stretch of the forward sweep, extrapolated under the wave. A first
+        // guess of the stretch finds the wave; the stretch then ends WaveFootWidths half-widths before the peak, where a
+        // Butler-Volmer wave of any kinetics is below 0.01% of its height: a stretch reaching into the foot tilts the line
+        // and the peak read from it moves with the start potential.
+        int fwdLen = vertex + 1;
         int b0 = (int)(settings.BaselineFromFraction * vertex);
         int b1 = Math.Max(b0 + 3, (int)(settings.BaselineToFraction * vertex));
-        var (offset, slope) = FitLine(e.AsSpan(b0, b1 - b0), smooth.AsSpan(b0, b1 - b0));
-
-        // Forward sweep: corrected current, sign-flipped so the wave of the forward direction is a maximum.
-        int fwdLen = vertex + 1;
+        int minBaseline = Math.Max(5, vertex / 20);
         var corrected = new double[fwdLen];
-        for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - (offset + slope * e[k]));
-        var peaks = FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1);
+        double offset = 0, slope = 0;
+        bool flat = false;
         int best = b1;
-        for (int k = b1; k < fwdLen; k++) if (corrected[k] > corrected[best]) best = k;
-        double epf = RefineVertex(e, corrected, best, out double ipf);
+        for (int pass = 0; pass < 3; pass++)
+        {
+            (offset, slope) = FitLine(e.AsSpan(b0, b1 - b0), smooth.AsSpan(b0, b1 - b0));
+            // A short, noisy stretch gives a slope that is mostly noise, and extrapolated half a volt it tilts the whole
+            // wave (and makes a bump at the vertex look like a second wave): a slope within three of its own standard
+            // errors is taken as flat.
+            flat = Math.Abs(slope) * Math.Sqrt(SumOfSquares(e.AsSpan(b0, b1 - b0))) < 3 * noise;
+            if (flat)
+            {
+                double level = 0;
+                for (int k = b0; k < b1; k++) level += smooth[k];
+                (offset, slope) = (level / (b1 - b0), 0);
+            }
+            // Forward sweep: corrected current, sign-flipped so the wave of the forward direction is a maximum.
+            for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - (offset + slope * e[k]));
+            best = MainWave(corrected, e, b1, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV);
+            int halfAt = best;
+            while (halfAt > b0 && corrected[halfAt] > 0.5 * corrected[best]) halfAt--;
+            double footV = e[best] - direction * WaveFootWidths * Math.Abs(e[best] - e[halfAt]);
+            int end = b0;
+            while (end < best && direction * (e[end] - footV) <= 0) end++;
+            if (end < b0 + minBaseline)
+            {
+                // No room before the foot for a line: a start this close to the wave began at rest, so the current of its
+                // first samples is the baseline (a line through the foot would tilt into it).
+                b1 = b0 + minBaseline;
+                double level = 0;
+                for (int k = b0; k < b1; k++) level += smooth[k];
+                (offset, slope) = (level / (b1 - b0), 0);
+                flat = true;
+                for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - offset);
+                best = MainWave(corrected, e, b1, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV);
+                break;
+            }
+            if (end == b1 || end >= best) break;
+            b1 = end;
+        }
+        // A second wave must also stand out from the first by a share of its height: on smooth real data a few-sigma ripple
+        // on a single couple's diffusion tail is not a wave.
+        var peaks = FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1);
+        if (peaks.Count > 1)
+        {
+            double strongest = peaks.Max(p => p.ProminenceA);
+            peaks.RemoveAll(p => p.ProminenceA < SplitWaveMinShare * strongest);
+        }
+        double epf = PeakTop(e, i, corrected, best, direction, offset, slope, out double ipf);
 
         // Reverse sweep: the opposite wave is a minimum of direction * current after the vertex.
         int rBest = vertex;
@@ -83,8 +128,103 @@ public static class CvPeakAnalysis
         double centreWeight = m >= 1 ? 3.0 * (3.0 * m * m + 3 * m - 1) / ((4.0 * m * m - 1) * (2 * m + 3)) : 1;
         return new CvPeaks(curve.ScanRateVPerS, epf, direction * ipf, epr, ipr, noise, slope, offset, signedPeaks, hasPeak)
         {
-            ForwardPeakSigmaA = noise * Math.Sqrt(centreWeight + BaselineVarianceFactor(e.AsSpan(b0, b1 - b0), epf)),
+            // A flat baseline is a mean: no extrapolated slope adds to the peak's variance.
+            ForwardPeakSigmaA = noise * Math.Sqrt(centreWeight + (flat ? 1.0 / (b1 - b0) : BaselineVarianceFactor(e.AsSpan(b0, b1 - b0), epf))),
         };
+    }
+
+    /// <summary>How far before the peak (in half-widths Ep - Ep/2) the baseline stretch ends.</summary>
+    internal const double WaveFootWidths = 5;
+
+    /// <summary>Prominence, as a share of the highest wave, a further wave needs to count.</summary>
+    internal const double SplitWaveMinShare = 0.05;
+
+    /// <summary>
+    /// Height and position of the forward peak from a cubic least-squares fit to the unsmoothed, baseline-corrected samples
+    /// where the smoothed wave is above 85% of its maximum: smoothing over the top of a peak lowers it, a cubic through
+    /// its top follows its asymmetry (a 1 mV reversible peak to 0.05%) and averages the noise of tens of samples.
+    /// </summary>
+    private static double PeakTop(double[] e, double[] raw, double[] corrected, int best, double direction, double offset, double slope, out double height)
+    {
+        double level = 0.85 * corrected[best];
+        int a = best, b = best;
+        while (a > 0 && corrected[a - 1] >= level) a--;
+        while (b < corrected.Length - 1 && corrected[b + 1] >= level) b++;
+        int count = b - a + 1;
+        if (count < 7 || !(corrected[best] > 0)) return RefineVertex(e, corrected, best, out height);
+        double centre = e[best], scale = Math.Max(Math.Abs(e[b] - e[a]) / 2, 1e-12);
+        Span<double> ata = stackalloc double[16];
+        Span<double> aty = stackalloc double[4];
+        ata.Clear(); aty.Clear();
+        for (int k = a; k <= b; k++)
+        {
+            double x = (e[k] - centre) / scale;
+            double y = direction * (raw[k] - (offset + slope * e[k]));
+            double p0 = 1, p1 = x, p2 = x * x, p3 = x * x * x;
+            ReadOnlySpan<double> row = [p0, p1, p2, p3];
+            for (int r = 0; r < 4; r++) { aty[r] += row[r] * y; for (int c = 0; c < 4; c++) ata[r * 4 + c] += row[r] * row[c]; }
+        }
+        if (!SolveSymmetric4(ata, aty)) return RefineVertex(e, corrected, best, out height);
+        double c0 = aty[0], c1 = aty[1], c2 = aty[2], c3 = aty[3];
+        double Poly(double x) => c0 + x * (c1 + x * (c2 + x * c3));
+        // Stationary points of the cubic inside the fitted stretch; the maximum among them and the stretch's ends.
+        double lo = (e[a] - centre) / scale, hi = (e[b] - centre) / scale;
+        if (lo > hi) (lo, hi) = (hi, lo);
+        double bestX = double.NaN, bestY = double.NegativeInfinity;
+        void Consider(double x) { if (x > lo && x < hi && Poly(x) > bestY && 6 * c3 * x + 2 * c2 < 0) { bestY = Poly(x); bestX = x; } }
+        if (Math.Abs(c3) < 1e-12 * Math.Max(Math.Abs(c2), 1e-300)) { if (c2 < 0) Consider(-c1 / (2 * c2)); }
+        else
+        {
+            double disc = 4 * c2 * c2 - 12 * c3 * c1;
+            if (disc >= 0)
+            {
+                double sq = Math.Sqrt(disc);
+                Consider((-2 * c2 + sq) / (6 * c3));
+                Consider((-2 * c2 - sq) / (6 * c3));
+            }
+        }
+        if (double.IsNaN(bestX)) return RefineVertex(e, corrected, best, out height);
+        height = bestY;
+        return centre + bestX * scale;
+    }
+
+    /// <summary>Solves a 4x4 symmetric positive definite system in place (Gaussian elimination); false when singular.</summary>
+    private static bool SolveSymmetric4(Span<double> m, Span<double> rhs)
+    {
+        const int n = 4;
+        for (int col = 0; col < n; col++)
+        {
+            double pivot = m[col * n + col];
+            if (!(Math.Abs(pivot) > 1e-300)) return false;
+            for (int r = col + 1; r < n; r++)
+            {
+                double factor = m[r * n + col] / pivot;
+                for (int c = col; c < n; c++) m[r * n + c] -= factor * m[col * n + c];
+                rhs[r] -= factor * rhs[col];
+            }
+        }
+        for (int r = n - 1; r >= 0; r--)
+        {
+            double sum = rhs[r];
+            for (int c = r + 1; c < n; c++) sum -= m[r * n + c] * rhs[c];
+            rhs[r] = sum / m[r * n + r];
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Index of the most prominent wave from <paramref name="from"/> on; the highest sample when none stands out. A rising
+    /// background at the vertex (electrolyte oxidation) is higher than the wave but has no prominence.
+    /// </summary>
+    private static int MainWave(double[] corrected, double[] e, int from, double minProminence, double minSeparationV)
+    {
+        int best = from;
+        for (int k = from; k < corrected.Length; k++) if (corrected[k] > corrected[best]) best = k;
+        var waves = FindPeaks(corrected, e, minProminence, minSeparationV, from);
+        if (waves.Count == 0) return best;
+        var main = waves.MaxBy(p => p.ProminenceA);
+        for (int k = from; k < corrected.Length; k++) if (e[k] == main.PotentialV && corrected[k] == main.CurrentA) return k;
+        return best;
     }
 
     /// <summary>Index of the first turning point of the potential (end of the forward sweep).</summary>
@@ -122,6 +262,17 @@ public static class CvPeakAnalysis
         double sxx = 0;
         foreach (double v in e) sxx += (v - mean) * (v - mean);
         return 1.0 / e.Length + (sxx > 0 ? (atV - mean) * (atV - mean) / sxx : 0);
+    }
+
+    /// <summary>Sum of squared deviations from the mean (S_xx of a line fit).</summary>
+    private static double SumOfSquares(ReadOnlySpan<double> x)
+    {
+        double mean = 0;
+        foreach (double v in x) mean += v;
+        mean /= x.Length;
+        double sum = 0;
+        foreach (double v in x) sum += (v - mean) * (v - mean);
+        return sum;
     }
 
     internal static (double Offset, double Slope) FitLine(ReadOnlySpan<double> x, ReadOnlySpan<double> y)

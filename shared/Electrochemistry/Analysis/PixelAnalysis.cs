@@ -21,9 +21,39 @@ public enum PixelFlags
     TooFewRates = 32,
     /// <summary>Fast rates where ip grows slower than sqrt(v) were left out.</summary>
     Saturated = 64,
+    /// <summary>The wave model does not follow the measured waves (residual far above the noise): <c>d_cm2_s</c> is doubtful.</summary>
+    ModelMisfit = 128,
+    /// <summary>Slow rates whose ip stands above the sqrt(v) line of the faster ones (convection, edge diffusion) were left out.</summary>
+    SlowExcess = 256,
 }
 
-/// <summary>Result for one pixel: Randles-Sevcik D over the linear range, quality and kinetics.</summary>
+/// <summary>Which flags say the number is doubtful (warnings) and which only say what was done (information).</summary>
+public static class PixelFlagKinds
+{
+    public const PixelFlags Warnings = PixelFlags.NonLinear | PixelFlags.SplitWave | PixelFlags.NoPeak | PixelFlags.TooFewRates | PixelFlags.ModelMisfit;
+    public const PixelFlags Information = PixelFlags.ThinLayer | PixelFlags.Kinetic | PixelFlags.Saturated | PixelFlags.SlowExcess;
+
+    /// <summary>"ok" or the names joined with '|', lower case.</summary>
+    public static string Text(PixelFlags flags) =>
+        flags == PixelFlags.None ? "ok" : flags.ToString().Replace(", ", "|", StringComparison.Ordinal).ToLowerInvariant();
+}
+
+/// <summary>Names of the model that gave <see cref="PixelResult.DCm2PerS"/>.</summary>
+public static class DiffusionMethods
+{
+    /// <summary>Joint fit of the forward waves of all rates with the Butler-Volmer sweep model (D, k0, E0 shared).</summary>
+    public const string WaveFit = "bv_wave_fit";
+    /// <summary>Randles-Sevcik on peak currents divided by Nicholson's kinetic peak-height factor for their dEp.</summary>
+    public const string KineticRandlesSevcik = "rs_kinetic_corrected";
+    /// <summary>Plain Randles-Sevcik (the couple is reversible).</summary>
+    public const string RandlesSevcik = "randles_sevcik";
+}
+
+/// <summary>
+/// Result for one pixel. <see cref="DCm2PerS"/> is the best estimate (from <see cref="Method"/>); <see cref="DRsCm2PerS"/>
+/// the paper's method: plain Randles-Sevcik on the forward peak currents over the linear range, with
+/// <see cref="RSquared"/>, <see cref="SlopeAPerSqrtVPerS"/> and <see cref="RatesUsedVPerS"/> of that fit.
+/// </summary>
 public sealed record PixelResult(
     double DCm2PerS,
     double RSquared,
@@ -35,8 +65,29 @@ public sealed record PixelResult(
     PixelFlags Flags,
     IReadOnlyList<CvPeaks> Curves)
 {
-    /// <summary>Flags as text for files: "ok" or names joined with '|', lower case.</summary>
-    public string FlagText => Flags == PixelFlags.None ? "ok" : Flags.ToString().Replace(", ", "|", StringComparison.Ordinal).ToLowerInvariant();
+    /// <summary>Randles-Sevcik D of the plain peak currents over their linear range (NaN when there is none).</summary>
+    public double DRsCm2PerS { get; init; } = double.NaN;
+
+    /// <summary>Which model gave <see cref="DCm2PerS"/> (<see cref="DiffusionMethods"/>); empty when there is no D.</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>Transfer coefficient the kinetic model used (given, not fitted: the sweep model is built for 0.5).</summary>
+    public double Alpha { get; init; } = double.NaN;
+
+    /// <summary>Double-layer capacitance from the sweeps' baselines (their charging current against v), F; NaN when not fitted.</summary>
+    public double DoubleLayerF { get; init; } = double.NaN;
+
+    /// <summary>Rates left out of the Randles-Sevcik fit and why ("" when none): e.g. "20 V/s: ip 7% below the sqrt(v) line".</summary>
+    public string RatesDropped { get; init; } = "";
+
+    /// <summary>Warnings as text for files: "ok" or names joined with '|', lower case. Information flags are in <see cref="InfoText"/>.</summary>
+    public string FlagText => PixelFlagKinds.Text(Flags & PixelFlagKinds.Warnings);
+
+    /// <summary>Information flags ("" when none): what the analysis did, not a doubt about the number.</summary>
+    public string InfoText => (Flags & PixelFlagKinds.Information) == PixelFlags.None ? "" : PixelFlagKinds.Text(Flags & PixelFlagKinds.Information);
+
+    /// <summary>True when a warning flag is set.</summary>
+    public bool HasWarning => (Flags & PixelFlagKinds.Warnings) != PixelFlags.None;
 }
 
 /// <summary>
@@ -64,43 +115,91 @@ public static class PixelAnalysis
         if (peaks.Any(p => !p.HasForwardPeak))
             return Empty(peaks, flags | PixelFlags.NoPeak);
 
+        var plain = new double[peaks.Length];
         var ip = new double[peaks.Length];
         for (int k = 0; k < peaks.Length; k++)
         {
-            double magnitude = Math.Abs(peaks[k].ForwardPeakCurrentA);
+            plain[k] = Math.Abs(peaks[k].ForwardPeakCurrentA);
             double sep = peaks[k].PeakSeparationV * settings.N;
             if (sep > KineticPeakSeparationV) flags |= PixelFlags.Kinetic;
-            ip[k] = settings.CorrectKinetics ? magnitude / KineticWorkingCurve.PeakCurrentFactor(sep) : magnitude;
+            ip[k] = settings.CorrectKinetics ? plain[k] / KineticWorkingCurve.PeakCurrentFactor(sep) : plain[k];
         }
 
-        // Linear range: trim slow rates in the thin-layer regime and fast rates that saturate.
+        // Linear range, judged on the kinetics-corrected peaks (a quasi-reversible wave's plain peak bends from the
+        // reversible towards the irreversible height as v grows, and that is not a reason to drop a rate): trim slow rates
+        // in the thin-layer regime and fast rates that saturate, each with its reason.
         int lo = 0, hi = peaks.Length - 1;
+        var dropped = new List<string>();
         // A pair of rates counts only when it leaves sqrt(v) by more than its own noise allows (3 sigma): at 0.5 pA
         // the extrapolated baseline alone moves LTO peaks by several percent and their log-slope scatters by about 0.1.
-        while (hi - lo >= 2 && LogSlope(peaks, ip, lo) > Math.Max(ThinLayerSlope, 0.5 + 3 * LogSlopeSigma(peaks, ip, lo))) { lo++; flags |= PixelFlags.ThinLayer; }
+        while (hi - lo >= 2 && LogSlope(peaks, ip, lo) is var exponent && exponent > Math.Max(ThinLayerSlope, 0.5 + 3 * LogSlopeSigma(peaks, ip, lo)))
+        {
+            dropped.Add(FormattableString.Invariant($"{peaks[lo].ScanRateVPerS:G4} V/s: thin layer (ip ~ v^{exponent:0.00} up to the next rate)"));
+            lo++;
+            flags |= PixelFlags.ThinLayer;
+        }
         int linearEnd = LinearEnd(peaks, ip, lo, hi);
-        if (linearEnd < hi) { hi = linearEnd; flags |= PixelFlags.Saturated; }
+        if (linearEnd < hi && FasterRatesAgree(peaks, ip, linearEnd + 1, hi) && hi - linearEnd > linearEnd - lo + 1)
+        {
+            // The faster rates agree with sqrt(v) among themselves and outnumber the slower ones: it is the slow rates that
+            // stand above the line (natural convection and edge diffusion add to a slow macroelectrode sweep), not the fast
+            // ones that bend.
+            double level = Enumerable.Range(linearEnd + 1, hi - linearEnd).Average(k => ip[k] / Math.Sqrt(peaks[k].ScanRateVPerS));
+            for (int k = lo; k <= linearEnd; k++)
+                dropped.Add(FormattableString.Invariant($"{peaks[k].ScanRateVPerS:G4} V/s: ip {100 * (ip[k] / Math.Sqrt(peaks[k].ScanRateVPerS) / level - 1):0.#}% above the sqrt(v) line of the faster rates"));
+            lo = linearEnd + 1;
+            flags |= PixelFlags.SlowExcess;
+        }
+        else if (linearEnd < hi)
+        {
+            double level = Enumerable.Range(lo, linearEnd - lo + 1).Average(k => ip[k] / Math.Sqrt(peaks[k].ScanRateVPerS));
+            for (int k = linearEnd + 1; k <= hi; k++)
+                dropped.Add(FormattableString.Invariant($"{peaks[k].ScanRateVPerS:G4} V/s: ip {100 * (1 - ip[k] / Math.Sqrt(peaks[k].ScanRateVPerS) / level):0.#}% below the sqrt(v) line of the slower rates"));
+            hi = linearEnd;
+            flags |= PixelFlags.Saturated;
+        }
 
         int used = hi - lo + 1;
         var x = new double[used];
         var y = new double[used];
-        for (int k = 0; k < used; k++) { x[k] = Math.Sqrt(peaks[lo + k].ScanRateVPerS); y[k] = ip[lo + k]; }
+        var yPlain = new double[used];
+        for (int k = 0; k < used; k++) { x[k] = Math.Sqrt(peaks[lo + k].ScanRateVPerS); y[k] = ip[lo + k]; yPlain[k] = plain[lo + k]; }
         var (intercept, slope) = Fit.Line(x, y);
+        var (plainIntercept, plainSlope) = Fit.Line(x, yPlain);
         double r2 = used > 2 ? GoodnessOfFit.RSquared(x.Select(v => intercept + slope * v), y) : 1.0;
+        double plainR2 = used > 2 ? GoodnessOfFit.RSquared(x.Select(v => plainIntercept + plainSlope * v), yPlain) : 1.0;
         if (used > 2 && r2 < settings.MinRSquared) flags |= PixelFlags.NonLinear;
 
         double fOverRt = PhysicalConstants.FOverRtPerV(settings.N, settings.TemperatureK);
         double rsFactor = 0.4463 * settings.N * PhysicalConstants.FaradayCPerMol * settings.EffectiveAreaCm2 * settings.ConcentrationMolCm3 * Math.Sqrt(fOverRt);
         double d = slope > 0 ? Math.Pow(slope / rsFactor, 2) : double.NaN;
+        double dRs = plainSlope > 0 ? Math.Pow(plainSlope / rsFactor, 2) : double.NaN;
+        var rates = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
+        var rs = new PixelResult(dRs, plainR2, used, rates, plainSlope, plainIntercept, double.NaN, flags, peaks)
+        {
+            DRsCm2PerS = dRs,
+            RatesDropped = string.Join("; ", dropped),
+            Method = double.IsFinite(dRs) ? DiffusionMethods.RandlesSevcik : "",
+        };
 
         // The joint fit of the whole forward waves is far less noisy than peak maxima and needs no dEp; Randles-Sevcik
         // stays the answer where the one-couple model does not apply (split waves) or the fit fails.
+        // The wave model takes the same rates: on real macroelectrode data the rates beyond the line carry iR drop and
+        // charging the sweep model does not describe (tried: fitting every rate moved both ferricyanide sets by 10%).
         var fit = flags.HasFlag(PixelFlags.SplitWave) || !double.IsFinite(d) ? null : FitWaves(ordered, peaks, lo, hi, d, settings);
         if (fit is { } wave)
         {
-            var rates0 = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
-            return new PixelResult(wave.DCm2PerS, r2, used, rates0, slope, intercept, wave.K0CmPerS, flags, peaks);
+            return rs with
+            {
+                DCm2PerS = wave.DCm2PerS,
+                K0CmPerS = wave.K0CmPerS,
+                Alpha = SweepTemplate.Alpha,
+                DoubleLayerF = wave.DoubleLayerF,
+                Method = DiffusionMethods.WaveFit,
+                Flags = flags | (wave.Misfit ? PixelFlags.ModelMisfit : PixelFlags.None),
+            };
         }
+        if (!flags.HasFlag(PixelFlags.Kinetic) || !settings.CorrectKinetics) return rs;
 
         // k0 from Nicholson's psi at the rates where the wave is quasi-reversible (psi known well).
         var k0s = new List<double>();
@@ -110,8 +209,7 @@ public static class PixelAnalysis
             if (psi is > 0.05 and < 10) k0s.Add(psi * Math.Sqrt(Math.PI * d * fOverRt * peaks[k].ScanRateVPerS));
         }
         double k0 = k0s.Count > 0 ? MathNet.Numerics.Statistics.Statistics.Median(k0s) : double.NaN;
-        var rates = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
-        return new PixelResult(d, r2, used, rates, slope, intercept, k0, flags, peaks);
+        return rs with { DCm2PerS = d, K0CmPerS = k0, Alpha = 0.5, Method = double.IsFinite(d) ? DiffusionMethods.KineticRandlesSevcik : "" };
     }
 
     private static WaveFitResult? FitWaves(CvCurve[] curves, CvPeaks[] peaks, int lo, int hi, double dGuessCm2PerS, AnalysisSettings settings)
@@ -124,7 +222,12 @@ public static class PixelAnalysis
             // Skip the start, where a real cell still settles from the step to the start potential.
             int from = (int)(settings.BaselineFromFraction * vertex);
             double direction = Math.Sign(e[vertex] - e[0]);
-            sweeps.Add(new WaveFit.Sweep(curves[k].ScanRateVPerS, e[from..(vertex + 1)], curves[k].CurrentA[from..(vertex + 1)], direction));
+            // Means over bins of at most FitBinV: the model is smooth on that scale (a bin's mean is its centre's value to
+            // ~0.1% of the wave), the noise averages as before, and the fit has a fraction of the points to evaluate.
+            double stepV = Math.Abs(e[vertex] - e[0]) / Math.Max(1, vertex);
+            int bin = Math.Max(1, (int)Math.Floor(FitBinV / Math.Max(stepV, 1e-12) + 1e-9));
+            var (binE, binI) = Bin(e.AsSpan(from, vertex + 1 - from), curves[k].CurrentA.AsSpan(from, vertex + 1 - from), bin);
+            sweeps.Add(new WaveFit.Sweep(curves[k].ScanRateVPerS, binE, binI, direction));
         }
         // Start from the medians over the rates: one noisy reverse peak must not send the fit to a wrong minimum.
         var lnLambda1s = new List<double>();
@@ -139,9 +242,13 @@ public static class PixelAnalysis
         double e0 = MathNet.Numerics.Statistics.Statistics.Median(halfWaves);
         double lnLambda1 = MathNet.Numerics.Statistics.Statistics.Median(lnLambda1s);
         // Should the medians still start it in a wrong valley, kinetics a decade either side are the likely answers.
-        return WaveFit.Fit(sweeps, settings, e0, lnLambda1, dGuessCm2PerS)
+        var fit = WaveFit.Fit(sweeps, settings, e0, lnLambda1, dGuessCm2PerS)
             ?? WaveFit.Fit(sweeps, settings, e0, lnLambda1 - Math.Log(10), dGuessCm2PerS)
             ?? WaveFit.Fit(sweeps, settings, e0, lnLambda1 + Math.Log(10), dGuessCm2PerS);
+        if (fit is not { } found) return null;
+        double largest = Enumerable.Range(lo, hi - lo + 1).Max(k => Math.Abs(peaks[k].ForwardPeakCurrentA));
+        double noise = Enumerable.Range(lo, hi - lo + 1).Max(k => peaks[k].NoiseRmsA);
+        return found with { Misfit = found.ResidualRmsA > Math.Max(3 * noise, settings.MaxWaveFitResidualShare * largest) };
     }
 
     /// <summary>
@@ -171,6 +278,33 @@ public static class PixelAnalysis
             weights += w;
         }
         return hi;
+    }
+
+    /// <summary>Widest potential bin the wave fit averages samples over.</summary>
+    private const double FitBinV = 0.004;
+
+    private static (double[] E, double[] I) Bin(ReadOnlySpan<double> e, ReadOnlySpan<double> i, int bin)
+    {
+        if (bin <= 1) return (e.ToArray(), i.ToArray());
+        int count = e.Length / bin;
+        var be = new double[count];
+        var bi = new double[count];
+        for (int b = 0; b < count; b++)
+        {
+            double se = 0, si = 0;
+            for (int q = b * bin; q < (b + 1) * bin; q++) { se += e[q]; si += i[q]; }
+            be[b] = se / bin;
+            bi[b] = si / bin;
+        }
+        return (be, bi);
+    }
+
+    /// <summary>Whether the rates from <paramref name="from"/> to <paramref name="to"/> lie on one sqrt(v) line within the tolerance.</summary>
+    private static bool FasterRatesAgree(CvPeaks[] peaks, double[] ip, int from, int to)
+    {
+        if (to - from < 1) return false;
+        var levels = Enumerable.Range(from, to - from + 1).Select(k => ip[k] / Math.Sqrt(peaks[k].ScanRateVPerS)).ToArray();
+        return levels.Max() / levels.Min() - 1 < FastDepartureTolerance;
     }
 
     /// <summary>Standard deviation of <see cref="LogSlope"/> from the noise of the two peak heights.</summary>

@@ -1,7 +1,14 @@
 namespace Seccm.Electrochemistry.Analysis;
 
 /// <summary>What the joint fit of a pixel's forward sweeps found.</summary>
-internal readonly record struct WaveFitResult(double DCm2PerS, double K0CmPerS, double E0V, double ResidualRmsA, int Iterations);
+internal readonly record struct WaveFitResult(double DCm2PerS, double K0CmPerS, double E0V, double ResidualRmsA, int Iterations)
+{
+    /// <summary>C_dl from the sweeps' constant baselines against v (charging current C_dl v), F; NaN with one rate.</summary>
+    public double DoubleLayerF { get; init; } = double.NaN;
+
+    /// <summary>The residual is far above the noise: the model does not describe these waves.</summary>
+    public bool Misfit { get; init; }
+}
 
 /// <summary>
 /// Fits the forward sweeps of all rates of one pixel at once with the Butler-Volmer sweep model
@@ -123,7 +130,8 @@ internal static class WaveFit
                     double previous = current;
                     current = Cost(theta, accumulate: true);
                     lambda = Math.Max(lambda / 10, 1e-9);
-                    if (previous - current < 1e-12 * previous) iteration = MaxIterations;
+                    // D to 1e-4 needs the cost settled to far less than that; 1e-9 stops the last, idle iterations.
+                    if (previous - current < 1e-9 * previous) iteration = MaxIterations;
                     break;
                 }
                 lambda *= 10;
@@ -143,7 +151,15 @@ internal static class WaveFit
             double lnLambda = theta[1] - 0.5 * Math.Log(sw.ScanRateVPerS) - Math.Log(theta[0]);
             if (lnLambda < SweepTemplate.LnLambdaMin - 0.5) return null;
         }
-        return new WaveFitResult(d, k0, e0, rms, iteration);
+        // Each sweep's constant baseline is leakage at mid-window plus C_dl v in the sweep's direction.
+        double cdl = double.NaN;
+        if (m >= 2)
+        {
+            var v = sweeps.Select(sw => sw.ScanRateVPerS).ToArray();
+            var charge = sweeps.Select((sw, j) => sw.Direction * theta[4 + j] * yScale).ToArray();
+            if (v.Distinct().Count() >= 2) cdl = MathNet.Numerics.Fit.Line(v, charge).B;
+        }
+        return new WaveFitResult(d, k0, e0, rms, iteration) { DoubleLayerF = cdl };
     }
 
     /// <summary>Solves (JtJ + lambda diag(JtJ)) x = Jtr by Cholesky on the diagonally scaled system; null if not positive definite.</summary>

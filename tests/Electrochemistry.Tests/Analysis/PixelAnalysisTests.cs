@@ -21,7 +21,8 @@ public class PixelAnalysisTests
         return curves;
     }
 
-    private static readonly AnalysisSettings Lto = new() { RadiusNm = 55, ConcentrationMolCm3 = 0.0227 };
+    // Our simulated potentiostat declares its current amplifier, as a real one would in its file header.
+    private static readonly AnalysisSettings Lto = new() { RadiusNm = 55, ConcentrationMolCm3 = 0.0227, MeasurementBandwidthHz = SampleDefaults.CurrentAmplifierBandwidthHz };
 
     [Theory]
     [InlineData(1.0, 1.0, 1)]

@@ -7,7 +7,8 @@ namespace Seccm.Electrochemistry.Tests.Analysis;
 
 public class WaveFitTests(ITestOutputHelper output)
 {
-    private static readonly AnalysisSettings Lto = new() { RadiusNm = 55, ConcentrationMolCm3 = 0.0227 };
+    // Our simulated potentiostat declares its current amplifier, as a real one would in its file header.
+    private static readonly AnalysisSettings Lto = new() { RadiusNm = 55, ConcentrationMolCm3 = 0.0227, MeasurementBandwidthHz = SampleDefaults.CurrentAmplifierBandwidthHz };
 
     /// <summary>The LTO map recipe: 1.2 -> 1.9 -> 1.2 V in 2 mV steps at the five map rates.</summary>
     private static List<CvCurve> MeasureLikeTheMap(Sample sample, double xUm, double yUm, PipetteSettings pipette)
@@ -81,7 +82,8 @@ public class WaveFitTests(ITestOutputHelper output)
     public void At_the_demo_noise_of_0_2_pA_every_pixel_is_within_5_percent()
     {
         var errors = MapErrors(0.2e-12, 100);
-        Assert.True(errors[94] < 0.03, $"95th percentile {errors[94]:P2}");
+        // Issue #18: the map accuracy at the demo noise is a 95th percentile of at most 1.5%.
+        Assert.True(errors[94] <= 0.015, $"95th percentile {errors[94]:P2}");
         Assert.True(errors[^1] < 0.05, $"worst pixel {errors[^1]:P2}");
     }
 

@@ -45,6 +45,8 @@ public class AnalyzeVerbTests(SimulatedLtoMap map) : IClassFixture<SimulatedLtoM
         Assert.True(result.ExitCode == 0, result.ToString());
         var csv = File.ReadAllLines(Path.Combine(outDir, "diffusion_map.csv"));
         Assert.StartsWith("pixel_x,pixel_y,d_cm2_s,r2,flag", csv[0]);
+        // The diffusion service writes the same columns (one table layout for both).
+        Assert.Equal(string.Join(",", Seccm.Maps.Tables.DiffusionTable.Build([]).Columns.Select(c => c.Name)), csv[0]);
         Assert.Equal(SimulatedLtoMap.Size * SimulatedLtoMap.Size, csv.Length - 1);
         Assert.True(new FileInfo(Path.Combine(outDir, "diffusion_map.png")).Length > 0);
         Assert.True(new FileInfo(Path.Combine(outDir, "diffusion_map.gsf")).Length > 0);
@@ -52,6 +54,7 @@ public class AnalyzeVerbTests(SimulatedLtoMap map) : IClassFixture<SimulatedLtoM
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         Assert.Equal(9, summary.RootElement.GetProperty("pixels").GetInt32());
         double medianD = summary.RootElement.GetProperty("median_d_cm2_s").GetDouble();
+        Assert.True(summary.RootElement.GetProperty("median_d_rs_cm2_s").GetDouble() > 0);
 
         // Truth: the grain D under each pixel centre of the same sample and seed that seccm simulate used.
         var sample = SampleCatalog.Create("lto", SimulatedLtoMap.Seed);

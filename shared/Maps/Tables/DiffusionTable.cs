@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+
+namespace Seccm.Maps.Tables;
+
+/// <summary>
+/// One pixel of a diffusion map as every writer of <c>diffusion_map.csv</c> puts it (<c>seccm analyze</c> and the
+/// diffusion service): NaN or "" where a writer has no value (no topography offline, no D without contact).
+/// </summary>
+public sealed record DiffusionPixelRow(int Ix, int Iy, int Index)
+{
+    public double XUm { get; init; } = double.NaN;
+    public double YUm { get; init; } = double.NaN;
+    /// <summary>Best estimate of D (from <see cref="Method"/>), cm^2/s.</summary>
+    public double DCm2PerS { get; init; } = double.NaN;
+    /// <summary>R^2 of the Randles-Sevcik line of <see cref="DRsCm2PerS"/>.</summary>
+    public double RSquared { get; init; } = double.NaN;
+    /// <summary>Warnings: "ok" or names joined with '|'.</summary>
+    public string Flag { get; init; } = "ok";
+    /// <summary>Plain Randles-Sevcik D on the forward peak currents over the linear range (the paper's method), cm^2/s.</summary>
+    public double DRsCm2PerS { get; init; } = double.NaN;
+    public string Method { get; init; } = "";
+    /// <summary>Information flags ("" or names joined with '|').</summary>
+    public string Info { get; init; } = "";
+    /// <summary>Rates left out of the Randles-Sevcik line, each with its reason.</summary>
+    public string RatesDropped { get; init; } = "";
+    public double Alpha { get; init; } = double.NaN;
+    public double DoubleLayerF { get; init; } = double.NaN;
+    /// <summary>Peak separation at the fastest rate used, V.</summary>
+    public double DeltaEpV { get; init; } = double.NaN;
+    public double K0CmPerS { get; init; } = double.NaN;
+    public double ContactZUm { get; init; } = double.NaN;
+    public double TopographyNm { get; init; } = double.NaN;
+    public int RatesUsed { get; init; }
+    public double SlopeAPerSqrtVPerS { get; init; } = double.NaN;
+    public double MeanCurrentA { get; init; } = double.NaN;
+    /// <summary>Which measurement of the pixel was analysed (0 the first; a pixel measured again: its last complete take).</summary>
+    public int Take { get; init; }
+}
+
+/// <summary>The one layout of <c>diffusion_map.csv</c> (and HDF5 <c>/pixels</c>) and the D statistics of <c>summary.json</c>.</summary>
+public static class DiffusionTable
+{
+    public static PixelTable Build(IReadOnlyList<DiffusionPixelRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        T[] Of<T>(Func<DiffusionPixelRow, T> value) => rows.Select(value).ToArray();
+        return new PixelTable(rows.Count)
+            .Add("pixel_x", Of(r => r.Ix))
+            .Add("pixel_y", Of(r => r.Iy))
+            .Add("d_cm2_s", Of(r => r.DCm2PerS), "cm^2/s")
+            .Add("r2", Of(r => r.RSquared))
+            .Add("flag", Of(r => r.Flag))
+            .Add("d_rs_cm2_s", Of(r => r.DRsCm2PerS), "cm^2/s")
+            .Add("method", Of(r => r.Method))
+            .Add("info", Of(r => r.Info))
+            .Add("rates_dropped", Of(r => r.RatesDropped))
+            .Add("alpha", Of(r => r.Alpha))
+            .Add("c_dl_f", Of(r => r.DoubleLayerF), "F")
+            .Add("x_um", Of(r => r.XUm), "um")
+            .Add("y_um", Of(r => r.YUm), "um")
+            .Add("dep_v", Of(r => r.DeltaEpV), "V")
+            .Add("k0_cm_s", Of(r => r.K0CmPerS), "cm/s")
+            .Add("contact_z_um", Of(r => r.ContactZUm), "um")
+            .Add("topography_nm", Of(r => r.TopographyNm), "nm")
+            .Add("rates_used", Of(r => r.RatesUsed))
+            .Add("slope_a_per_sqrt_v_s", Of(r => r.SlopeAPerSqrtVPerS), "A/(V/s)^0.5")
+            .Add("current_a", Of(r => r.MeanCurrentA), "A")
+            .Add("pixel", Of(r => r.Index))
+            .Add("take", Of(r => r.Take));
+    }
+
+    /// <summary>
+    /// The D statistics every <c>summary.json</c> carries: pixels, pixels_with_d, median/min/max of d_cm2_s, median of
+    /// d_rs_cm2_s, flagged_pixels (warnings only: an information flag is not a doubt about the number).
+    /// </summary>
+    public static JsonObject Statistics(IReadOnlyList<DiffusionPixelRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var d = rows.Select(r => r.DCm2PerS).Where(double.IsFinite).Order().ToArray();
+        var rs = rows.Select(r => r.DRsCm2PerS).Where(double.IsFinite).Order().ToArray();
+        return new JsonObject
+        {
+            ["pixels"] = rows.Count,
+            ["pixels_with_d"] = d.Length,
+            ["median_d_cm2_s"] = SummaryJson.Number(Median(d)),
+            ["min_d_cm2_s"] = SummaryJson.Number(d.Length > 0 ? d[0] : double.NaN),
+            ["max_d_cm2_s"] = SummaryJson.Number(d.Length > 0 ? d[^1] : double.NaN),
+            ["median_d_rs_cm2_s"] = SummaryJson.Number(Median(rs)),
+            ["flagged_pixels"] = rows.Count(r => r.Flag != "ok"),
+        };
+    }
+
+    /// <summary>Median of the values (<see cref="MapStatistics.Median"/>); NaN when empty.</summary>
+    public static double Median(double[] values) => MapStatistics.Median(values);
+}
