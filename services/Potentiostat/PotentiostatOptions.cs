@@ -83,6 +83,18 @@ public sealed class PotentiostatOptions : IValidatableObject
     [Required(ErrorMessage = "Potentiostat:DataDirectory must name a directory for the raw curve files.")]
     public string DataDirectory { get; set; } = Path.Combine("seccm-data", "potentiostat");
 
+    /// <summary>Raw-curve files older than this are deleted (checked at start and when a scan starts writing).</summary>
+    [Range(0.01, 36_500, ErrorMessage = "Potentiostat:RawCurveKeepDays must be between 0.01 and 36500.")]
+    public double RawCurveKeepDays { get; set; } = 90;
+
+    /// <summary>The raw-curve files together may take this much; beyond it the oldest go (the scan being written stays).</summary>
+    [Range(0.001, 1_000_000, ErrorMessage = "Potentiostat:RawCurveMaxGb must be between 0.001 and 1000000.")]
+    public double RawCurveMaxGb { get; set; } = 50;
+
+    /// <summary>Below this much free space on the raw-curve disk the status says so and a warning is logged.</summary>
+    [Range(0, 1_000_000, ErrorMessage = "Potentiostat:RawCurveLowFreeGb must be between 0 and 1000000.")]
+    public double RawCurveLowFreeGb { get; set; } = 5;
+
     [Range(0.5, 50, ErrorMessage = "Potentiostat:TelemetryHz must be between 0.5 and 50.")]
     public double TelemetryHz { get; set; } = 5;
 

@@ -5,6 +5,7 @@ using Seccm.Contracts.Messages;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Stage;
+using Seccm.Curves.Log;
 using Seccm.Devices;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Commands;
@@ -29,6 +30,8 @@ internal sealed partial class PotentiostatWorker(
     private readonly SemaphoreSlim _technique = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _liveGate = new();
+    private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
+    private string? _sweptFor;
     private readonly Dictionary<int, int> _attempts = [];
     private string? _attemptsScan;
     private IPotentiostat _driver = null!;
@@ -73,7 +76,7 @@ internal sealed partial class PotentiostatWorker(
             throw;
         }
         _ready.TrySetResult();
-        await bus.SetStatusAsync(null, _driver.Name, stoppingToken).ConfigureAwait(false);
+        await bus.SetStatusAsync(StorageStatus(SweepRawCurves(null)), _driver.Name, stoppingToken).ConfigureAwait(false);
         try
         {
             await TelemetryLoopAsync(stoppingToken).ConfigureAwait(false);
@@ -193,11 +196,40 @@ internal sealed partial class PotentiostatWorker(
         }
     }
 
+    /// <summary>Applies the raw-curve retention policy (keeping the scan being written) and says so in the status.</summary>
+    private RawCurveStorage SweepRawCurves(string? activeScanId)
+    {
+        var storage = _retention.Sweep(activeScanId);
+        _sweptFor = activeScanId;
+        return storage;
+    }
+
+    private static System.Text.Json.JsonElement StorageStatus(RawCurveStorage storage) => SeccmJson.ToElement(new PotentiostatStatusDetails(storage));
+
     private CurvePublisher NewPublisher(string scanId, int pixel, string technique, int rates, int samplesPerCycle, long? expected)
     {
+        if (scanId != _sweptFor)
+        {
+            // A scan starts writing: the time to make room for it.
+            _ = bus.SetStatusAsync(StorageStatus(SweepRawCurves(scanId)), _driver.Name, _stopping).AsTask();
+        }
         var topic = DataTopic(scanId, technique);
         return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
-            options.ChunkSamples, time, NextAttempt(scanId, pixel));
+            options.ChunkSamples, time, NextAttempt(scanId, pixel), TakeOf(scanId, pixel));
+    }
+
+    /// <summary>Which measurement of the pixel this is, from the raw data (a pixel measured again is a later take); 0 when it cannot be read.</summary>
+    private int TakeOf(string scanId, int pixel)
+    {
+        try
+        {
+            return recorder.NextTake(scanId, pixel);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            LogRecordingFailed(logger, scanId, recorder.PathOf(scanId), ex.Message);
+            return 0;
+        }
     }
 
     private string DataTopic(string scanId, string technique) => technique switch
@@ -243,7 +275,7 @@ internal sealed partial class PotentiostatWorker(
         var sent = new List<int>();
         var missing = new List<int>();
         var chunks = 0;
-        CurveFile? file;
+        CurveLog? file;
         try
         {
             file = recorder.OpenReader(command.ScanId);
@@ -386,7 +418,10 @@ internal sealed partial class PotentiostatWorker(
         }
         // The device's marks on samples (overload, underload, NaN, timing): the scan decides whether the pixel is measured again.
         var finished = new TechniqueFinishedEvent(time.GetUtcNow(), technique, outcome, scanId, pixel, count, publisher?.MessagesPublished ?? 0, detail,
-            flags.ToNames());
+            flags.ToNames())
+        {
+            Take = publisher?.Take ?? 0,
+        };
         await bus.PublishAsync(PotentiostatTopics.TechniqueFinishedTopic(bus.Instrument), finished, MqttQualityOfServiceLevel.AtLeastOnce,
             cancellationToken: CancellationToken.None).ConfigureAwait(false);
         LogFinished(logger, technique, outcome, count, (time.GetUtcNow() - start).TotalSeconds);

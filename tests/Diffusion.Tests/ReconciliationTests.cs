@@ -171,7 +171,7 @@ public sealed class ReconciliationTests
         }
     }
 
-    private static async Task<MqttBus> ServiceBusAsync(string service, int port)
+    internal static async Task<MqttBus> ServiceBusAsync(string service, int port)
     {
         var bus = new MqttBus(service, new SeccmOptions { Instrument = DiffusionHosts.Instrument },
             new MqttOptions { Host = "127.0.0.1", Port = port, SessionExpirySeconds = 0 }, NullLogger.Instance, TimeProvider.System);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Topics;
-using Seccm.Diffusion.Tests.Assembly;
+using Seccm.TestSupport;
 using Seccm.Electrochemistry.Samples;
 using Seccm.Electrochemistry.Simulation;
 using Seccm.Messaging.Bus;
@@ -71,7 +71,7 @@ internal sealed class SimulatedScan
             return [];
         }
         var curves = Curves16.Value[Source(pixel)];
-        return CurveAssemblerTests.Chunks(ScanId, pixel, curves.Select((c, k) => (Rates[k], c.E, c.I)).ToList(), chunkSamples);
+        return CurveChunks.Of(ScanId, pixel, curves.Select((c, k) => (Rates[k], c.E, c.I)).ToList(), chunkSamples);
     }
 
     public PixelDoneEvent DoneEvent(int pixel)

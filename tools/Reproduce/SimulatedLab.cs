@@ -7,17 +7,16 @@ using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Host.Hosting;
 using Seccm.Host.Verbs;
 using Seccm.Messaging.Bus;
 
 namespace Seccm.Host.Reproduce;
 
-/// <summary>One measured curve of a scan, rebuilt from its data chunks (rate = half-cycle for a charge/discharge).</summary>
-internal sealed record MeasuredCurve(int Pixel, string Technique, int RateIndex, double ScanRateVPerS, double[] TimeS, double[] PotentialV, double[] CurrentA);
-
-/// <summary>What one scan produced: curves, pixel events (contact heights) and the diffusion service's export event.</summary>
-internal sealed record LabScan(ScanState? State, IReadOnlyList<MeasuredCurve> Curves, IReadOnlyList<PixelDoneEvent> Pixels, JsonElement? Exported);
+/// <summary>What one scan produced: curves (rate = half-cycle for a charge/discharge; the last complete take of each pixel), pixel events (contact heights) and the diffusion service's export event.</summary>
+internal sealed record LabScan(ScanState? State, IReadOnlyList<Curve> Curves, IReadOnlyList<PixelDoneEvent> Pixels, JsonElement? Exported);
 
 /// <summary>
 /// The instrument on the simulator, as <c>seccm demo</c> runs it: embedded broker, the five services, an accelerated
@@ -151,14 +150,9 @@ internal sealed class SimulatedLab : IAsyncDisposable
             seen = _chunks.Count;
             await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
-        var curves = _chunks.Where(c => c.ScanId == scanId)
-            .GroupBy(c => (c.Pixel, c.Technique, c.RateIndex))
-            .Select(g =>
-            {
-                var parts = g.OrderBy(c => c.FirstSampleIndex).ToArray();
-                return new MeasuredCurve(g.Key.Pixel, g.Key.Technique, g.Key.RateIndex, parts[0].ScanRateVPerS,
-                    [.. parts.SelectMany(p => p.TimeS)], [.. parts.SelectMany(p => p.PotentialV)], [.. parts.SelectMany(p => p.CurrentA)]);
-            })
+        // Duplicates (QoS 1) and earlier takes of a pixel measured again go: the assembler keeps the last complete take.
+        var curves = _chunks.Where(c => c.ScanId == scanId).GroupBy(c => c.Technique)
+            .SelectMany(g => CurveAssembler.AssembleAll(g, $"scan {scanId}"))
             .OrderBy(c => c.Pixel).ThenBy(c => c.RateIndex).ToArray();
         var pixels = _pixels.Where(p => p.ScanId == scanId).OrderBy(p => p.Index).ToArray();
         return new LabScan(final.State, curves, pixels, exported);

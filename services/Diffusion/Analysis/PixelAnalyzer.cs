@@ -1,7 +1,7 @@
 using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
-using Seccm.Diffusion.Assembly;
+using Seccm.Curves;
 using Seccm.Electrochemistry.Analysis;
 
 namespace Seccm.Diffusion.Analysis;
@@ -14,6 +14,9 @@ internal static class PixelAnalyzer
     public const string NoDataFlag = "no_data";
     public const string InvalidFlag = "invalid";
     public const string SkippedFlag = "skipped";
+
+    /// <summary>The flag of a retained placeholder: a worker took the pixel on and waits for its curves (no result yet).</summary>
+    public const string PendingFlag = "pending";
 
     public static AnalysisSettings Settings(AnalysisSpec? spec, double measurementBandwidthHz = 0)
     {
@@ -34,7 +37,7 @@ internal static class PixelAnalyzer
     /// equilibrated film). Holds: the mean current over the last <paramref name="holdTailFraction"/> of the samples,
     /// where the transient has decayed. Never throws for bad curves: the result says "invalid" and why is logged by the caller.
     /// </summary>
-    public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<RebuiltCurve> curves,
+    public static (PixelResultMessage Result, string? Problem) Analyze(PixelDoneEvent pixel, string technique, IReadOnlyList<Curve> curves,
         AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
     {
         var (result, problem) = AnalyzeCurves(pixel, technique, curves, settings, holdTailFraction, worker, now);
@@ -45,7 +48,7 @@ internal static class PixelAnalyzer
     /// A pixel whose curves hold samples the device marked as not a valid current (overload, underload, NaN) or mistimed
     /// carries those marks among its flags ("ok" gives way to them): its numbers rest on clipped or missing samples.
     /// </summary>
-    private static string WithSampleFlags(string flags, IReadOnlyList<RebuiltCurve> curves)
+    private static string WithSampleFlags(string flags, IReadOnlyList<Curve> curves)
     {
         var bits = curves.Aggregate(0, (b, c) => b | c.SampleFlagBits) & (SampleFlagNames.InvalidCurrentBits | 0x1);
         if (SampleFlagNames.FromBits(bits) is not { } names)
@@ -55,10 +58,10 @@ internal static class PixelAnalyzer
         return flags == "ok" ? names : $"{flags}|{names}";
     }
 
-    private static (PixelResultMessage Result, string? Problem) AnalyzeCurves(PixelDoneEvent pixel, string technique, IReadOnlyList<RebuiltCurve> curves,
+    private static (PixelResultMessage Result, string? Problem) AnalyzeCurves(PixelDoneEvent pixel, string technique, IReadOnlyList<Curve> curves,
         AnalysisSettings settings, double holdTailFraction, string worker, DateTimeOffset now)
     {
-        var empty = Empty(pixel, technique, worker, now);
+        var empty = Empty(pixel, technique, worker, now) with { Take = curves.Count == 0 ? 0 : curves[0].Take };
         if (!pixel.Contact)
         {
             return (empty with { Flags = NoContactFlag }, null);
@@ -126,7 +129,7 @@ internal static class PixelAnalyzer
         new(pixel.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm, technique, pixel.Contact,
             pixel.Contact ? pixel.ContactZUm : null, null, null, null, null, null, null, NoDataFlag, 0, [], [], worker, now);
 
-    private static CvCurve FirstCycle(RebuiltCurve c)
+    private static CvCurve FirstCycle(Curve c)
     {
         var n = c.SamplesPerCycle > 0 && c.Count > c.SamplesPerCycle ? c.SamplesPerCycle : c.Count;
         return new CvCurve(c.ScanRateVPerS, c.PotentialV[..n], c.CurrentA[..n]);

@@ -3,6 +3,7 @@ using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Diffusion.Analysis;
+using Seccm.Curves;
 using Seccm.Diffusion.Assembly;
 using Seccm.Electrochemistry.Analysis;
 using Seccm.Maps;
@@ -217,6 +218,7 @@ internal static class MapExporter
             RatesUsed = r.RatesUsed,
             SlopeAPerSqrtVPerS = r.SlopeAPerSqrtVPerS ?? double.NaN,
             MeanCurrentA = r.MeanCurrentA ?? double.NaN,
+            Take = r.Take,
         }).ToArray();
 
     /// <summary>Lazy and re-readable (ScanHdf5 enumerates twice): one pixel's curves in memory at a time.</summary>

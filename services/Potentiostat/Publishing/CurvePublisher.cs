@@ -6,7 +6,7 @@ namespace Seccm.Potentiostat.Publishing;
 /// <summary>
 /// Turns driver chunks into <see cref="CurveChunk"/> messages of a fixed size, numbered per rate. One message is held
 /// back until the next sample arrives so that the last message of every rate is marked <c>Last</c> and carries the
-/// true count. Sending waits when too many messages are queued, so memory stays bounded whatever the curve length.
+/// true count. Every message carries the take (which measurement of the pixel this is). Sending waits when too many messages are queued, so memory stays bounded whatever the curve length.
 /// </summary>
 internal sealed class CurvePublisher(
     Func<CurveChunk, ValueTask> publish,
@@ -18,7 +18,8 @@ internal sealed class CurvePublisher(
     long? expectedSamplesPerRate,
     int messageSamples,
     TimeProvider time,
-    int attempt = 0)
+    int attempt = 0,
+    int take = 0)
 {
     private readonly List<double> _time = new(messageSamples);
     private readonly List<double> _potential = new(messageSamples);
@@ -32,6 +33,9 @@ internal sealed class CurvePublisher(
     private SampleFlags _flags;
 
     public int MessagesPublished { get; private set; }
+
+    /// <summary>Which measurement of the pixel this is.</summary>
+    public int Take => take;
 
     /// <summary>Every flag any sample of the technique carried so far.</summary>
     public SampleFlags Flags { get; private set; }
@@ -94,7 +98,7 @@ internal sealed class CurvePublisher(
         }
         int? count = expectedSamplesPerRate is { } n ? (int)((n + messageSamples - 1) / messageSamples) : null;
         _pending = new CurveChunk(scanId, pixel, technique, Math.Max(_rateIndex, 0), rateCount, _rateVPerS, samplesPerCycle,
-            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames(), attempt);
+            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames(), attempt) { Take = take };
         _flags = SampleFlags.None;
         _time.Clear();
         _potential.Clear();

@@ -15,7 +15,7 @@ internal sealed record ScanCheckpoint(
     bool PumpTurnedOffByScan = false);
 
 /// <summary>A finished pixel: measured (with its contact height) or recorded as no contact.</summary>
-internal sealed record PixelRecord(int Index, bool Contact, double? ContactZUm, string? Skipped = null);
+internal sealed record PixelRecord(int Index, bool Contact, double? ContactZUm, string? Skipped = null, int Take = 0);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, UseStringEnumConverter = true,
     RespectNullableAnnotations = true)]

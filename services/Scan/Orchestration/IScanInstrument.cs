@@ -14,8 +14,11 @@ internal interface IScanInstrument
     /// <summary>Holds the approach bias and lowers the pipette until the contact current or the end of travel.</summary>
     Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken);
 
-    /// <summary>Runs the recipe's technique at the pixel; the curves go to the data topics. Returns the sample flags the device set (null: none).</summary>
-    Task<string?> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs the recipe's technique at the pixel; the curves go to the data topics. Returns the sample flags the device set
+    /// (null: none) and the potentiostat's take of the pixel.
+    /// </summary>
+    Task<Measured> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken);
 
     /// <summary>Waits <paramref name="seconds"/> of instrument time (meniscus settling).</summary>
     Task SettleAsync(double seconds, CancellationToken cancellationToken);
@@ -30,3 +33,6 @@ internal interface IScanInstrument
 }
 
 internal sealed record ApproachOutcome(bool Contact, double? ZUm, string Reason);
+
+/// <summary>What a measurement of a pixel reported: the device's sample flags (null: none) and which take of the pixel it was.</summary>
+internal sealed record Measured(string? SampleFlags, int Take);

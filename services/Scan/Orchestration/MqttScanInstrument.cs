@@ -76,7 +76,7 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
         }
     }
 
-    public async Task<string?> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    public async Task<Measured> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
     {
         var technique = recipe.Technique!;
         TechniqueFinishedEvent finished;
@@ -113,7 +113,7 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
         {
             throw new CommandException(ErrorCodes.DeviceError, $"the {finished.Technique} at pixel {pixel.Index} ended {finished.Outcome}: {finished.Detail}");
         }
-        return finished.SampleFlags;
+        return new Measured(finished.SampleFlags, finished.Take);
     }
 
     public Task SettleAsync(double seconds, CancellationToken cancellationToken) =>

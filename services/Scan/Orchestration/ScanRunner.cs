@@ -257,7 +257,7 @@ internal sealed partial class ScanRunner(
             return new PixelRecord(pixel.Index, false, null);
         }
         await instrument.SettleAsync(recipe.SettleS, abort).ConfigureAwait(false);
-        var skipped = await MeasureValidAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+        var (skipped, take) = await MeasureValidAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
         if (outcome.ZUm is { } contactZ)
         {
             // Retract to a height above where the meniscus touched, not above where the stage stopped: an
@@ -269,34 +269,34 @@ internal sealed partial class ScanRunner(
             await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
         }
         ThrowIfDisturbed(epoch, pixel);
-        return new PixelRecord(pixel.Index, true, outcome.ZUm, skipped);
+        return new PixelRecord(pixel.Index, true, outcome.ZUm, skipped, take);
     }
 
     /// <summary>
     /// Measures the pixel as the recipe says for curves with samples the device flagged as no valid current (overload,
     /// underload, NaN): measured again while still in contact (up to the recipe's count), or skipped. Returns the flags
-    /// the pixel is skipped for, null when it is not.
+    /// the pixel is skipped for, null when it is not, and the take of the last measurement.
     /// </summary>
-    private async Task<string?> MeasureValidAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken abort)
+    private async Task<(string? Skipped, int Take)> MeasureValidAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken abort)
     {
         var technique = recipe.Technique!;
         for (var remeasures = 0; ; remeasures++)
         {
-            var flags = await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
+            var (flags, take) = await instrument.MeasureAsync(scanId, pixel, recipe, abort).ConfigureAwait(false);
             var invalid = SampleFlagNames.FromBits(SampleFlagNames.ToBits(flags) & SampleFlagNames.InvalidCurrentBits);
             if (invalid is null || technique.OnInvalidSamples == InvalidSampleAction.Flag)
             {
-                return null;
+                return (null, take);
             }
             if (technique.OnInvalidSamples == InvalidSampleAction.Skip)
             {
                 LogInvalidSamples(logger, pixel.Index, invalid, "skipped");
-                return invalid;
+                return (invalid, take);
             }
             if (remeasures >= technique.MaxRemeasures)
             {
                 LogInvalidSamples(logger, pixel.Index, invalid, $"kept flagged after {remeasures} remeasure(s)");
-                return null;
+                return (null, take);
             }
             LogInvalidSamples(logger, pixel.Index, invalid, "measured again");
         }
@@ -339,7 +339,7 @@ internal sealed partial class ScanRunner(
             progress = _progress;
         }
         await events.PixelDoneAsync(new PixelDoneEvent(checkpoint.ScanId, pixel.Index, pixel.Ix, pixel.Iy, pixel.XUm, pixel.YUm,
-            record.Contact, record.ContactZUm, time.GetUtcNow(), record.Skipped), abort).ConfigureAwait(false);
+            record.Contact, record.ContactZUm, time.GetUtcNow(), record.Skipped) { Take = record.Take }, abort).ConfigureAwait(false);
         await events.ProgressAsync(progress, abort).ConfigureAwait(false);
     }
 

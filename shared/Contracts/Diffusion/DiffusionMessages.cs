@@ -70,6 +70,9 @@ public sealed record PixelResultMessage(
 
     /// <summary>Rates left out of the Randles-Sevcik line and why ("" when none).</summary>
     public string RatesDropped { get; init; } = "";
+
+    /// <summary>Which measurement of the pixel the curves analysed are (0 the first; a pixel measured again: its last complete take).</summary>
+    public int Take { get; init; }
 }
 
 /// <summary>Peaks of one CV of a pixel: forward (ip, Ep) and reverse wave, dEp; null where no peak was found.</summary>

@@ -230,7 +230,14 @@ public sealed record CurveChunk(
     double[] PotentialV,
     double[] CurrentA,
     string? SampleFlags = null,
-    int Attempt = 0) : Payload;
+    int Attempt = 0) : Payload
+{
+    /// <summary>
+    /// Which measurement of the pixel this is: 0 the first; a pixel measured again in the same scan (its first attempt
+    /// was disturbed) is take 1, 2, ... Readers keep the last complete take. Absent (0) from potentiostats before takes.
+    /// </summary>
+    public int Take { get; init; }
+}
 
 /// <summary>
 /// What a potentiostat said about samples (MethodSCRIPT's status bits and a <c>nan</c> value), as names joined with
@@ -291,7 +298,11 @@ public sealed record TechniqueFinishedEvent(
     long Samples,
     int Chunks,
     string? Detail = null,
-    string? SampleFlags = null) : Payload;
+    string? SampleFlags = null) : Payload
+{
+    /// <summary>Which measurement of the pixel this was (<see cref="CurveChunk.Take"/> of its chunks).</summary>
+    public int Take { get; init; }
+}
 
 /// <summary>Reply of a <c>cmd/hold</c> without duration: the hold runs.</summary>
 public sealed record HoldStartedResult(DateTimeOffset StartUtc, double PotentialV, double IntervalS) : Payload;
@@ -358,3 +369,20 @@ internal static class CurveTarget
         }
     }
 }
+
+/// <summary>
+/// The potentiostat's raw-curve files, in its retained status (<c>details.rawCurves</c>): what is kept, the free disk
+/// space, whether it is low, and what the retention policy last reclaimed.
+/// </summary>
+public sealed record RawCurveStorage(
+    string Directory,
+    int Files,
+    long Bytes,
+    long? FreeBytes,
+    bool SpaceLow,
+    int FilesReclaimed,
+    long BytesReclaimed,
+    DateTimeOffset CheckedUtc) : Payload;
+
+/// <summary>The <c>details</c> of the potentiostat's status.</summary>
+public sealed record PotentiostatStatusDetails(RawCurveStorage RawCurves) : Payload;

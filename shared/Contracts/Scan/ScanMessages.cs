@@ -66,7 +66,14 @@ public sealed record PixelDoneEvent(
     bool Contact,
     double? ContactZUm,
     DateTimeOffset TimestampUtc,
-    string? Skipped = null) : Payload;
+    string? Skipped = null) : Payload
+{
+    /// <summary>
+    /// Which measurement of the pixel is the one that counts (the potentiostat's take; a pixel measured again after a
+    /// disturbed attempt has a later one): readers analyse the curves of this take, not an earlier one.
+    /// </summary>
+    public int Take { get; init; }
+}
 
 /// <summary><c>scan/event/finished</c>: the scan ended (completed or aborted); maps can be exported.</summary>
 public sealed record ScanFinishedEvent(string ScanId, ScanState State, int PixelsDone, int PixelsTotal, DateTimeOffset TimestampUtc) : Payload;

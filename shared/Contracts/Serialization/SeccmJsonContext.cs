@@ -67,6 +67,7 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurrentTelemetry))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayCommand))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.PotentiostatStatusDetails))]
 // diffusion
 [JsonSerializable(typeof(Seccm.Contracts.Diffusion.PixelResultMessage))]
 [JsonSerializable(typeof(Seccm.Contracts.Diffusion.MapUpdate))]

@@ -33,6 +33,8 @@ public sealed record DiffusionPixelRow(int Ix, int Iy, int Index)
     public int RatesUsed { get; init; }
     public double SlopeAPerSqrtVPerS { get; init; } = double.NaN;
     public double MeanCurrentA { get; init; } = double.NaN;
+    /// <summary>Which measurement of the pixel was analysed (0 the first; a pixel measured again: its last complete take).</summary>
+    public int Take { get; init; }
 }
 
 /// <summary>The one layout of <c>diffusion_map.csv</c> (and HDF5 <c>/pixels</c>) and the D statistics of <c>summary.json</c>.</summary>
@@ -63,7 +65,8 @@ public static class DiffusionTable
             .Add("rates_used", Of(r => r.RatesUsed))
             .Add("slope_a_per_sqrt_v_s", Of(r => r.SlopeAPerSqrtVPerS), "A/(V/s)^0.5")
             .Add("current_a", Of(r => r.MeanCurrentA), "A")
-            .Add("pixel", Of(r => r.Index));
+            .Add("pixel", Of(r => r.Index))
+            .Add("take", Of(r => r.Take));
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using Seccm.Contracts.Scan;
 using Seccm.Diffusion.Analysis;
-using Seccm.Diffusion.Assembly;
+using Seccm.Curves;
 
 namespace Seccm.Diffusion.Tests.Analysis;
 
@@ -13,7 +13,7 @@ public class PixelAnalyzerTests
     {
         // A decaying transient onto 5 pA: the first 80 % are far above it.
         var current = Enumerable.Range(0, 1000).Select(k => k < 800 ? 1e-9 / (k + 1) + 5e-12 : 5e-12).ToArray();
-        var curve = new RebuiltCurve(0, 0, PixelAnalyzer.HoldTechnique, 0, new double[1000], current);
+        var curve = new Curve("s", 0, 0, 0, 0, PixelAnalyzer.HoldTechnique, 0, [], new double[1000], current);
         var (result, problem) = PixelAnalyzer.Analyze(Touched, PixelAnalyzer.HoldTechnique, [curve], PixelAnalyzer.Settings(null), 0.2, "w", DateTimeOffset.UnixEpoch);
         Assert.Null(problem);
         Assert.Equal(5e-12, result.MeanCurrentA!.Value, 1e-18);
@@ -36,7 +36,7 @@ public class PixelAnalyzerTests
     [Fact]
     public void Unusable_curves_are_flagged_invalid_with_the_reason()
     {
-        var tiny = new RebuiltCurve(0, 1, "cv", 0, [1, 2, 3], [0, 0, 0]);
+        var tiny = new Curve("s", 0, 0, 0, 1, "cv", 0, [], [1, 2, 3], [0, 0, 0]);
         var (result, problem) = PixelAnalyzer.Analyze(Touched, "cv", [tiny, tiny with { RateIndex = 1, ScanRateVPerS = 2 }],
             PixelAnalyzer.Settings(new AnalysisSpec()), 0.2, "w", DateTimeOffset.UnixEpoch);
         Assert.Equal(PixelAnalyzer.InvalidFlag, result.Flags);
@@ -48,7 +48,7 @@ public class PixelAnalyzerTests
     public void A_curve_with_flagged_samples_marks_the_pixel_result()
     {
         var current = Enumerable.Repeat(5e-12, 100).ToArray();
-        var curve = new RebuiltCurve(0, 0, PixelAnalyzer.HoldTechnique, 0, new double[100], current, SampleFlagBits: 0x2 | 0x10);
+        var curve = new Curve("s", 0, 0, 0, 0, PixelAnalyzer.HoldTechnique, 0, [], new double[100], current, SampleFlagBits: 0x2 | 0x10);
         var (flagged, _) = PixelAnalyzer.Analyze(Touched, PixelAnalyzer.HoldTechnique, [curve], PixelAnalyzer.Settings(null), 0.2, "w", DateTimeOffset.UnixEpoch);
         Assert.Equal("overload|nan", flagged.Flags);
         Assert.Equal(5e-12, flagged.MeanCurrentA!.Value, 1e-18);

@@ -1,5 +1,8 @@
 using Seccm.Contracts.Potentiostat;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
 using Seccm.Diffusion.Assembly;
+using Seccm.TestSupport;
 
 namespace Seccm.Diffusion.Tests.Assembly;
 
@@ -15,7 +18,7 @@ public sealed class CurveSpillTests : IDisposable
             Enumerable.Range(0, samples).Select(s => 1.0 + (s * 1e-3) + r).ToArray(),
             Enumerable.Range(0, samples).Select(s => (s * 1e-12) - r).ToArray())).ToList();
 
-    private static void AssertSameCurves(List<(double Rate, double[] E, double[] I)> expected, IReadOnlyList<RebuiltCurve> actual)
+    private static void AssertSameCurves(List<(double Rate, double[] E, double[] I)> expected, IReadOnlyList<Curve> actual)
     {
         Assert.Equal(expected.Count, actual.Count);
         for (var r = 0; r < expected.Count; r++)
@@ -33,7 +36,7 @@ public sealed class CurveSpillTests : IDisposable
         var path = Path.Combine(_dir, "w-s1.chunks");
         var rates0 = Rates(3, 1000);
         var rates1 = Rates(2, 250);
-        var chunks = CurveAssemblerTests.Chunks("s1", 0, rates0, 300).Concat(CurveAssemblerTests.Chunks("s1", 1, rates1, 100, "hold")).ToList();
+        var chunks = CurveChunks.Of("s1", 0, rates0, 300).Concat(CurveChunks.Of("s1", 1, rates1, 100, "hold")).ToList();
         using (var first = CurveSpill.Open(path, "s1"))
         {
             foreach (var c in chunks)
@@ -65,9 +68,9 @@ public sealed class CurveSpillTests : IDisposable
     public void A_remeasured_pixel_replaces_the_flagged_first_measurement_and_the_flags_survive_the_spill()
     {
         var path = Path.Combine(_dir, "w-s9.chunks");
-        var first = CurveAssemblerTests.Chunks("s9", 0, Rates(2, 100), 30).Select(c => c with { SampleFlags = c.RateIndex == 1 ? "overload" : null }).ToList();
+        var first = CurveChunks.Of("s9", 0, Rates(2, 100), 30).Select(c => c with { SampleFlags = c.RateIndex == 1 ? "overload" : null }).ToList();
         var again = Rates(2, 100).Select(r => (r.Item1, r.Item2, r.Item3.Select(i => i + 1e-9).ToArray())).ToList();
-        var second = CurveAssemblerTests.Chunks("s9", 0, again, 30).Select(c => c with { Attempt = 1 }).ToList();
+        var second = CurveChunks.Of("s9", 0, again, 30).Select(c => c with { Attempt = 1 }).ToList();
         var assembler = new CurveAssembler();
         using (var spill = CurveSpill.Open(path, "s9"))
         {
@@ -100,7 +103,7 @@ public sealed class CurveSpillTests : IDisposable
     {
         var path = Path.Combine(_dir, "w-s2.chunks");
         var rates = Rates(2, 600);
-        var chunks = CurveAssemblerTests.Chunks("s2", 3, rates, 200);
+        var chunks = CurveChunks.Of("s2", 3, rates, 200);
         using (var first = CurveSpill.Open(path, "s2"))
         {
             foreach (var c in chunks)
@@ -132,7 +135,7 @@ public sealed class CurveSpillTests : IDisposable
     {
         var path = Path.Combine(_dir, "w-s3.chunks");
         var spill = CurveSpill.Open(path, "s3");
-        spill.AppendChunk(CurveAssemblerTests.Chunks("s3", 0, Rates(1, 10), 10)[0]);
+        spill.AppendChunk(CurveChunks.Of("s3", 0, Rates(1, 10), 10)[0]);
         spill.Delete();
         Assert.False(File.Exists(path));
     }

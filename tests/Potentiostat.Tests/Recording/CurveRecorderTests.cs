@@ -1,5 +1,6 @@
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Serialization;
+using Seccm.Curves.Log;
 using Seccm.Potentiostat.Recording;
 
 namespace Seccm.Potentiostat.Tests.Recording;
@@ -81,7 +82,7 @@ public sealed class CurveRecorderTests : IDisposable
             stream.SetLength(whole - 100);
         }
 
-        using (var reader = CurveFile.Open(path, "scan-a", writable: false))
+        using (var reader = CurveLog.Open(path, "scan-a", writable: false))
         {
             Assert.Equal([0], reader.Pixels);
             Assert.True(reader.TruncatedBytes > 0);
@@ -106,7 +107,7 @@ public sealed class CurveRecorderTests : IDisposable
         }
         File.AppendAllText(path, "this is not a record of curves at all, but it is long enough to look like one");
 
-        using var reader = CurveFile.Open(path, "scan-g", writable: false);
+        using var reader = CurveLog.Open(path, "scan-g", writable: false);
         Assert.Equal([3], reader.Pixels);
         Assert.Single(reader.ReadPixel(3));
     }

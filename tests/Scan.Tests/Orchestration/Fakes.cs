@@ -55,7 +55,7 @@ internal sealed class RecordingInstrument : IScanInstrument
     /// <summary>Sample flags the potentiostat reports for a pixel's measurements, in order (then none).</summary>
     public ConcurrentDictionary<int, ConcurrentQueue<string>> SampleFlags { get; } = new();
 
-    public async Task<string?> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
+    public async Task<Measured> MeasureAsync(string scanId, PixelSpec pixel, Recipe recipe, CancellationToken cancellationToken)
     {
         if (BeforeMeasure is { } hook)
         {
@@ -71,7 +71,7 @@ internal sealed class RecordingInstrument : IScanInstrument
             Interlocked.Increment(ref _linkEpoch);
         }
         Measured.Enqueue(pixel.Index);
-        return SampleFlags.TryGetValue(pixel.Index, out var flags) && flags.TryDequeue(out var next) ? next : null;
+        return new Measured(SampleFlags.TryGetValue(pixel.Index, out var flags) && flags.TryDequeue(out var next) ? next : null, 0);
     }
 
     public Task SettleAsync(double seconds, CancellationToken cancellationToken) => Task.CompletedTask;

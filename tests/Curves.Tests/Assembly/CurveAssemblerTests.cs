@@ -1,30 +1,15 @@
 using CsCheck;
 using Seccm.Contracts.Potentiostat;
-using Seccm.Diffusion.Assembly;
+using Seccm.Curves;
+using Seccm.Curves.Assembly;
+using Seccm.TestSupport;
 
-namespace Seccm.Diffusion.Tests.Assembly;
+namespace Seccm.Curves.Tests.Assembly;
 
 public class CurveAssemblerTests
 {
-    /// <summary>Chunks of one pixel as the potentiostat sends them: rates of known length cut into pieces of <paramref name="chunkSamples"/>.</summary>
-    internal static List<CurveChunk> Chunks(string scanId, int pixel, IReadOnlyList<(double Rate, double[] E, double[] I)> rates, int chunkSamples,
-        string technique = "cv")
-    {
-        var chunks = new List<CurveChunk>();
-        for (var r = 0; r < rates.Count; r++)
-        {
-            var (rate, e, i) = rates[r];
-            var count = (e.Length + chunkSamples - 1) / chunkSamples;
-            for (var k = 0; k < count; k++)
-            {
-                var from = k * chunkSamples;
-                var to = Math.Min(e.Length, from + chunkSamples);
-                chunks.Add(new CurveChunk(scanId, pixel, technique, r, rates.Count, rate, e.Length, k, count, k == count - 1, from,
-                    DateTimeOffset.UnixEpoch, Enumerable.Range(from, to - from).Select(s => s * 1e-3).ToArray(), e[from..to], i[from..to]));
-            }
-        }
-        return chunks;
-    }
+    private static List<CurveChunk> Chunks(string scanId, int pixel, IReadOnlyList<(double Rate, double[] E, double[] I)> rates, int chunkSamples,
+        string technique = "cv") => CurveChunks.Of(scanId, pixel, rates, chunkSamples, technique);
 
     private static List<(double, double[], double[])> Rates(int rateCount, int samples) =>
         Enumerable.Range(0, rateCount).Select(r => (
@@ -68,7 +53,7 @@ public class CurveAssemblerTests
             all.AddRange(all.Where(_ => random.Next(3) == 0).ToList());
             var shuffled = all.OrderBy(_ => random.Next()).ToList();
             var assembler = new CurveAssembler();
-            var complete = new Dictionary<int, IReadOnlyList<RebuiltCurve>>();
+            var complete = new Dictionary<int, IReadOnlyList<Curve>>();
             foreach (var c in shuffled)
             {
                 var result = assembler.Add(c, "test");
