@@ -176,8 +176,7 @@ internal static class AnalyzeBench
         var results = run();
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         sampler.Stop();
-        var d = results.Select(r => r.DCm2PerS).Where(double.IsFinite).Order().ToArray();
-        double median = d.Length == 0 ? double.NaN : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[d.Length / 2 - 1] + d[d.Length / 2]);
+        var median = Seccm.Maps.MapStatistics.Median(results.Select(r => r.DCm2PerS).Where(double.IsFinite));
         return (seconds, sampler.PeakWorkingSetBytes, sampler.PeakManagedBytes, sampler.AllocatedBytes, results.Count, median);
     }
 

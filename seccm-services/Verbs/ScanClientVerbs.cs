@@ -95,7 +95,7 @@ internal static class ScanClientVerbs
     {
         ScanProgress? latest = null;
         var finished = new TaskCompletionSource<ScanProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await bus.SubscribeAsync(Topic.Telemetry(bus.Instrument, ServiceNames.Scan, "progress"), (m, _) =>
+        await bus.SubscribeAsync(ScanTopics.ProgressTopic(bus.Instrument), (m, _) =>
         {
             try
             {

@@ -25,7 +25,7 @@ public static class DiffusionServiceExtensions
         builder.AddSeccmStorage();
         builder.AddServiceBus(ServiceNames.Diffusion);
         builder.Services.AddHostedService(sp => new DiffusionWorker(
-            sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Diffusion),
+            sp.GetRequiredKeyedService<IMessageBus>(ServiceNames.Diffusion),
             sp.GetRequiredService<IOptions<DiffusionOptions>>().Value,
             sp.GetRequiredService<ITimeSeriesSink>(),
             sp.GetRequiredService<TimeProvider>(),

@@ -44,11 +44,11 @@ internal sealed partial class DiffusionWorker : BackgroundService
     public const string ShareGroup = "diffusion";
 
     // Event names of the scan service (services/Scan/Orchestration/MqttScanEvents.cs).
-    internal const string ScanStartedEvent = "started";
-    internal const string ScanPixelEvent = "pixel";
-    internal const string ScanFinishedEvent = "finished";
+    internal const string ScanStartedEvent = ScanTopics.Started;
+    internal const string ScanPixelEvent = ScanTopics.Pixel;
+    internal const string ScanFinishedEvent = ScanTopics.Finished;
 
-    private readonly MqttBus _bus;
+    private readonly IMessageBus _bus;
     private readonly TimeProvider _time;
     private readonly ILogger<DiffusionWorker> _logger;
     private readonly ScanLedger _ledger;
@@ -57,7 +57,7 @@ internal sealed partial class DiffusionWorker : BackgroundService
     private readonly ScanExport _export;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public DiffusionWorker(MqttBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time, ILogger<DiffusionWorker> logger)
+    public DiffusionWorker(IMessageBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time, ILogger<DiffusionWorker> logger)
     {
         _bus = bus;
         _time = time;

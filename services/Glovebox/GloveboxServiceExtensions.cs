@@ -41,7 +41,7 @@ public static class GloveboxServiceExtensions
                 BaselineDewPointC = options.SimulatedDewPointC,
             });
             return new GloveboxWorker(
-                sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Glovebox),
+                sp.GetRequiredKeyedService<IMessageBus>(ServiceNames.Glovebox),
                 options,
                 world,
                 sp.GetRequiredService<TimeProvider>(),

@@ -24,7 +24,7 @@ namespace Seccm.Glovebox;
 /// poll, events on changes, the retained status, and writes the time series.
 /// </summary>
 internal sealed partial class GloveboxWorker(
-    MqttBus bus,
+    IMessageBus bus,
     GloveboxOptions options,
     GloveboxSimulation simulation,
     TimeProvider time,
@@ -75,8 +75,8 @@ internal sealed partial class GloveboxWorker(
         await bus.MapCommandAsync<SimulateCommand, SimulateResult>(GloveboxTopics.SimulateVerb, SimulateAsync).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, GloveboxTelemetry>(GloveboxTopics.StatusVerb, StatusAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(Topic.Status(bus.Instrument, ServiceNames.Scan), OnScanStatusAsync).ConfigureAwait(false);
-        await bus.SubscribeAsync(Topic.Event(bus.Instrument, ServiceNames.Scan, "finished"), OnScanFinishedAsync).ConfigureAwait(false);
-        await bus.SubscribeAsync(Topic.Event(bus.Instrument, ServiceNames.Scan, "state"), OnScanStateAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync(ScanTopics.FinishedTopic(bus.Instrument), OnScanFinishedAsync).ConfigureAwait(false);
+        await bus.SubscribeAsync(ScanTopics.StateTopic(bus.Instrument), OnScanStateAsync).ConfigureAwait(false);
 
         try
         {

@@ -34,7 +34,7 @@ public static class PotentiostatServiceExtensions
             var options = sp.GetRequiredService<IOptions<PotentiostatOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
             var position = new PipettePositionTracker();
-            var bus = sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Potentiostat);
+            var bus = sp.GetRequiredKeyedService<IMessageBus>(ServiceNames.Potentiostat);
             return new PotentiostatWorker(
                 bus,
                 driver is null

@@ -24,7 +24,7 @@ namespace Seccm.Potentiostat;
 /// again from there, for readers whose chunks died in a broker killed before delivering them.
 /// </summary>
 internal sealed partial class PotentiostatWorker(
-    MqttBus bus, Func<IPotentiostat> createDriver, PipettePositionTracker position, PotentiostatOptions options, TimeProvider time,
+    IMessageBus bus, Func<IPotentiostat> createDriver, PipettePositionTracker position, PotentiostatOptions options, TimeProvider time,
     ITimeSeriesSink sink, CurveRecorder recorder, ILogger<PotentiostatWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _technique = new(1, 1);

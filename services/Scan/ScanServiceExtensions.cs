@@ -24,7 +24,7 @@ public static class ScanServiceExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService(sp =>
         {
-            var bus = sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Scan);
+            var bus = sp.GetRequiredKeyedService<IMessageBus>(ServiceNames.Scan);
             var options = sp.GetRequiredService<IOptions<ScanOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
             var store = new CheckpointStore(Path.Combine(options.StateDirectory, bus.Instrument));

@@ -28,7 +28,7 @@ public static class StageServiceExtensions
         builder.AddSeccmStorage();
         builder.AddServiceBus(ServiceNames.Stage, builder.Configuration[$"{StageOptions.Section}:Driver"] ?? StageOptions.Simulated);
         builder.Services.AddHostedService(sp => new StageWorker(
-            sp.GetRequiredKeyedService<MqttBus>(ServiceNames.Stage),
+            sp.GetRequiredKeyedService<IMessageBus>(ServiceNames.Stage),
             driver is null
                 // The simulated piezo lives in the simulated world's (possibly accelerated) time.
                 ? () => StageDriverFactory.Create(sp.GetRequiredService<IOptions<StageOptions>>().Value, sp.GetRequiredService<SimulationClock>().Time)

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Protocol;
@@ -20,7 +18,7 @@ namespace Seccm.Stage;
 /// The stage service: answers move/retract/approach/stop/home and publishes position telemetry, fast while anything moves
 /// and slow when idle. One motion at a time; <c>stop</c> interrupts whatever runs, at once.
 /// </summary>
-internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time,
+internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDriver, StageOptions options, TimeProvider time,
     ITimeSeriesSink sink, ILogger<StageWorker> logger, Seccm.Messaging.Hosting.SimulationClock? simulation = null)
     : BackgroundService
 {
@@ -319,7 +317,7 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         ApproachSession? session;
         lock (_gate)
         {
-            var matches = _approachStopTopic is not null && MqttTopicFilterMatches(_approachStopTopic, message.Topic);
+            var matches = _approachStopTopic is not null && TopicFilter.Matches(_approachStopTopic, message.Topic);
             session = matches ? _approach : null;
             if (matches && session is null)
             {
@@ -382,19 +380,8 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         {
             LogDeviceRecovered(logger, _stage.Name, was!);
         }
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("deviceFault", fault is not null);
-            if (fault is not null)
-            {
-                writer.WriteString("fault", fault);
-            }
-            writer.WriteEndObject();
-        }
-        using var details = JsonDocument.Parse(buffer.WrittenMemory);
-        await bus.SetStatusAsync(details.RootElement.Clone(), _stage.Name, cancellationToken).ConfigureAwait(false);
+        await bus.SetStatusAsync(SeccmJson.ToElement(new DeviceStatusDetails(fault is not null, fault)), _stage.Name, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     private async Task<StagePositionResult> RunMoveAsync(string verb, StageTarget[] steps, CancellationToken cancellationToken)
@@ -523,25 +510,6 @@ internal sealed partial class StageWorker(MqttBus bus, Func<IStage> createDriver
         ApproachStopReason.Stopped => ApproachStopReasons.Stopped,
         _ => ApproachStopReasons.Fault,
     };
-
-    /// <summary>MQTT filter matching (+ one level, # the rest), so a stop-on filter like <c>.../event/+</c> works too.</summary>
-    internal static bool MqttTopicFilterMatches(string filter, string topic)
-    {
-        var f = filter.Split('/');
-        var t = topic.Split('/');
-        for (var i = 0; i < f.Length; i++)
-        {
-            if (f[i] == "#")
-            {
-                return true;
-            }
-            if (i >= t.Length || (f[i] != "+" && f[i] != t[i]))
-            {
-                return false;
-            }
-        }
-        return f.Length == t.Length;
-    }
 
     public override void Dispose()
     {

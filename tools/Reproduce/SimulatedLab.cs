@@ -87,18 +87,18 @@ internal sealed class SimulatedLab : IAsyncDisposable
             _chunks.Add(SeccmJson.Deserialize<CurveChunk>(m.Payload.Span, m.Topic));
             return Task.CompletedTask;
         }).ConfigureAwait(false);
-        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "pixel"), (m, _) =>
+        await _bus.SubscribeAsync(ScanTopics.PixelTopic(_bus.Instrument), (m, _) =>
         {
             _pixels.Add(SeccmJson.Deserialize<PixelDoneEvent>(m.Payload.Span, m.Topic));
             return Task.CompletedTask;
         }).ConfigureAwait(false);
-        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "finished"), (m, _) =>
+        await _bus.SubscribeAsync(ScanTopics.FinishedTopic(_bus.Instrument), (m, _) =>
         {
             var finished = SeccmJson.Deserialize<ScanFinishedEvent>(m.Payload.Span, m.Topic);
             _finished.GetOrAdd(finished.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(finished);
             return Task.CompletedTask;
         }).ConfigureAwait(false);
-        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Scan, "state"), (m, _) =>
+        await _bus.SubscribeAsync(ScanTopics.StateTopic(_bus.Instrument), (m, _) =>
         {
             // A reproduction has no operator to resume a scan a device stopped (it refused a technique): end it with the
             // reason. An interlock pause (glovebox O2/H2O) resumes by itself once the atmosphere recovers.

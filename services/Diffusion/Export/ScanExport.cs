@@ -16,7 +16,7 @@ namespace Seccm.Diffusion.Export;
 /// when some are missing, writes the map files and clears the retained results; and <c>cmd/export</c>, the same files on
 /// demand.
 /// </summary>
-internal sealed partial class ScanExport(MqttBus bus, DiffusionOptions options, TimeProvider time, ScanLedger ledger, ResultPublisher publisher,
+internal sealed partial class ScanExport(IMessageBus bus, DiffusionOptions options, TimeProvider time, ScanLedger ledger, ResultPublisher publisher,
     Reconciler reconciler, ILogger logger)
 {
     public async Task OnFinishedAsync(IncomingMessage message, CancellationToken cancellationToken)

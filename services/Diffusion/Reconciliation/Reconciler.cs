@@ -17,7 +17,7 @@ namespace Seccm.Diffusion.Reconciliation;
 /// and takes each such pixel on as if its done event had come now; a pixel whose curves cannot be had is analysed with
 /// what is here, and said so.
 /// </summary>
-internal sealed partial class Reconciler(MqttBus bus, DiffusionOptions options, TimeProvider time, ScanLedger ledger, PixelJoin join,
+internal sealed partial class Reconciler(IMessageBus bus, DiffusionOptions options, TimeProvider time, ScanLedger ledger, PixelJoin join,
     ResultPublisher publisher, ILogger logger)
 {
     /// <summary>

@@ -17,7 +17,7 @@ namespace Seccm.Diffusion.Results;
 /// restarted worker rebuilds the map), the map update; takes in the retained results of every worker and clears them
 /// once the scan is exported.
 /// </summary>
-internal sealed partial class ResultPublisher(MqttBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time, ScanLedger ledger,
+internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions options, ITimeSeriesSink sink, TimeProvider time, ScanLedger ledger,
     ILogger logger)
 {
     private long _pixelsAnalysed;
@@ -146,8 +146,7 @@ internal sealed partial class ResultPublisher(MqttBus bus, DiffusionOptions opti
 
     private static MapUpdate MapUpdateOf(ScanRecord scan, PixelResultMessage result)
     {
-        var d = scan.Results.Values.Select(r => r.DCm2PerS).OfType<double>().Order().ToArray();
-        double? median = d.Length == 0 ? null : d.Length % 2 == 1 ? d[d.Length / 2] : 0.5 * (d[(d.Length / 2) - 1] + d[d.Length / 2]);
+        var median = Seccm.Maps.MapStatistics.MedianOrNull(scan.Results.Values.Select(r => r.DCm2PerS).OfType<double>());
         return new MapUpdate(result.ScanId, scan.Results.Count, scan.Started?.Pixels.Count, scan.Started?.Nx ?? 0, scan.Started?.Ny ?? 0,
             result.Index, result.Ix, result.Iy, result.DCm2PerS, result.MeanCurrentA, result.ContactZUm, median, result.TimestampUtc);
     }

@@ -24,7 +24,7 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
     private double? _o2Ppm;
     private double? _h2oPpm;
 
-    public async Task StartAsync(MqttBus bus)
+    public async Task StartAsync(IMessageBus bus)
     {
         await bus.SubscribeAsync(GloveboxTopics.AtmosphereTopic(bus.Instrument), (message, _) =>
         {
@@ -78,10 +78,8 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
         }
         foreach (var service in Required)
         {
-            if (_statuses[service].Details is { ValueKind: JsonValueKind.Object } d
-                && d.TryGetProperty("deviceFault", out var fault) && fault.ValueKind == JsonValueKind.True)
+            if (DeviceFault(service, _statuses[service]) is { } what)
             {
-                var what = d.TryGetProperty("fault", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : "no detail";
                 return new InterlockVerdict(false, $"{service} device fault ({what})");
             }
         }
@@ -104,6 +102,25 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
             return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"H2O {h2o:0.##} ppm above the recipe's {limits.MaxH2oPpm} ppm"));
         }
         return InterlockVerdict.Ok;
+    }
+
+    /// <summary>The device fault a status reports (<see cref="DeviceStatusDetails"/>); details that do not read as such count as one.</summary>
+    private static string? DeviceFault(string service, ServiceStatus status)
+    {
+        if (status.Details is not { ValueKind: JsonValueKind.Object } details)
+        {
+            return null;
+        }
+        try
+        {
+            var device = SeccmJson.Deserialize<DeviceStatusDetails>(details, $"{service} status details");
+            var problems = device.Validate().ToList();
+            return problems.Count > 0 ? string.Join("; ", problems) : device.DeviceFault ? device.Fault : null;
+        }
+        catch (PayloadException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private static double? Number(JsonElement details, string name) =>

@@ -8,8 +8,11 @@ internal interface IScanInstrument
     /// <summary>Raises the pipette by <paramref name="dzUm"/>.</summary>
     Task RetractAsync(double dzUm, CancellationToken cancellationToken);
 
-    /// <summary>Moves in x, y (the pipette is retracted); with <paramref name="zUm"/> also to that height.</summary>
-    Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves in x, y (the pipette is retracted); with <paramref name="zUm"/> also to that height. Returns the Z the
+    /// stage read back when the move ended.
+    /// </summary>
+    Task<double> MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken);
 
     /// <summary>Holds the approach bias and lowers the pipette until the contact current or the end of travel.</summary>
     Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken);

@@ -7,27 +7,21 @@ using Seccm.Storage;
 namespace Seccm.Scan.Orchestration;
 
 /// <summary>Publishes the scan's progress and events (progress and started retained) and writes them as time series.</summary>
-internal sealed class MqttScanEvents(MqttBus bus, ITimeSeriesSink sink) : IScanEvents
+internal sealed class MqttScanEvents(IMessageBus bus, ITimeSeriesSink sink) : IScanEvents
 {
-    public const string ProgressTelemetry = "progress";
-    public const string StartedEvent = "started";
-    public const string PixelEvent = "pixel";
-    public const string StateEvent = "state";
-    public const string FinishedEvent = "finished";
-
     public async Task StartedAsync(ScanStartedEvent started, CancellationToken cancellationToken) =>
-        await bus.PublishAsync(Topic.Event(bus.Instrument, ServiceNames.Scan, StartedEvent), started, retain: true,
+        await bus.PublishAsync(ScanTopics.StartedTopic(bus.Instrument), started, retain: true,
             cancellationToken: cancellationToken).ConfigureAwait(false);
 
     public async Task PixelDoneAsync(PixelDoneEvent pixel, CancellationToken cancellationToken)
     {
-        await bus.PublishAsync(Topic.Event(bus.Instrument, ServiceNames.Scan, PixelEvent), pixel, cancellationToken: cancellationToken)
+        await bus.PublishAsync(ScanTopics.PixelTopic(bus.Instrument), pixel, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
     }
 
     public async Task ProgressAsync(ScanProgress progress, CancellationToken cancellationToken)
     {
-        await bus.PublishAsync(Topic.Telemetry(bus.Instrument, ServiceNames.Scan, ProgressTelemetry), progress,
+        await bus.PublishAsync(ScanTopics.ProgressTopic(bus.Instrument), progress,
             MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken).ConfigureAwait(false);
         var point = Points.New(Measurements.ScanProgress, bus.Instrument, ServiceNames.Scan, progress.UpdatedUtc, progress.ScanId)
             .Field("pixels_done", progress.PixelsDone)
@@ -49,10 +43,10 @@ internal sealed class MqttScanEvents(MqttBus bus, ITimeSeriesSink sink) : IScanE
     }
 
     public async Task StateChangedAsync(ScanStateEvent change, CancellationToken cancellationToken) =>
-        await bus.PublishAsync(Topic.Event(bus.Instrument, ServiceNames.Scan, StateEvent), change, cancellationToken: cancellationToken)
+        await bus.PublishAsync(ScanTopics.StateTopic(bus.Instrument), change, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
 
     public async Task FinishedAsync(ScanFinishedEvent finished, CancellationToken cancellationToken) =>
-        await bus.PublishAsync(Topic.Event(bus.Instrument, ServiceNames.Scan, FinishedEvent), finished, cancellationToken: cancellationToken)
+        await bus.PublishAsync(ScanTopics.FinishedTopic(bus.Instrument), finished, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
 }

@@ -12,7 +12,7 @@ using Seccm.Messaging.Hosting;
 namespace Seccm.Scan.Orchestration;
 
 /// <summary>The per-pixel steps as request/reply commands to the stage, potentiostat and glovebox services.</summary>
-internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
+internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
 {
     /// <summary>How long after the stage reports contact the potentiostat's contact event may still be on its way.</summary>
     private static readonly TimeSpan ContactEventGrace = TimeSpan.FromSeconds(2);
@@ -29,9 +29,9 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
         bus.CallAsync<RetractCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.RetractVerb, new RetractCommand(dzUm),
             CommandTimeout + MotionTime(dzUm, 10), cancellationToken);
 
-    public Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) =>
-        bus.CallAsync<MoveCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.MoveVerb, new MoveCommand(xUm, yUm, zUm),
-            CommandTimeout + MotionTime(100, 10), cancellationToken);
+    public async Task<double> MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) =>
+        (await bus.CallAsync<MoveCommand, StagePositionResult>(ServiceNames.Stage, StageTopics.MoveVerb, new MoveCommand(xUm, yUm, zUm),
+            CommandTimeout + MotionTime(100, 10), cancellationToken).ConfigureAwait(false)).ZUm;
 
     public async Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken)
     {
@@ -120,7 +120,7 @@ internal sealed class MqttScanInstrument(MqttBus bus, SimulationClock simulation
         seconds <= 0 ? Task.CompletedTask : simulation.DelayAsync(TimeSpan.FromSeconds(seconds), TimeSpan.Zero, TimeProvider.System, cancellationToken);
 
     public Task SetPumpAsync(bool on, string reason, CancellationToken cancellationToken) =>
-        bus.CallAsync<PumpCommand, PumpStateResult>(ServiceNames.Glovebox, GloveboxTopics.PumpVerb, new PumpCommand(on, reason), CommandTimeout,
+        bus.CallAsync<PumpCommand, PumpStateResult>(ServiceNames.Glovebox, GloveboxTopics.PumpVerb, PumpCommand.Switch(on, reason), CommandTimeout,
             cancellationToken);
 
     /// <summary>The smallest of the usual decade ranges (1 nA to 1 mA) that holds <paramref name="currentA"/>.</summary>

@@ -22,6 +22,9 @@ internal sealed partial class ScanRunner(
 {
     private static readonly TimeSpan InterlockPoll = TimeSpan.FromMilliseconds(200);
     private const int MaxDisturbedRetries = 3;
+
+    /// <summary>How far the Z read back after a move to the start height may be from it (a piezo settles within nanometres).</summary>
+    internal const double StartHeightToleranceUm = 0.1;
     private readonly Lock _gate = new();
     private ScanCheckpoint? _checkpoint;
     private ScanProgress? _progress;
@@ -244,10 +247,21 @@ internal sealed partial class ScanRunner(
         // top of its travel); later ones from the retract that ended the previous pixel.
         // So does the retry of a failed pixel: a stage whose controller fell silent mid-approach may have gone on down
         // into the sample, and an approach from there is in contact at once, pixel after pixel.
-        var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact || _lastAttemptFailed ? approach.StartZUm : (double?)null;
-        await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, startZ, abort).ConfigureAwait(false);
+        var retried = _lastAttemptFailed;
+        var startZ = _pixelsDoneThisRun == 0 || _lastPixelWithoutContact || retried ? approach.StartZUm : (double?)null;
+        await MoveToStartAsync(pixel, startZ, abort).ConfigureAwait(false);
         _lastAttemptFailed = false;
         var outcome = await instrument.ApproachAsync(scanId, pixel, approach, abort).ConfigureAwait(false);
+        if (!outcome.Contact && retried)
+        {
+            // The first approach after a fault found nothing: the stage, the potentiostat's hold or the contact event
+            // may still have been recovering. A pixel of a film is not recorded without contact on that evidence
+            // alone: once more from the start height, read back.
+            LogApproachAgain(logger, pixel.Index, outcome.Reason);
+            await instrument.RetractAsync(recipe.RetractUm, abort).ConfigureAwait(false);
+            await MoveToStartAsync(pixel, approach.StartZUm, abort).ConfigureAwait(false);
+            outcome = await instrument.ApproachAsync(scanId, pixel, approach, abort).ConfigureAwait(false);
+        }
         _lastPixelWithoutContact = !outcome.Contact;
         if (!outcome.Contact)
         {
@@ -299,6 +313,21 @@ internal sealed partial class ScanRunner(
                 return (null, take);
             }
             LogInvalidSamples(logger, pixel.Index, invalid, "measured again");
+        }
+    }
+
+    /// <summary>
+    /// Moves over the pixel; with a start height, only an approach from that height read back is trusted (after a
+    /// fault the pipette may be anywhere, even in the sample, and an approach from there finds no contact).
+    /// </summary>
+    private async Task MoveToStartAsync(PixelSpec pixel, double? startZ, CancellationToken abort)
+    {
+        var z = await instrument.MoveXyAsync(pixel.XUm, pixel.YUm, startZ, abort).ConfigureAwait(false);
+        if (startZ is { } wanted && !(Math.Abs(z - wanted) <= StartHeightToleranceUm))
+        {
+            _lastAttemptFailed = true;
+            throw new CommandException(Contracts.Messages.ErrorCodes.DeviceError, FormattableString.Invariant(
+                $"pixel {pixel.Index}: after the move to the start height Z = {wanted} um the stage reads back Z = {z} um; not approaching from an unknown height"));
         }
     }
 
@@ -504,6 +533,9 @@ internal sealed partial class ScanRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pixel {Index}: no contact ({Reason}); recorded and moving on")]
     private static partial void LogNoContact(ILogger logger, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: no contact on the first approach after a fault ({Reason}); approaching once more from the start height")]
+    private static partial void LogApproachAgain(ILogger logger, int index, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pixel {Index}: the device flagged samples ({Flags}); {Action}")]
     private static partial void LogInvalidSamples(ILogger logger, int index, string flags, string action);

@@ -13,7 +13,7 @@ namespace Seccm.Scan.Orchestration;
 
 /// <summary>Answers start/pause/resume/abort/status/pixels and picks up the checkpoint of a scan that was running when the process died.</summary>
 internal sealed partial class ScanWorker(
-    MqttBus bus,
+    IMessageBus bus,
     ScanRunner runner,
     InterlockMonitor interlocks,
     CheckpointStore store,

@@ -43,15 +43,25 @@ public static class GloveboxAlarmLevels
 /// <summary><c>cmd/pump</c>: switch the circulation pump; <see cref="Reason"/> is logged and published.</summary>
 public sealed record PumpCommand(bool On, string Reason) : Payload, IValidatable
 {
+    /// <summary>The longest reason the glovebox takes (it is logged and published in its status).</summary>
+    public const int MaxReasonLength = 200;
+
+    /// <summary>
+    /// A pump command whose reason fits: a longer one (e.g. built from a device's error text) keeps its beginning and
+    /// ends in "...", so the glovebox never refuses to switch the pump over the length of an explanation.
+    /// </summary>
+    public static PumpCommand Switch(bool on, string reason) =>
+        new(on, reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength - 3), "..."));
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Reason))
         {
             yield return "reason must say why the pump is switched (e.g. \"scan s42 imaging\")";
         }
-        else if (Reason.Length > 200)
+        else if (Reason.Length > MaxReasonLength)
         {
-            yield return $"reason is {Reason.Length} characters; keep it under 200";
+            yield return $"reason is {Reason.Length} characters; keep it under {MaxReasonLength}";
         }
     }
 }

@@ -38,6 +38,22 @@ public sealed record ServiceStatus(
     public bool IsOnline => State == Online;
 }
 
+/// <summary>
+/// The device part of a service's retained status <c>details</c>: <see cref="DeviceFault"/> true with the driver's
+/// message in <see cref="Fault"/> while its device does not answer sensibly (the scan pauses on it). A service
+/// without a device, or details without these fields, has no fault.
+/// </summary>
+public sealed record DeviceStatusDetails(bool DeviceFault = false, string? Fault = null) : IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (DeviceFault && string.IsNullOrWhiteSpace(Fault))
+        {
+            yield return "a device fault must say what is wrong (fault)";
+        }
+    }
+}
+
 /// <summary>Payload of <c>cmd/ping</c>.</summary>
 public sealed record PingCommand(string? Text = null) : Payload;
 

@@ -1,7 +1,45 @@
 using System.Text.Json.Serialization;
 using Seccm.Contracts.Messages;
+using Seccm.Contracts.Topics;
 
 namespace Seccm.Contracts.Scan;
+
+/// <summary>
+/// The scan's topics, and the verbs of the scan service that other services use (the operator's verbs are in the
+/// <c>seccm scan</c> client).
+/// </summary>
+public static class ScanTopics
+{
+    /// <summary><c>cmd/pixels</c>: <see cref="ScanPixelsCommand"/>; replies <see cref="ScanPixelsResult"/>.</summary>
+    public const string PixelsVerb = "pixels";
+
+    /// <summary><c>telemetry/progress</c>: <see cref="ScanProgress"/>, retained.</summary>
+    public const string Progress = "progress";
+
+    /// <summary><c>event/started</c>: <see cref="ScanStartedEvent"/>, retained.</summary>
+    public const string Started = "started";
+
+    /// <summary><c>event/pixel</c>: <see cref="PixelDoneEvent"/>, one per recorded pixel.</summary>
+    public const string Pixel = "pixel";
+
+    /// <summary><c>event/state</c>: <see cref="ScanStateEvent"/>.</summary>
+    public const string State = "state";
+
+    /// <summary><c>event/finished</c>: <see cref="ScanFinishedEvent"/>.</summary>
+    public const string Finished = "finished";
+
+    public static string PixelsCommandTopic(string instrument) => Topic.Command(instrument, ServiceNames.Scan, PixelsVerb);
+
+    public static string ProgressTopic(string instrument) => Topic.Telemetry(instrument, ServiceNames.Scan, Progress);
+
+    public static string StartedTopic(string instrument) => Topic.Event(instrument, ServiceNames.Scan, Started);
+
+    public static string PixelTopic(string instrument) => Topic.Event(instrument, ServiceNames.Scan, Pixel);
+
+    public static string StateTopic(string instrument) => Topic.Event(instrument, ServiceNames.Scan, State);
+
+    public static string FinishedTopic(string instrument) => Topic.Event(instrument, ServiceNames.Scan, Finished);
+}
 
 /// <summary><c>scan/cmd/start</c>: run a recipe. <c>ScanId</c> is chosen by the service when not given.</summary>
 public sealed record StartScanCommand(Recipe Recipe, string? ScanId = null) : Payload;

@@ -3,15 +3,6 @@ using Seccm.Contracts.Topics;
 
 namespace Seccm.Contracts.Scan;
 
-/// <summary>Verbs of the scan service that other services use (the operator's verbs are in the <c>seccm scan</c> client).</summary>
-public static class ScanTopics
-{
-    /// <summary><c>cmd/pixels</c>: <see cref="ScanPixelsCommand"/>; replies <see cref="ScanPixelsResult"/>.</summary>
-    public const string PixelsVerb = "pixels";
-
-    public static string PixelsCommandTopic(string instrument) => Topic.Command(instrument, ServiceNames.Scan, PixelsVerb);
-}
-
 /// <summary>
 /// <c>scan/cmd/pixels</c>: which pixels of a scan are recorded, from its checkpoint (the active one or the archive of a
 /// finished scan). A reader that missed <c>event/pixel</c> messages (lost in a broker that was killed) learns them here.

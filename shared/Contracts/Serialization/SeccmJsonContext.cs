@@ -21,6 +21,7 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(CommandReply))]
 [JsonSerializable(typeof(CommandError))]
 [JsonSerializable(typeof(ServiceStatus))]
+[JsonSerializable(typeof(DeviceStatusDetails))]
 [JsonSerializable(typeof(PingCommand))]
 [JsonSerializable(typeof(PingResult))]
 [JsonSerializable(typeof(EmptyCommand))]

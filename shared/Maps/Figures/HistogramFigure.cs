@@ -96,7 +96,7 @@ public static class HistogramFigure
                 });
             }
             plot.Add.Bars(bars);
-            var median = used.Count % 2 == 1 ? used[used.Count / 2] : (used[(used.Count / 2) - 1] + used[used.Count / 2]) / 2;
+            var median = MapStatistics.Median(used);
             var line = plot.Add.VerticalLine(median, 2, FigureStyle.Palette[1], LinePattern.Dashed);
             var medianShown = options.LogBins ? Math.Pow(10, median) : median;
             line.LegendText = $"median {FigureStyle.FormatNumber(medianShown)}{(string.IsNullOrEmpty(options.DisplayUnit) ? "" : " " + options.DisplayUnit)}";

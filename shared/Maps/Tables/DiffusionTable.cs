@@ -90,7 +90,6 @@ public static class DiffusionTable
         };
     }
 
-    /// <summary>Median of sorted values; NaN when empty.</summary>
-    public static double Median(double[] sorted) =>
-        sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]);
+    /// <summary>Median of the values (<see cref="MapStatistics.Median"/>); NaN when empty.</summary>
+    public static double Median(double[] values) => MapStatistics.Median(values);
 }

@@ -25,3 +25,6 @@ public sealed class CommandFailedException(string service, string verb, CommandE
 
 /// <summary>No reply came within the timeout.</summary>
 public sealed class CommandTimeoutException(string message) : TimeoutException(message);
+
+/// <summary>No reply is coming: the service the command went to went offline (its last will) while it was pending.</summary>
+public sealed class CommandTargetOfflineException(string message) : TimeoutException(message);

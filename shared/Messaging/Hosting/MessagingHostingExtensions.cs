@@ -34,8 +34,8 @@ public static class MessagingHostingExtensions
     }
 
     /// <summary>
-    /// Gives <paramref name="service"/> its own MQTT connection (keyed singleton <see cref="MqttBus"/> with key
-    /// <paramref name="service"/>), started before and stopped after the service's own hosted services.
+    /// Gives <paramref name="service"/> its own MQTT connection (keyed singleton <see cref="MqttBus"/>, also as
+    /// <see cref="IMessageBus"/>, with key <paramref name="service"/>), started before and stopped after the service's own hosted services.
     /// </summary>
     public static IHostApplicationBuilder AddServiceBus(this IHostApplicationBuilder builder, string service, string? driver = null)
     {
@@ -47,6 +47,7 @@ public static class MessagingHostingExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Seccm.Messaging.{service}"),
             sp.GetRequiredService<TimeProvider>(),
             driver));
+        builder.Services.AddKeyedSingleton<IMessageBus>(service, (sp, key) => sp.GetRequiredKeyedService<MqttBus>(key));
         builder.Services.AddSingleton<IHostedService>(sp => new BusLifetime(sp.GetRequiredKeyedService<MqttBus>(service)));
         return builder;
     }

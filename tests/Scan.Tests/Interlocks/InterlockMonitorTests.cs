@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Scan;
+using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
 using Seccm.Scan.Interlocks;
 
@@ -40,6 +41,27 @@ public class InterlockMonitorTests
         Assert.Contains("POS?", verdict.Reason, StringComparison.Ordinal);
 
         monitor.Observe(ServiceNames.Stage, Status(ServiceNames.Stage, """{"deviceFault": false}"""));
+        Assert.True(monitor.Check(Limits).Safe);
+    }
+
+    [Fact]
+    public void The_device_status_as_the_stage_writes_it_holds_the_scan_and_unreadable_details_are_named()
+    {
+        var monitor = AllWell();
+        monitor.Observe(ServiceNames.Stage, new ServiceStatus(ServiceNames.Stage, "i1", ServiceStatus.Online, "1.0.0", DateTimeOffset.UnixEpoch,
+            Details: SeccmJson.ToElement(new DeviceStatusDetails(true, "no answer to ONT? within 1000 ms"))));
+        Assert.Contains("stage device fault (no answer to ONT? within 1000 ms)", monitor.Check(Limits).Reason, StringComparison.Ordinal);
+
+        monitor.Observe(ServiceNames.Stage, Status(ServiceNames.Stage, """{"deviceFault": "yes"}"""));
+        var unreadable = monitor.Check(Limits);
+        Assert.False(unreadable.Safe);
+        Assert.Contains("stage status details", unreadable.Reason, StringComparison.Ordinal);
+
+        monitor.Observe(ServiceNames.Stage, Status(ServiceNames.Stage, """{"deviceFault": true}"""));
+        Assert.Contains("must say what is wrong", monitor.Check(Limits).Reason, StringComparison.Ordinal);
+
+        monitor.Observe(ServiceNames.Stage, new ServiceStatus(ServiceNames.Stage, "i1", ServiceStatus.Online, "1.0.0", DateTimeOffset.UnixEpoch,
+            Details: SeccmJson.ToElement(new DeviceStatusDetails())));
         Assert.True(monitor.Check(Limits).Safe);
     }
 

@@ -28,6 +28,18 @@ internal sealed class RecordingInstrument : IScanInstrument
 
     public ConcurrentQueue<int> Approaches { get; } = new();
 
+    /// <summary>Where each approach started (null: the runner did not move to a height first).</summary>
+    public ConcurrentQueue<(int Pixel, double? StartZUm)> ApproachStarts { get; } = new();
+
+    /// <summary>Heights the next moves to a height end at instead (a controller that came back somewhere else).</summary>
+    public ConcurrentQueue<double> MoveEndsAt { get; } = new();
+
+    /// <summary>Pixels whose next approach finds no contact (once each).</summary>
+    public ConcurrentDictionary<int, bool> NoContactOnce { get; } = new();
+
+    /// <summary>The pipette's height as far as this fake knows; the sample surface is at 0.</summary>
+    public double? ZUm { get; private set; }
+
     private long _linkEpoch;
 
     public long LinkEpoch => Interlocked.Read(ref _linkEpoch);
@@ -36,11 +48,24 @@ internal sealed class RecordingInstrument : IScanInstrument
 
     public Task RetractAsync(double dzUm, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<double> MoveXyAsync(double xUm, double yUm, double? zUm, CancellationToken cancellationToken)
+    {
+        if (zUm is { } z)
+        {
+            ZUm = MoveEndsAt.TryDequeue(out var elsewhere) ? elsewhere : z;
+        }
+        return Task.FromResult(ZUm ?? 0);
+    }
 
     public Task<ApproachOutcome> ApproachAsync(string scanId, PixelSpec pixel, ApproachSpec approach, CancellationToken cancellationToken)
     {
         Approaches.Enqueue(pixel.Index);
+        ApproachStarts.Enqueue((pixel.Index, ZUm));
+        if (ZUm < 0 || NoContactOnce.TryRemove(pixel.Index, out _))
+        {
+            // Started in the sample (nothing to touch below), or the contact was missed.
+            return Task.FromResult(new ApproachOutcome(false, null, "travel exhausted"));
+        }
         if (LinkDropsDuringApproach.TryRemove(pixel.Index, out _))
         {
             // The contact event was lost with the broker: the stage ran to the end of its travel.

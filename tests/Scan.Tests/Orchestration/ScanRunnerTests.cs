@@ -239,6 +239,79 @@ public sealed class ScanRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pixel_retried_after_a_fault_is_approached_only_from_the_start_height_read_back_and_recorded_with_contact()
+    {
+        // Pixel 2 fails mid-way (the stage controller fell silent; the retract failed too). When it answers again,
+        // the move to the start height ends elsewhere: the pipette is still in the sample.
+        _instrument.FailOnce[2] = true;
+        _instrument.BeforeMeasure = (index, _) =>
+        {
+            if (index == 2 && _instrument.FailOnce.ContainsKey(2))
+            {
+                _instrument.MoveEndsAt.Enqueue(-2.5);
+            }
+            return Task.CompletedTask;
+        };
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8h", CancellationToken.None);
+        await Eventually.TrueAsync(() => runner.Progress!.PauseReason?.Contains("pixel 2 failed", StringComparison.Ordinal) == true
+            && runner.Progress.PauseReason?.Contains("reads back", StringComparison.Ordinal) == false, "paused after the fault");
+        runner.Resume();
+        await Eventually.TrueAsync(() => runner.Progress!.PauseReason?.Contains("reads back Z = -2.5 um", StringComparison.Ordinal) == true,
+            $"paused on the height read back (progress {runner.Progress})");
+        runner.Resume();
+        await runner.Loop!;
+
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+        // The first approach of pixel 2 came before the fault; every later one from the start height, read back.
+        var afterFault = _instrument.ApproachStarts.Where(a => a.Pixel == 2).Skip(1).ToList();
+        Assert.NotEmpty(afterFault);
+        Assert.All(afterFault, a => Assert.Equal(new ApproachSpec().StartZUm, a.StartZUm));
+        Assert.Equal(4, _events.Pixels.Count);
+        Assert.Single(_events.Pixels, p => p.Index == 2);
+        Assert.All(_events.Pixels, p => Assert.True(p.Contact, $"pixel {p.Index} recorded without contact"));
+        Assert.Equal(new[] { 0, 1, 2, 3 }, _instrument.Measured.Order());
+    }
+
+    [Fact]
+    public async Task A_pixel_retried_after_a_fault_that_misses_contact_is_approached_once_more_not_recorded_without_contact()
+    {
+        _instrument.FailOnce[2] = true;
+        _instrument.BeforeMeasure = (index, _) =>
+        {
+            if (index == 2 && _instrument.FailOnce.ContainsKey(2))
+            {
+                // The first approach after the fault misses the contact (the services are still recovering).
+                _instrument.NoContactOnce[2] = true;
+            }
+            return Task.CompletedTask;
+        };
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8c", CancellationToken.None);
+        await Eventually.TrueAsync(() => runner.Progress!.State == ScanState.Paused, "paused after the fault");
+        runner.Resume();
+        await runner.Loop!;
+
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+        Assert.Equal(new[] { 0, 1, 2, 2, 2, 3 }, _instrument.Approaches.ToArray());
+        Assert.Single(_events.Pixels, p => p.Index == 2);
+        Assert.All(_events.Pixels, p => Assert.True(p.Contact, $"pixel {p.Index} recorded without contact"));
+        Assert.Equal(0, runner.Progress.PixelsWithoutContact);
+    }
+
+    [Fact]
+    public async Task A_pixel_without_contact_on_a_first_approach_is_still_recorded_as_such()
+    {
+        _instrument.NoContactOnce[1] = true;
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8n", CancellationToken.None);
+        await runner.Loop!;
+
+        Assert.Equal(new[] { 0, 1, 2, 3 }, _instrument.Approaches.ToArray());
+        Assert.False(_events.Pixels.Single(p => p.Index == 1).Contact);
+    }
+
+    [Fact]
     public async Task A_pixel_whose_approach_lost_the_broker_is_approached_again_not_recorded_without_contact()
     {
         _instrument.LinkDropsDuringApproach[1] = true;

@@ -1,0 +1,83 @@
+using MQTTnet;
+using MQTTnet.Protocol;
+using Seccm.Contracts.Messages;
+using Seccm.Contracts.Serialization;
+using Seccm.Contracts.Topics;
+using Seccm.Messaging.Commands;
+using Seccm.TestSupport;
+
+namespace Seccm.Messaging.Tests.Bus;
+
+public sealed class RequestReplyTests
+{
+    // Far longer than the test needs: a request that waits it out instead of failing on the will is the defect.
+    private static readonly TimeSpan LongTimeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task A_pending_request_fails_with_a_clear_error_when_the_target_goes_offline_and_the_next_fails_at_once()
+    {
+        await using var broker = await MosquittoServer.StartAsync();
+        await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Scan);
+        using var stage = await ConnectSilentStageAsync(broker.Port);
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stage.ApplicationMessageReceivedAsync += _ =>
+        {
+            received.TrySetResult();
+            return Task.CompletedTask;
+        };
+
+        var pending = client.RequestAsync(ServiceNames.Stage, "move", new EmptyCommand(), LongTimeout);
+        await received.Task.WaitAsync(LongTimeout);
+        // The process dies: no DISCONNECT, so the broker publishes its last will (offline).
+        stage.Dispose();
+
+        var failed = await Assert.ThrowsAsync<CommandTargetOfflineException>(() => pending);
+        Assert.Contains("seccm/t1/stage/cmd/move", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("stage went offline", failed.Message, StringComparison.Ordinal);
+
+        var next = await Assert.ThrowsAsync<CommandTargetOfflineException>(
+            () => client.RequestAsync(ServiceNames.Stage, "retract", new EmptyCommand(), LongTimeout));
+        Assert.Contains("stage is offline", next.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_retained_offline_status_from_an_earlier_run_does_not_refuse_a_request_the_new_process_answers()
+    {
+        await using var broker = await MosquittoServer.StartAsync();
+        await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Cli);
+        // An earlier stage left "offline" retained; the new one comes up after the request was sent.
+        await client.PublishConfirmedAsync(Topic.Status("t1", ServiceNames.Stage),
+            new ServiceStatus(ServiceNames.Stage, "t1", ServiceStatus.Offline, "old", DateTimeOffset.UnixEpoch), retain: true);
+        await using var stage = BusFactory.Create(broker.Port, ServiceNames.Stage);
+        await stage.ListenForCommandsAsync();
+        var request = client.RequestAsync(ServiceNames.Stage, "ping", new PingCommand("hi"), LongTimeout);
+        await stage.StartAsync(CancellationToken.None);
+
+        var reply = await request;
+
+        Assert.True(reply.Ok);
+    }
+
+    private static async Task<IMqttClient> ConnectSilentStageAsync(int port)
+    {
+        var stage = new MqttClientFactory().CreateMqttClient();
+        var will = SeccmJson.Serialize(new ServiceStatus(ServiceNames.Stage, "t1", ServiceStatus.Offline, "test", DateTimeOffset.UtcNow));
+        await stage.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId("seccm-t1-stage")
+            .WithWillTopic(Topic.Status("t1", ServiceNames.Stage))
+            .WithWillPayload(will)
+            .WithWillRetain()
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+        await stage.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(Topic.Status("t1", ServiceNames.Stage))
+            .WithPayload(SeccmJson.Serialize(new ServiceStatus(ServiceNames.Stage, "t1", ServiceStatus.Online, "test", DateTimeOffset.UtcNow)))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag()
+            .Build());
+        await stage.SubscribeAsync(Topic.CommandFilter("t1", ServiceNames.Stage), MqttQualityOfServiceLevel.AtLeastOnce);
+        return stage;
+    }
+}
