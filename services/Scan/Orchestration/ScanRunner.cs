@@ -210,7 +210,10 @@ internal sealed partial class ScanRunner(
                         LogPixelFailed(logger, pixel.Index, ex.Message);
                         _lastAttemptFailed = true;
                         await TryRetractAsync(recipe).ConfigureAwait(false);
-                        if (interlocks.Check(recipe.Glovebox ?? new GloveboxLimits()).Safe)
+                        // A service that went offline under the request explains the failure by itself, even when it
+                        // is back by now (a broker connection blip: offline and online again within a second): the
+                        // pixel waits for it (the next WaitUntilClearAsync) and is measured again, no operator needed.
+                        if (ex is not CommandTargetOfflineException && interlocks.Check(recipe.Glovebox ?? new GloveboxLimits()).Safe)
                         {
                             RequestPause($"pixel {pixel.Index} failed: {ex.Message}");
                         }

@@ -18,6 +18,9 @@ internal sealed class RecordingInstrument : IScanInstrument
     /// <summary>Pixels whose measurement fails once (a service went away mid-pixel).</summary>
     public ConcurrentDictionary<int, bool> FailOnce { get; } = new();
 
+    /// <summary>Pixels whose next measurement fails because its target went offline under the request.</summary>
+    public ConcurrentDictionary<int, bool> OfflineOnce { get; } = new();
+
     public Func<int, CancellationToken, Task>? BeforeMeasure { get; set; }
 
     /// <summary>Pixels during whose approach the link drops (once each) and the approach therefore misses contact.</summary>
@@ -90,6 +93,10 @@ internal sealed class RecordingInstrument : IScanInstrument
         if (FailOnce.TryRemove(pixel.Index, out _))
         {
             throw new CommandException(ErrorCodes.Timeout, "potentiostat did not answer");
+        }
+        if (OfflineOnce.TryRemove(pixel.Index, out _))
+        {
+            throw new CommandTargetOfflineException("No reply to 'seccm/t/stage/cmd/move': stage went offline (status 'offline')");
         }
         if (LinkAlwaysDropsDuringMeasure.Contains(pixel.Index))
         {

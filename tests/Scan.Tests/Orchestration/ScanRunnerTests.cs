@@ -212,6 +212,21 @@ public sealed class ScanRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pixel_whose_target_went_offline_and_is_back_already_is_measured_again_without_a_pause()
+    {
+        // A broker connection blip of the stage under load: its will (offline) fails the pending move at once, and by the
+        // time the scan looks at its interlocks the stage is online again. The scan measures the pixel again by itself.
+        _instrument.OfflineOnce[2] = true;
+        var runner = NewRunner();
+        await runner.StartAsync(Grid(2, 2), "s8o", CancellationToken.None);
+        await runner.Loop!;
+        Assert.Equal(ScanState.Completed, runner.Progress!.State);
+        Assert.DoesNotContain(_events.States, s => s.State == ScanState.Paused);
+        Assert.Equal(new[] { 0, 1, 2, 3 }, _instrument.Measured.Order());
+        Assert.Single(_events.Pixels, p => p.Index == 2);
+    }
+
+    [Fact]
     public async Task A_pixel_that_fails_because_a_device_faulted_waits_on_the_interlock_and_resumes_by_itself()
     {
         var cleared = new TaskCompletionSource();
