@@ -21,7 +21,7 @@ internal sealed record ExportInput(
 
 /// <summary>
 /// The service's side of the export: maps its pixel results and spill to <see cref="MapExport"/>'s inputs (the same files,
-/// columns and summary keys as <c>seccm analyze</c>) and its summary to the contract's <see cref="ExportSummary"/>.
+/// columns and summary keys as <c>seccm analyze</c>).
 /// </summary>
 internal static class MapExporter
 {
@@ -32,7 +32,7 @@ internal static class MapExporter
         var points = started?.Pixels.Select(p => (p.Ix, p.Iy, p.XUm, p.YUm)).ToArray()
                      ?? results.Select(r => (r.Ix, r.Iy, r.XUm, r.YUm)).ToArray();
         var n = (started?.Recipe.Analysis ?? new AnalysisSpec()).N;
-        var (files, s) = MapExport.Write(new MapExportInput
+        return MapExport.Write(new MapExportInput
         {
             ScanId = input.ScanId,
             Rows = results.Select(r => Row(r, n)).ToArray(),
@@ -48,12 +48,6 @@ internal static class MapExporter
             ScanRatesVPerS = started?.Recipe.Technique?.Cv?.ScanRatesVPerS,
             ExampleCvPixels = input.ExampleCvPixels,
         }, directory);
-        var summary = new ExportSummary(s.Technique, s.Nx, s.Ny, s.Pixels, s.PixelsWithContact, s.PixelsWithD, s.MedianDCm2PerS,
-            s.MeanDCm2PerS, s.SdDCm2PerS, s.FractionFlagged, s.MeanCurrentA, s.ScanRatesVPerS, s.MeanRatesUsed)
-        {
-            MedianDRsCm2PerS = s.MedianDRsCm2PerS,
-        };
-        return (files, summary);
     }
 
     private static DiffusionPixelRow Row(PixelResultMessage r, int n) => new(r.Ix, r.Iy, r.Index)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Seccm.Contracts.Diffusion;
 using Seccm.Maps.Figures;
 using Seccm.Maps.Gsf;
 using Seccm.Maps.Hdf5;
@@ -89,23 +90,6 @@ public sealed record MapExportInput
     public int ExampleCvPixels { get; init; } = 3;
 }
 
-/// <summary>Statistics of an exported map (D in cm^2/s; null when no pixel has a value). FractionFlagged counts warnings only.</summary>
-public sealed record MapSummary(
-    string Technique,
-    int Nx,
-    int Ny,
-    int Pixels,
-    int PixelsWithContact,
-    int PixelsWithD,
-    double? MedianDCm2PerS,
-    double? MeanDCm2PerS,
-    double? SdDCm2PerS,
-    double FractionFlagged,
-    double? MeanCurrentA,
-    IReadOnlyList<double> ScanRatesVPerS,
-    double MeanRatesUsed,
-    double? MedianDRsCm2PerS);
-
 /// <summary>
 /// The one writer of a diffusion map's files (<c>seccm analyze</c> and the diffusion service), each atomically: PNG
 /// figures, <c>diffusion_map.csv</c> (<see cref="DiffusionTable"/>), one Gwyddion .gsf per map, <c>scan.h5</c> with maps,
@@ -114,7 +98,7 @@ public sealed record MapSummary(
 /// </summary>
 public static class MapExport
 {
-    public static (IReadOnlyList<string> Files, MapSummary Summary) Write(MapExportInput input, string directory)
+    public static (IReadOnlyList<string> Files, ExportSummary Summary) Write(MapExportInput input, string directory)
     {
         ArgumentNullException.ThrowIfNull(input);
         Directory.CreateDirectory(directory);
@@ -280,7 +264,7 @@ public static class MapExport
         return (curves, fits);
     }
 
-    private static MapSummary Summarise(DiffusionPixelRow[] rows, MapExportInput input)
+    private static ExportSummary Summarise(DiffusionPixelRow[] rows, MapExportInput input)
     {
         var d = rows.Select(r => r.DCm2PerS).Where(double.IsFinite).Order().ToArray();
         var dRs = rows.Select(r => r.DRsCm2PerS).Where(double.IsFinite).ToArray();
@@ -290,7 +274,7 @@ public static class MapExport
         var currents = rows.Select(r => r.MeanCurrentA).Where(double.IsFinite).ToArray();
         var rates = input.ScanRatesVPerS ?? rows.SelectMany(r => r.ScanRatesVPerS).Distinct().Order().ToArray();
         var analysed = input.Technique == MapExportInput.HoldTechnique ? [] : withContact;
-        return new MapSummary(
+        return new ExportSummary(
             input.Technique,
             input.Geometry.Nx,
             input.Geometry.Ny,
@@ -303,11 +287,13 @@ public static class MapExport
             withContact.Length == 0 ? 0 : (double)withContact.Count(r => r.Flag != "ok") / withContact.Length,
             currents.Length == 0 ? null : currents.Average(),
             rates,
-            analysed.Length == 0 ? 0 : analysed.Average(r => r.RatesUsed),
-            MapStatistics.MedianOrNull(dRs));
+            analysed.Length == 0 ? 0 : analysed.Average(r => r.RatesUsed))
+        {
+            MedianDRsCm2PerS = MapStatistics.MedianOrNull(dRs),
+        };
     }
 
-    private static JsonObject SummaryNode(string scanId, MapSummary s) => new()
+    private static JsonObject SummaryNode(string scanId, ExportSummary s) => new()
     {
         ["scan_id"] = scanId,
         ["technique"] = s.Technique,
