@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Seccm.Electrochemistry.Analysis;
 using Seccm.Maps;
-using Seccm.Maps.Figures;
-using Seccm.Maps.Gsf;
+using Seccm.Maps.Export;
 using Seccm.Maps.LongCsv;
 using Seccm.Maps.Tables;
 using Spectre.Console;
@@ -16,7 +14,8 @@ namespace Seccm.Host.Verbs;
 /// <summary>
 /// <c>seccm analyze --input FILE.csv --out DIR --radius-nm R --concentration-mol-cm3 C [--area-cm2 A] [--n N] [--temperature-k T]</c>:
 /// streams a long CSV, analyses each pixel as soon as its curves are complete (on every core), and writes
-/// DIR/diffusion_map.csv, summary.json, diffusion_map.gsf and (more than one pixel) diffusion_map.png.
+/// the same map files as the diffusion service's export (<see cref="MapExport"/>): diffusion_map.csv, summary.json, scan.h5
+/// (with the file's curves), .gsf and .png maps, the D histogram and example CVs.
 /// </summary>
 internal static class AnalyzeVerb
 {
@@ -97,7 +96,7 @@ internal static class AnalyzeVerb
 
         try
         {
-            Write(output, results.OrderBy(p => p.Y).ThenBy(p => p.X).ToArray(), pitchUm);
+            Write(output, results.OrderBy(p => p.Y).ThenBy(p => p.X).ToArray(), pitchUm, input.FullName, n);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -168,11 +167,10 @@ internal static class AnalyzeVerb
         }
     }
 
-    private static void Write(DirectoryInfo output, PixelRow[] rows, double pitchUm)
+    private static void Write(DirectoryInfo output, PixelRow[] rows, double pitchUm, string inputPath, int n)
     {
-        Directory.CreateDirectory(output.FullName);
-        int nx = rows.Max(r => r.X) + 1, ny = rows.Max(r => r.Y) + 1;
-        // The same columns and summary keys as the diffusion service's export (DiffusionTable).
+        int nx = rows.Max(r => r.X) + 1;
+        // The same files, columns and summary keys as the diffusion service's export (MapExport); no contact heights offline.
         var table = rows.Select(r => new DiffusionPixelRow(r.X, r.Y, r.Y * nx + r.X)
         {
             XUm = (r.X + 0.5) * pitchUm,
@@ -190,21 +188,20 @@ internal static class AnalyzeVerb
             K0CmPerS = r.Result.K0CmPerS,
             RatesUsed = r.Result.RatesUsed,
             SlopeAPerSqrtVPerS = r.Result.SlopeAPerSqrtVPerS,
+            ScanRatesVPerS = r.Result.Curves.Select(c => c.ScanRateVPerS).ToArray(),
+            FitPoints = PeakFitPoints.Of(
+                r.Result.Curves.Where(c => c.HasForwardPeak).Select(c => (c.ScanRateVPerS, c.ForwardPeakCurrentA, c.PeakSeparationV)),
+                r.Result.RatesUsedVPerS, n),
         }).ToArray();
-        PixelTableCsv.Write(Path.Combine(output.FullName, "diffusion_map.csv"), DiffusionTable.Build(table));
-        SummaryJson.Write(Path.Combine(output.FullName, "summary.json"), DiffusionTable.Statistics(table));
-
-        var values = new double[nx * ny];
-        Array.Fill(values, double.NaN);
-        foreach (var r in rows) values[r.Y * nx + r.X] = r.Result.DCm2PerS;
-        var map = new MapGrid("D", "cm^2/s", nx, ny, pitchUm, values);
-        // GSF carries SI: m^2/s.
-        GsfFormat.Write(Path.Combine(output.FullName, "diffusion_map.gsf"), map, zFactor: 1e-4, zUnits: "m^2/s");
-        if (rows.Length > 1)
+        MapExport.Write(new MapExportInput
         {
-            MapFigure.Save(Path.Combine(output.FullName, "diffusion_map.png"), map,
-                new MapFigureOptions { Title = "Diffusion coefficient (best estimate)", Quantity = "D", DisplayUnit = "cm²/s", Log10 = true, ClipPercentiles = true });
-        }
+            ScanId = Path.GetFileNameWithoutExtension(inputPath),
+            Rows = table,
+            Geometry = MapGeometry.Of(table.Select(r => (r.Ix, r.Iy, r.XUm, r.YUm)).ToArray(), pitchUm: pitchUm),
+            Software = $"seccm analyze {Seccm.Messaging.Bus.MqttBus.Version}",
+            // Re-read lazily from the file for scan.h5 and the example CVs: one curve in memory at a time.
+            Curves = LongCsvReader.ReadCurves(inputPath),
+        }, output.FullName);
     }
 
     /// <summary>dEp at the fastest rate of the Randles-Sevcik line (the diffusion service's <c>dep_v</c>), else at the fastest with a peak.</summary>

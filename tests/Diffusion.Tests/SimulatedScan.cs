@@ -110,7 +110,7 @@ internal static class DiffusionHosts
     public static async Task<(IHost Host, DiffusionWorker Worker)> StartAsync(int port, string outputDir, string? workerId, bool embeddedBroker,
         IDictionary<string, string?>? extra = null)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var config = new Dictionary<string, string?>
         {
             ["Instrument"] = Instrument,

@@ -9,5 +9,8 @@ public sealed record CvCurve(int PixelX, int PixelY, double ScanRateVPerS, doubl
 {
     public long FirstLine { get; init; }
 
+    /// <summary>Samples of the first cycle when a live scan knows it (0 = the whole curve is one cycle).</summary>
+    public int SamplesPerCycle { get; init; }
+
     public int Count => PotentialV.Length;
 }

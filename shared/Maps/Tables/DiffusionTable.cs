@@ -35,6 +35,34 @@ public sealed record DiffusionPixelRow(int Ix, int Iy, int Index)
     public double MeanCurrentA { get; init; } = double.NaN;
     /// <summary>Which measurement of the pixel was analysed (0 the first; a pixel measured again: its last complete take).</summary>
     public int Take { get; init; }
+
+    /// <summary>Not a column: whether the pipette touched down (false: no D and no current expected).</summary>
+    public bool Contact { get; init; } = true;
+
+    /// <summary>Not a column: the points of the Randles-Sevcik line drawn in the example CVs (sqrt(v), corrected |ip|).</summary>
+    public PeakFitPoints FitPoints { get; init; } = PeakFitPoints.None;
+
+    /// <summary>Not a column: the scan rates of the pixel's curves, V/s.</summary>
+    public IReadOnlyList<double> ScanRatesVPerS { get; init; } = [];
+}
+
+/// <summary>The peak currents a pixel's Randles-Sevcik line went through, as the example-CV figure draws them.</summary>
+public sealed record PeakFitPoints(double[] SqrtScanRate, double[] PeakCurrentA)
+{
+    public static readonly PeakFitPoints None = new([], []);
+
+    /// <summary>
+    /// The forward-peak currents at the rates used, corrected for kinetics as the analysis does
+    /// (|ip| / <see cref="Seccm.Electrochemistry.Analysis.KineticWorkingCurve.PeakCurrentFactor"/> of n dEp).
+    /// </summary>
+    public static PeakFitPoints Of(IEnumerable<(double ScanRateVPerS, double IpA, double DeltaEpV)> peaks, IReadOnlyCollection<double> ratesUsedVPerS, int n)
+    {
+        ArgumentNullException.ThrowIfNull(peaks);
+        var used = peaks.Where(p => double.IsFinite(p.IpA) && ratesUsedVPerS.Contains(p.ScanRateVPerS)).ToArray();
+        return new PeakFitPoints(
+            used.Select(p => Math.Sqrt(p.ScanRateVPerS)).ToArray(),
+            used.Select(p => Math.Abs(p.IpA) / Seccm.Electrochemistry.Analysis.KineticWorkingCurve.PeakCurrentFactor((double.IsFinite(p.DeltaEpV) ? p.DeltaEpV : 0) * n)).ToArray());
+    }
 }
 
 /// <summary>The one layout of <c>diffusion_map.csv</c> (and HDF5 <c>/pixels</c>) and the D statistics of <c>summary.json</c>.</summary>
