@@ -91,6 +91,9 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     /// <summary>The verbs this service answers.</summary>
     public IEnumerable<string> Verbs => _requests.Verbs;
 
+    /// <summary>Commands this service received and has not answered yet.</summary>
+    public int CommandsRunning => _requests.Running;
+
     public ServiceStatus CurrentStatus => _status;
 
     /// <summary>Starts connecting in the background; returns at once. Use <see cref="WaitConnectedAsync"/> to wait.</summary>

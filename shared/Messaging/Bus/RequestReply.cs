@@ -53,6 +53,9 @@ internal sealed partial class RequestReply
 
     public IEnumerable<string> Verbs => _commands.Keys.Order(StringComparer.Ordinal);
 
+    /// <summary>Commands received and not yet answered (their reply not yet queued).</summary>
+    public int Running => MaxConcurrentCommands - _commandSlots.CurrentCount;
+
     /// <summary>
     /// Answers <c>cmd/{verb}</c>. With <paramref name="shareGroup"/> the verb has its own shared subscription
     /// (<c>$share/{group}/.../cmd/{verb}</c>), so one member of the group answers each command; the plain <c>cmd/+</c>
