@@ -132,13 +132,9 @@ public sealed record HoldCommand(
         {
             yield return $"contactThresholdA must be a positive current in A, got {t}";
         }
-        if (ScanId is not null && !Topic.IsValidSegment(ScanId))
+        foreach (var problem in CurveTarget.Validate(ScanId, Pixel))
         {
-            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
-        }
-        if (Pixel < 0)
-        {
-            yield return $"pixel must be >= 0, got {Pixel}";
+            yield return problem;
         }
     }
 }
