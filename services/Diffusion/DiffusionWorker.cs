@@ -89,12 +89,21 @@ internal sealed partial class DiffusionWorker : BackgroundService
 
     internal static string RetainedResultFilter(string instrument) => ResultPublisher.RetainedResultFilter(instrument);
 
+    /// <summary>
+    /// Maps <c>cmd/export</c> before the host has started (the bus announces the service online only after it), shared
+    /// like <c>event/finished</c> so that one worker of the group answers and exports.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _bus.MapCommandAsync<ExportCommand, DiffusionExportedEvent>(DiffusionTopics.ExportVerb,
+            _export.ExportCommandAsync, ShareGroup).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _join.Stopping = stoppingToken;
         _ledger.DeleteStaleSpills();
-        await _bus.MapCommandAsync<ExportCommand, DiffusionExportedEvent>(DiffusionTopics.ExportVerb,
-            _export.ExportCommandAsync).ConfigureAwait(false);
         var i = _bus.Instrument;
         // Before the connection if it is not up yet: what the persistent session kept for us then goes straight to its handler.
         await _bus.SubscribeAsync(Topic.Event(i, ServiceNames.Scan, ScanStartedEvent), OnStartedAsync).ConfigureAwait(false);

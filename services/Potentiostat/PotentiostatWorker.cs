@@ -47,9 +47,9 @@ internal sealed partial class PotentiostatWorker(
     /// <summary>The running technique ("cv", "hold") or null.</summary>
     public string? Running => Volatile.Read(ref _running);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _stopping = stoppingToken;
         await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<ChargeDischargeCommand, TechniqueFinishedEvent>(PotentiostatTopics.ChargeDischargeVerb,
             Ready<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
@@ -59,6 +59,12 @@ internal sealed partial class PotentiostatWorker(
         // Replay reads files, not the device: it does not wait for the driver and runs beside a technique.
         await bus.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb, ReplayAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
         try
         {
             _driver = createDriver();

@@ -52,7 +52,8 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
             MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // Commands are subscribed before the driver is up so that none sent right after our "online" status is lost;
         // they wait for the driver (or get its start-up error).
@@ -61,6 +62,11 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
         await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, Ready<EmptyCommand, StagePositionResult>(HomeAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, Ready<EmptyCommand, StagePositionResult>(StopAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, Ready<ApproachCommand, ApproachStoppedEvent>(ApproachAsync)).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             _stage = createDriver();

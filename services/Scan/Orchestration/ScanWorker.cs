@@ -24,9 +24,9 @@ internal sealed partial class ScanWorker(
 {
     private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await interlocks.StartAsync(bus).ConfigureAwait(false);
         await bus.MapCommandAsync<StartScanCommand, ScanStatusResult>("start", StartAsync).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, ScanStatusResult>("pause", (_, _) =>
             Task.FromResult(new ScanStatusResult(runner.Pause("paused by command"), "pausing at the next safe point"))).ConfigureAwait(false);
@@ -38,6 +38,12 @@ internal sealed partial class ScanWorker(
             Task.FromResult(new ScanStatusResult(runner.Progress, Describe(runner.Progress)))).ConfigureAwait(false);
         await bus.MapCommandAsync<ScanPixelsCommand, ScanPixelsResult>(ScanTopics.PixelsVerb, (command, _) =>
             Task.FromResult(RecordedPixelsQuery.Answer(store, command))).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await interlocks.StartAsync(bus).ConfigureAwait(false);
 
         ScanCheckpoint? active;
         try

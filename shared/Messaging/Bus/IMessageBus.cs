@@ -48,8 +48,13 @@ public interface IMessageBus
     /// <summary>Replaces the retained status's details and publishes it again.</summary>
     ValueTask SetStatusAsync(JsonElement? details, string? driver = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Answers <c>cmd/{verb}</c>; the payload is parsed and validated before the handler sees it.</summary>
-    Task MapCommandAsync<TCommand, TResult>(string verb, Func<TCommand, CancellationToken, Task<TResult>> handler);
+    /// <summary>
+    /// Answers <c>cmd/{verb}</c>; the payload is parsed and validated before the handler sees it. With
+    /// <paramref name="shareGroup"/> one member of that MQTT 5 share group answers each command (where the broker offers
+    /// shared subscriptions; else this client, the only member). Map verbs before the host has started: the service is
+    /// announced online only once they are subscribed.
+    /// </summary>
+    Task MapCommandAsync<TCommand, TResult>(string verb, Func<TCommand, CancellationToken, Task<TResult>> handler, string? shareGroup = null);
 
     /// <summary>Answers <c>cmd/{verb}</c> with a handler that returns no result.</summary>
     Task MapCommandAsync<TCommand>(string verb, Func<TCommand, CancellationToken, Task> handler,

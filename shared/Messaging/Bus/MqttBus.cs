@@ -26,6 +26,11 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _connectLoop;
     private Task? _publishLoop;
+    // Online is announced once, when the service says its commands are mapped (at once for StartAsync without hold), and
+    // then on every connection after the subscriptions; the gate keeps an announcement and a reconnection apart.
+    private readonly SemaphoreSlim _onlineGate = new(1, 1);
+    private volatile bool _announced;
+    private int _subscribedEpoch = -1;
     private ServiceStatus _status;
     private bool _disposed;
 
@@ -86,12 +91,24 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     /// <summary>The verbs this service answers.</summary>
     public IEnumerable<string> Verbs => _requests.Verbs;
 
+    /// <summary>Commands this service received and has not answered yet.</summary>
+    public int CommandsRunning => _requests.Running;
+
     public ServiceStatus CurrentStatus => _status;
 
     /// <summary>Starts connecting in the background; returns at once. Use <see cref="WaitConnectedAsync"/> to wait.</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => StartAsync(cancellationToken, announceOnline: true);
+
+    /// <summary>
+    /// Starts connecting in the background. Without <paramref name="announceOnline"/> the status stays unpublished
+    /// (status details set meanwhile are kept) until <see cref="AnnounceOnlineAsync"/>: a service announced online before
+    /// its command subscriptions exist would lose the commands sent to it in between (MQTT drops a message nobody subscribes).
+    /// Either way <c>online</c> is published only after the broker has acknowledged the subscriptions registered so far.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken, bool announceOnline)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _announced |= announceOnline;
         _connectLoop ??= Task.Run(() => _connection.RunAsync(_stop.Token), CancellationToken.None);
         _publishLoop ??= Task.Run(() => _outbox.RunAsync(_stop.Token), CancellationToken.None);
         return Task.CompletedTask;
@@ -99,6 +116,38 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
 
     public Task WaitConnectedAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _connection.WaitConnectedAsync(timeout, cancellationToken);
+
+    /// <summary>
+    /// The service has mapped its commands: publishes <c>online</c> (now if connected, once the broker has acknowledged
+    /// every subscription so far; else at the connection, after them) and from now on every status change.
+    /// </summary>
+    public async Task AnnounceOnlineAsync(CancellationToken cancellationToken)
+    {
+        await _onlineGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_announced)
+            {
+                return;
+            }
+            _announced = true;
+            Interlocked.MemoryBarrier();
+            if (_connection.IsConnected && Volatile.Read(ref _subscribedEpoch) == _connection.Epoch)
+            {
+                await _router.WaitSubscribedAsync().ConfigureAwait(false);
+                await _connection.Client.PublishAsync(StatusMessage(_status with { State = ServiceStatus.Online, TimestampUtc = Time.GetUtcNow() }),
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (MqttConnection.IsConnectionFailure(ex))
+        {
+            // Lost meanwhile: the next connection announces it, after its subscriptions.
+        }
+        finally
+        {
+            _onlineGate.Release();
+        }
+    }
 
     /// <summary>
     /// Queues a message. QoS 1 messages wait in the queue while the broker is away and are sent when it is back;
@@ -135,6 +184,12 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     public ValueTask SetStatusAsync(System.Text.Json.JsonElement? details, string? driver = null, CancellationToken cancellationToken = default)
     {
         _status = _status with { Details = details, Driver = driver ?? _status.Driver, TimestampUtc = Time.GetUtcNow() };
+        Interlocked.MemoryBarrier();
+        if (!_announced)
+        {
+            // Published with the online announcement.
+            return ValueTask.CompletedTask;
+        }
         return PublishAsync(Topic.Status(Instrument, Service), _status, MqttQualityOfServiceLevel.AtLeastOnce, retain: true, cancellationToken);
     }
 
@@ -143,8 +198,8 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     /// and validated (<see cref="IValidatable"/>) before the handler sees it; a bad payload gets an error reply and
     /// changes nothing. Handlers run concurrently (a <c>stop</c> must not wait for a running <c>approach</c>).
     /// </summary>
-    public Task MapCommandAsync<TCommand, TResult>(string verb, Func<TCommand, CancellationToken, Task<TResult>> handler) =>
-        _requests.MapAsync<TCommand>(verb, async (command, ct) => SeccmJson.ToElement(await handler(command, ct).ConfigureAwait(false)), null);
+    public Task MapCommandAsync<TCommand, TResult>(string verb, Func<TCommand, CancellationToken, Task<TResult>> handler, string? shareGroup = null) =>
+        _requests.MapAsync<TCommand>(verb, async (command, ct) => SeccmJson.ToElement(await handler(command, ct).ConfigureAwait(false)), null, shareGroup);
 
     /// <summary>Answers <c>cmd/{verb}</c> with a handler that returns no result.</summary>
     public Task MapCommandAsync<TCommand>(string verb, Func<TCommand, CancellationToken, Task> handler,
@@ -245,13 +300,28 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
         _disposed = true;
         _connection.Dispose();
         _stop.Dispose();
+        _onlineGate.Dispose();
     }
 
     private async Task OnConnectedAsync(CancellationToken stop)
     {
-        await _router.SubscribeAllOnBrokerAsync(stop).ConfigureAwait(false);
-        await _connection.Client.PublishAsync(StatusMessage(_status with { State = ServiceStatus.Online, TimestampUtc = Time.GetUtcNow() }), stop)
-            .ConfigureAwait(false);
+        await _onlineGate.WaitAsync(stop).ConfigureAwait(false);
+        try
+        {
+            var epoch = _connection.Epoch;
+            await _router.SubscribeAllOnBrokerAsync(stop).ConfigureAwait(false);
+            Volatile.Write(ref _subscribedEpoch, epoch);
+            if (_announced)
+            {
+                await _router.WaitSubscribedAsync().ConfigureAwait(false);
+                await _connection.Client.PublishAsync(StatusMessage(_status with { State = ServiceStatus.Online, TimestampUtc = Time.GetUtcNow() }), stop)
+                    .ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _onlineGate.Release();
+        }
     }
 
     private static MqttApplicationMessage Message(string topic, byte[] payload, MqttQualityOfServiceLevel qos, bool retain) =>

@@ -50,6 +50,8 @@ internal sealed partial class MqttConnection : IDisposable
 
     public bool SharedSubscriptionsAvailable { get; private set; }
 
+    public bool SubscriptionIdentifiersAvailable { get; private set; }
+
     /// <summary>Changes whenever the connection drops (also on each failed attempt to make it again).</summary>
     public int Epoch => Volatile.Read(ref _epoch);
 
@@ -131,6 +133,7 @@ internal sealed partial class MqttConnection : IDisposable
                     throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
                 }
                 SharedSubscriptionsAvailable = result.SharedSubscriptionAvailable;
+                SubscriptionIdentifiersAvailable = result.SubscriptionIdentifiersAvailable;
                 LogConnected(_logger, _clientId, _options.Host, _options.Port, result.IsSessionPresent);
                 await _onConnected(stop).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(100);

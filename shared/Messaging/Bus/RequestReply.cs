@@ -19,7 +19,7 @@ internal sealed partial class RequestReply
 {
     private const int MaxConcurrentCommands = 32;
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
-    private readonly ConcurrentDictionary<string, Func<ReadOnlyMemory<byte>, string, CancellationToken, Task<JsonElement?>>> _commands = new();
+    private readonly ConcurrentDictionary<string, CommandRoute> _commands = new();
     private readonly ConcurrentDictionary<string, PendingRequest> _pending = new();
     // Status topics of the services this bus sends commands to, and those seen going offline (live, not retained).
     private readonly ConcurrentDictionary<string, byte> _watchedTargets = new();
@@ -53,15 +53,32 @@ internal sealed partial class RequestReply
 
     public IEnumerable<string> Verbs => _commands.Keys.Order(StringComparer.Ordinal);
 
-    public Task MapAsync<TCommand>(string verb, Func<TCommand, CancellationToken, Task<JsonElement?>> handler,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo)
+    /// <summary>Commands received and not yet answered (their reply not yet queued).</summary>
+    public int Running => MaxConcurrentCommands - _commandSlots.CurrentCount;
+
+    /// <summary>
+    /// Answers <c>cmd/{verb}</c>. With <paramref name="shareGroup"/> the verb has its own shared subscription
+    /// (<c>$share/{group}/.../cmd/{verb}</c>), so one member of the group answers each command; the plain <c>cmd/+</c>
+    /// subscription (other verbs, <c>ping</c>, the error reply to unknown verbs) leaves its copies of that verb alone.
+    /// </summary>
+    public async Task MapAsync<TCommand>(string verb, Func<TCommand, CancellationToken, Task<JsonElement?>> handler,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo, string? shareGroup = null)
     {
         Topic.CheckSegment(verb, "verb");
-        if (!_commands.TryAdd(verb, (payload, where, ct) => handler(Parse(payload, where, typeInfo), ct)))
+        if (shareGroup is not null)
+        {
+            Topic.CheckSegment(shareGroup, "share group");
+        }
+        if (!_commands.TryAdd(verb, new CommandRoute((payload, where, ct) => handler(Parse(payload, where, typeInfo), ct), shareGroup)))
         {
             throw new InvalidOperationException($"{_service} already answers '{verb}'.");
         }
-        return EnsureCommandSubscriptionAsync();
+        await EnsureCommandSubscriptionAsync().ConfigureAwait(false);
+        if (shareGroup is not null)
+        {
+            await _router.AddAsync(Topic.Command(_instrument, _service, verb), OnCommandAsync, MqttQualityOfServiceLevel.AtLeastOnce, 10_000,
+                acknowledgeAfterHandling: false, _stop(), shareGroup).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts answering commands (at least <c>cmd/ping</c>) even before any other verb is mapped.</summary>
@@ -69,13 +86,13 @@ internal sealed partial class RequestReply
     {
         if (Interlocked.Exchange(ref _commandsSubscribed, 1) == 0)
         {
-            _commands.TryAdd("ping", async (payload, where, ct) =>
+            _commands.TryAdd("ping", new CommandRoute(async (payload, where, ct) =>
             {
                 var ping = Parse<PingCommand>(payload, where, null);
                 await Task.CompletedTask.ConfigureAwait(false);
                 return SeccmJson.ToElement(new PingResult(_service, _instrument, _time.GetUtcNow(), ping.Text));
-            });
-            await SubscribeAsync(Topic.CommandFilter(_instrument, _service), OnCommandAsync).ConfigureAwait(false);
+            }, null));
+            await SubscribeAsync(Topic.CommandFilter(_instrument, _service), OnPlainCommandAsync).ConfigureAwait(false);
         }
     }
 
@@ -169,6 +186,8 @@ internal sealed partial class RequestReply
         new(FormattableString.Invariant(
             $"No reply to '{commandTopic}': {status.Service} {what} (status '{status.State}' at {status.TimestampUtc:HH:mm:ss.fff} UTC)."));
 
+    private sealed record CommandRoute(Func<ReadOnlyMemory<byte>, string, CancellationToken, Task<JsonElement?>> Handle, string? ShareGroup);
+
     private sealed record PendingRequest(TaskCompletionSource<CommandReply> Reply, string CommandTopic, string? TargetStatus);
 
     private Task SubscribeAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler) =>
@@ -210,6 +229,14 @@ internal sealed partial class RequestReply
         }
     }
 
+    // cmd/+: every verb but those with a shared subscription of their own (which answers them once per group).
+    private Task OnPlainCommandAsync(IncomingMessage message, CancellationToken stop) =>
+        _commands.TryGetValue(VerbOf(message.Topic), out var route) && route.ShareGroup is not null
+            ? Task.CompletedTask
+            : OnCommandAsync(message, stop);
+
+    private static string VerbOf(string topic) => topic[(topic.LastIndexOf('/') + 1)..];
+
     private async Task OnCommandAsync(IncomingMessage message, CancellationToken stop)
     {
         await _commandSlots.WaitAsync(stop).ConfigureAwait(false);
@@ -228,7 +255,7 @@ internal sealed partial class RequestReply
 
     private async Task HandleCommandAsync(IncomingMessage message, CancellationToken stop)
     {
-        var verb = message.Topic[(message.Topic.LastIndexOf('/') + 1)..];
+        var verb = VerbOf(message.Topic);
         CommandReply reply;
         if (!_commands.TryGetValue(verb, out var route))
         {
@@ -239,7 +266,7 @@ internal sealed partial class RequestReply
         {
             try
             {
-                var result = await route(message.Payload, message.Topic, stop).ConfigureAwait(false);
+                var result = await route.Handle(message.Payload, message.Topic, stop).ConfigureAwait(false);
                 reply = new CommandReply(true, result);
             }
             catch (PayloadException ex)

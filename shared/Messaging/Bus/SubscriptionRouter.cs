@@ -17,6 +17,7 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
     private const int MaxParked = 10_000;
     private readonly List<IncomingMessage> _parked = [];
     private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new();
+    private readonly ConcurrentDictionary<Task, byte> _subscribing = new();
 
     public int ParkedMessages
     {
@@ -31,17 +32,21 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
 
     public int Backlog => _subscriptions.Values.Sum(s => s.Queue.Reader.Count);
 
+    /// <summary>
+    /// Adds a subscription. With <paramref name="shareGroup"/> it is an MQTT 5 shared subscription
+    /// (<c>$share/{group}/{filter}</c>) where the broker offers them, else a plain one (then this client is the only member).
+    /// </summary>
     public async Task AddAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler, MqttQualityOfServiceLevel qos, int capacity,
-        bool acknowledgeAfterHandling, CancellationToken stop)
+        bool acknowledgeAfterHandling, CancellationToken stop, string? shareGroup = null)
     {
-        var subscription = new Subscription(filter, qos, handler, capacity, acknowledgeAfterHandling);
-        if (!_subscriptions.TryAdd(filter, subscription))
+        var subscription = new Subscription(filter, qos, handler, capacity, acknowledgeAfterHandling, shareGroup);
+        if (!_subscriptions.TryAdd(subscription.Key, subscription))
         {
-            if (_subscriptions.TryGetValue(filter, out var existing) && existing.TakeHandler(handler))
+            if (_subscriptions.TryGetValue(subscription.Key, out var existing) && existing.TakeHandler(handler))
             {
                 return;
             }
-            throw new InvalidOperationException($"{clientId} already subscribes to '{filter}'.");
+            throw new InvalidOperationException($"{clientId} already subscribes to '{subscription.Key}'.");
         }
         foreach (var parked in Unpark(subscription))
         {
@@ -60,8 +65,8 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
     /// </summary>
     public async Task ObserveAsync(string filter, Func<IncomingMessage, CancellationToken, Task> observer, CancellationToken stop)
     {
-        var created = new Subscription(filter, MqttQualityOfServiceLevel.AtLeastOnce, null, 10_000, acknowledgeAfterHandling: false);
-        var subscription = _subscriptions.GetOrAdd(filter, created);
+        var created = new Subscription(filter, MqttQualityOfServiceLevel.AtLeastOnce, null, 10_000, acknowledgeAfterHandling: false, shareGroup: null);
+        var subscription = _subscriptions.GetOrAdd(created.Key, created);
         subscription.AddObserver(observer);
         if (subscription != created)
         {
@@ -71,6 +76,18 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         if (connection.IsConnected)
         {
             await SubscribeOnBrokerAsync(subscription, stop).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the broker's answer to every subscription sent so far (a lost connection ends the wait; the next one subscribes again).</summary>
+    public async Task WaitSubscribedAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_subscribing.Keys).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
         }
     }
 
@@ -91,9 +108,10 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
             message.Payload.ToArray(),
             message.Retain,
             message.ResponseTopic,
-            message.CorrelationData);
+            message.CorrelationData,
+            message.SubscriptionIdentifiers is { Count: > 0 } ids ? [.. ids] : null);
 
-        var matching = _subscriptions.Values.Where(s => s.Matches(message.Topic)).ToList();
+        var matching = _subscriptions.Values.Where(s => s.Wants(incoming)).ToList();
         var holders = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce ? 0 : matching.Count(s => s.AcknowledgeAfterHandling);
         PendingAcknowledgement? ack = null;
         if (holders > 0)
@@ -133,9 +151,31 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
 
     private async Task SubscribeOnBrokerAsync(Subscription subscription, CancellationToken cancellationToken)
     {
-        var options = new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(f => f.WithTopic(subscription.Filter).WithQualityOfServiceLevel(subscription.Qos))
-            .Build();
+        var subscribing = SendSubscribeAsync(subscription, cancellationToken);
+        _subscribing.TryAdd(subscribing, 0);
+        try
+        {
+            await subscribing.ConfigureAwait(false);
+        }
+        finally
+        {
+            _subscribing.TryRemove(subscribing, out _);
+        }
+    }
+
+    private async Task SendSubscribeAsync(Subscription subscription, CancellationToken cancellationToken)
+    {
+        var onBroker = subscription.ShareGroup is { } group && connection.SharedSubscriptionsAvailable
+            ? Contracts.Topics.Topic.Shared(group, subscription.Filter)
+            : subscription.Filter;
+        // The identifier tells which subscription a copy came through when filters overlap (cmd/+ and a shared cmd/export).
+        var builder = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(f => f.WithTopic(onBroker).WithQualityOfServiceLevel(subscription.Qos));
+        if (connection.SubscriptionIdentifiersAvailable)
+        {
+            builder.WithSubscriptionIdentifier(subscription.Id);
+        }
+        var options = builder.Build();
         var result = await connection.Client.SubscribeAsync(options, cancellationToken).ConfigureAwait(false);
         foreach (var item in result.Items)
         {
@@ -164,8 +204,8 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
     {
         lock (_parked)
         {
-            var taken = _parked.Where(m => subscription.Matches(m.Topic)).ToList();
-            _parked.RemoveAll(m => subscription.Matches(m.Topic));
+            var taken = _parked.Where(subscription.Wants).ToList();
+            _parked.RemoveAll(subscription.Wants);
             return taken;
         }
     }
@@ -203,6 +243,17 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         }
     }
 
+    // FNV-1a of the key, in the range MQTT 5 allows (1 .. 268,435,455).
+    private static uint IdOf(string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = unchecked((hash ^ c) * 16777619u);
+        }
+        return hash % 268_435_455u + 1;
+    }
+
     private readonly record struct Delivery(IncomingMessage Message, PendingAcknowledgement? Ack);
 
     /// <summary>A QoS 1 message held unacknowledged until every subscription that asked for it has handled it.</summary>
@@ -229,9 +280,17 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
     }
 
     private sealed class Subscription(string filter, MqttQualityOfServiceLevel qos, Func<IncomingMessage, CancellationToken, Task>? handler, int capacity,
-        bool acknowledgeAfterHandling)
+        bool acknowledgeAfterHandling, string? shareGroup)
     {
         private readonly string _matchFilter = TopicFilter.WithoutShare(filter);
+
+        /// <summary>The filter with its share group: what tells this subscription from the others of this client.</summary>
+        public string Key { get; } = shareGroup is null ? filter : Contracts.Topics.Topic.Shared(shareGroup, filter);
+
+        public string? ShareGroup { get; } = shareGroup;
+
+        /// <summary>The MQTT 5 subscription identifier: from the key, so a restarted process uses the ids its persistent session holds.</summary>
+        public uint Id => IdOf(Key);
         private readonly Lock _gate = new();
         private Func<IncomingMessage, CancellationToken, Task>? _handler = handler;
         private Func<IncomingMessage, CancellationToken, Task>[] _observers = [];
@@ -279,6 +338,10 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         public Task? Worker { get; set; }
 
         public bool Matches(string topic) => TopicFilter.Matches(_matchFilter, topic);
+
+        /// <summary>A copy that names subscription identifiers is for those subscriptions only; one without is matched by topic.</summary>
+        public bool Wants(IncomingMessage message) =>
+            message.SubscriptionIds is { } ids ? ids.Contains(Id) : Matches(message.Topic);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{ClientId}: the broker refused the subscription to '{Filter}': {Code}")]

@@ -35,7 +35,8 @@ public static class MessagingHostingExtensions
 
     /// <summary>
     /// Gives <paramref name="service"/> its own MQTT connection (keyed singleton <see cref="MqttBus"/>, also as
-    /// <see cref="IMessageBus"/>, with key <paramref name="service"/>), started before and stopped after the service's own hosted services.
+    /// <see cref="IMessageBus"/>, with key <paramref name="service"/>), started before and stopped after the service's own hosted
+    /// services, and announced online once they have all started (map command verbs in <c>StartAsync</c>, not later).
     /// </summary>
     public static IHostApplicationBuilder AddServiceBus(this IHostApplicationBuilder builder, string service, string? driver = null)
     {
@@ -68,10 +69,20 @@ public static class MessagingHostingExtensions
         return builder;
     }
 
-    private sealed class BusLifetime(MqttBus bus) : IHostedService
+    // Connects at once but announces the service online only when every hosted service has started: services map their
+    // command verbs in StartAsync, so a client that waits for 'online' and then sends a command finds it subscribed.
+    private sealed class BusLifetime(MqttBus bus) : IHostedLifecycleService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => bus.StartAsync(cancellationToken);
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartAsync(CancellationToken cancellationToken) => bus.StartAsync(cancellationToken, announceOnline: false);
+
+        public Task StartedAsync(CancellationToken cancellationToken) => bus.AnnounceOnlineAsync(cancellationToken);
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => bus.StopAsync(TimeSpan.FromSeconds(5));
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
