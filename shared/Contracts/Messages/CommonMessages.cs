@@ -30,8 +30,12 @@ public sealed record ServiceStatus(
     DateTimeOffset TimestampUtc,
     string? Driver = null,
     string? ClientId = null,
-    JsonElement? Details = null) : Payload
+    JsonElement? Details = null) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Service, "service"), Problems.Text(Instrument, "instrument"), Problems.Text(State, "state"),
+        Problems.Text(Driver, "driver", required: false));
+
     public const string Online = "online";
     public const string Offline = "offline";
 
@@ -45,13 +49,9 @@ public sealed record ServiceStatus(
 /// </summary>
 public sealed record DeviceStatusDetails(bool DeviceFault = false, string? Fault = null) : IValidatable
 {
-    public IEnumerable<string> Validate()
-    {
-        if (DeviceFault && string.IsNullOrWhiteSpace(Fault))
-        {
-            yield return "a device fault must say what is wrong (fault)";
-        }
-    }
+    public IEnumerable<string> Validate() => Problems.Of(
+        DeviceFault && string.IsNullOrWhiteSpace(Fault) ? "a device fault must say what is wrong (fault)" : null,
+        Problems.Text(Fault, "fault", required: false));
 }
 
 /// <summary>Payload of <c>cmd/ping</c>.</summary>
