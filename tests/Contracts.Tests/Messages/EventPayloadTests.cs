@@ -6,6 +6,7 @@ using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Stage;
+using Seccm.Contracts.Topics;
 
 namespace Seccm.Contracts.Tests.Messages;
 
@@ -128,5 +129,29 @@ public sealed class EventPayloadTests
         var good = SeccmJson.DeserializeValid<PixelDoneEvent>(SeccmJson.Serialize(Pixel), "t");
         Assert.Equal(Pixel, good);
         Assert.Throws<PayloadException>(() => SeccmJson.DeserializeValid<GloveboxStatusDetails>(Encoding.UTF8.GetBytes("""{"safeToScan": true}"""), "t"));
+    }
+}
+
+public sealed class TopicContractsTests
+{
+    [Fact]
+    public void Each_topic_is_read_by_its_contract_and_a_topic_without_one_is_named()
+    {
+        var chunk = new CurveChunk("s1", 0, "cv", 0, 1, 0.1, 10, 0, 1, true, 0, DateTimeOffset.UnixEpoch, [0], [0.1], [1e-9]);
+        Assert.IsType<CurveChunk>(TopicContracts.Read(PotentiostatTopics.CvDataTopic("i1", "s1"), SeccmJson.Serialize(chunk)));
+        var bad = Assert.Throws<PayloadException>(() =>
+            TopicContracts.Read(PotentiostatTopics.CvDataTopic("i1", "s1"), SeccmJson.Serialize(chunk with { RateIndex = 1 })));
+        Assert.Contains("rateIndex", bad.Message, StringComparison.Ordinal);
+
+        // A status is read with its details: the glovebox's as GloveboxStatusDetails.
+        var status = new ServiceStatus(ServiceNames.Glovebox, "i1", ServiceStatus.Online, "1", DateTimeOffset.UnixEpoch,
+            Details: SeccmJson.ToElement(new GloveboxStatusDetails(true, "ok", "bad", true, "", null)));
+        var details = Assert.Throws<PayloadException>(() => TopicContracts.Read(Topic.Status("i1", ServiceNames.Glovebox), SeccmJson.Serialize(status)));
+        Assert.Contains("h2oAlarm 'bad'", details.Message, StringComparison.Ordinal);
+
+        Assert.Null(TopicContracts.Read(Topic.Command("i1", ServiceNames.Stage, "move"), "{}"u8.ToArray()));
+        Assert.Null(TopicContracts.Read(ScanTopics.StartedTopic("i1"), ReadOnlyMemory<byte>.Empty));
+        var unknown = Assert.Throws<PayloadException>(() => TopicContracts.Read(Topic.Event("i1", ServiceNames.Scan, "exploded"), "{}"u8.ToArray()));
+        Assert.Contains("no payload contract for scan event 'exploded'", unknown.Message, StringComparison.Ordinal);
     }
 }
