@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Seccm.Contracts.Messages;
 
@@ -62,3 +63,51 @@ public sealed record PingResult(string Service, string Instrument, DateTimeOffse
 
 /// <summary>A command that takes no arguments (stop, abort, status ...). Any JSON object is accepted.</summary>
 public sealed record EmptyCommand : Payload;
+
+/// <summary>
+/// <c>seccm/{instrument}/{service}/telemetry/queues</c> (QoS 0), from every service's bus: its MQTT queues (outgoing,
+/// parked, received backlog), its time-series sink (absent without one) and its process's memory.
+/// </summary>
+public sealed record QueueTelemetry(
+    string Service,
+    DateTimeOffset TimestampUtc,
+    long OutgoingMessages,
+    long ParkedMessages,
+    long ReceivedBacklog,
+    long ProcessRssBytes,
+    long GcHeapBytes,
+    long GcCommittedBytes) : Payload, IValidatable
+{
+    /// <summary>The telemetry name, the same for every service.</summary>
+    public const string Name = "queues";
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPendingPoints { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkBufferedSegments { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkBufferedBytes { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPointsWritten { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPointsDelivered { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPointsDropped { get; init; }
+
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Service, "service"),
+        Problems.NonNegative(OutgoingMessages, "outgoingMessages"),
+        Problems.NonNegative(ParkedMessages, "parkedMessages"),
+        Problems.NonNegative(ReceivedBacklog, "receivedBacklog"),
+        Problems.NonNegative(ProcessRssBytes, "processRssBytes"),
+        Problems.NonNegative(GcHeapBytes, "gcHeapBytes"),
+        Problems.NonNegative(GcCommittedBytes, "gcCommittedBytes"),
+        SinkPendingPoints is { } p ? Problems.NonNegative(p, "sinkPendingPoints") : null,
+        SinkBufferedSegments is { } s ? Problems.NonNegative(s, "sinkBufferedSegments") : null,
+        SinkBufferedBytes is { } b ? Problems.NonNegative(b, "sinkBufferedBytes") : null);
+}

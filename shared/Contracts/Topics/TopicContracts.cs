@@ -68,6 +68,10 @@ public static class TopicContracts
             }
             return status;
         }
+        if (parsed.Kind == TopicKind.Telemetry && parsed.Rest is [QueueTelemetry.Name])
+        {
+            return SeccmJson.DeserializeValid<QueueTelemetry>(payload.Span, topic);
+        }
         // event/{name}, telemetry/{name}; data/{scanId}/{name}, result/{scanId}/{name}/...
         var nameAt = parsed.Kind is TopicKind.Data or TopicKind.Result ? 1 : 0;
         var name = parsed.Rest.Count > nameAt ? parsed.Rest[nameAt] : "";
