@@ -163,14 +163,11 @@ internal sealed class SimulatedPotentiostat(
             {
                 if (transient is null || began)
                 {
-                    // The droplet wets a fresh spot that was never polarised: its surface is wholly in the state the
-                    // hold converts from (300 mV past E0 on the far side), so contact gives the full Cottrell jump.
-                    // The spot is where the meniscus first touched, which a stage still stepping down has passed.
+                    // The droplet wets a fresh spot that was never polarised (the full Cottrell jump). The spot is
+                    // where the meniscus first touched, which a stage still stepping down has passed.
                     var electrode = ElectrodeAt(contact.XUm, contact.YUm);
-                    var rest = electrode.Couples.Count > 0
-                        ? electrode.Couples[0].E0V + (request.PotentialV < electrode.Couples[0].E0V ? 0.3 : -0.3)
-                        : request.PotentialV;
-                    transient = CvSimulator.Hold(electrode, new HoldProtocol(rest, request.PotentialV, HoldTransientSamples * request.IntervalS, request.IntervalS)).CurrentA;
+                    transient = CvSimulator.Hold(electrode,
+                        HoldProtocol.OnFreshSpot(electrode, request.PotentialV, HoldTransientSamples * request.IntervalS, request.IntervalS)).CurrentA;
                     contactAt = k;
                 }
                 // Sample 0 of the transient is the rest state; contact shows from the first sample after it.

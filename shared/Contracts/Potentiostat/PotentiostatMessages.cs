@@ -132,13 +132,9 @@ public sealed record HoldCommand(
         {
             yield return $"contactThresholdA must be a positive current in A, got {t}";
         }
-        if (Problems.OptionalScanId(ScanId) is { } badScanId)
+        foreach (var problem in CurveTarget.Validate(ScanId, Pixel))
         {
-            yield return badScanId;
-        }
-        if (Pixel < 0)
-        {
-            yield return $"pixel must be >= 0, got {Pixel}";
+            yield return problem;
         }
     }
 }

@@ -43,6 +43,20 @@ public sealed record CvProtocol(double StartV, double Vertex1V, double Vertex2V,
 /// <summary>Chronoamperometry: rest at <paramref name="RestV"/> (equilibrium), step to <paramref name="HoldV"/> at t = 0.</summary>
 public sealed record HoldProtocol(double RestV, double HoldV, double DurationS, double IntervalS)
 {
+    /// <summary>
+    /// A hold on a spot the droplet has just wetted: the spot was never polarised, so its surface is wholly in the state
+    /// the hold converts from (300 mV past E0 of its first couple, on the far side from <paramref name="holdV"/>) and
+    /// contact gives the full Cottrell jump. An electrode without couples rests at the hold potential.
+    /// </summary>
+    public static HoldProtocol OnFreshSpot(Electrode electrode, double holdV, double durationS, double intervalS)
+    {
+        ArgumentNullException.ThrowIfNull(electrode);
+        var rest = electrode.Couples.Count > 0
+            ? electrode.Couples[0].E0V + (holdV < electrode.Couples[0].E0V ? 0.3 : -0.3)
+            : holdV;
+        return new HoldProtocol(rest, holdV, durationS, intervalS);
+    }
+
     internal void Validate()
     {
         if (!(DurationS > 0)) throw new ArgumentOutOfRangeException(nameof(DurationS), DurationS, "duration must be > 0 s");

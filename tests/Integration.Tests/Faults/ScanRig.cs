@@ -178,11 +178,17 @@ internal sealed class ScanRig : IAsyncDisposable
 
     public IReadOnlyDictionary<string, OwnedProcess> Processes => _services;
 
-    public void StartAll(Dictionary<string, string>? stageEnv = null)
+    /// <summary>Starts the five services; the stage and the potentiostat with extra settings (a real driver's) when given.</summary>
+    public void StartAll(Dictionary<string, string>? stageEnv = null, Dictionary<string, string>? potentiostatEnv = null)
     {
         foreach (var service in ServiceNames.All)
         {
-            StartService(service, service == ServiceNames.Stage ? stageEnv : null);
+            StartService(service, service switch
+            {
+                ServiceNames.Stage => stageEnv,
+                ServiceNames.Potentiostat => potentiostatEnv,
+                _ => null,
+            });
         }
     }
 

@@ -13,8 +13,9 @@ namespace Seccm.Integration.Tests.Faults;
 /// The stage of a <see cref="ScanRig"/> as a real serial device: the stage service runs its PI GCS driver on one end of
 /// a socat pair and the PI controller emulator answers on the other end, in the test process, where the test can make
 /// it fall silent or talk garbage. The emulator's Z range is the simulated world's (sample surface at Z = 0, as the
-/// simulated stage's coarse Z puts it), so the simulated potentiostat, which follows the stage's position telemetry,
-/// sees the meniscus touch where the simulated stage would.
+/// simulated stage's coarse Z puts it), so the simulated potentiostat, which follows the stage's position telemetry, or
+/// the EmStat emulator, which reads this emulator's position (<see cref="SerialFaultPotentiostat"/>), sees the meniscus
+/// touch where the simulated stage would.
 /// </summary>
 internal sealed class SerialFaultStage : IAsyncDisposable
 {

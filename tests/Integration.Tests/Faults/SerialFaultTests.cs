@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Topics;
+using Seccm.Electrochemistry.Samples;
 using Seccm.TestSupport;
 using Xunit.Abstractions;
 
@@ -10,7 +11,8 @@ namespace Seccm.Integration.Tests.Faults;
 /// <summary>
 /// A serial device that stops answering or sends garbage in the middle of a scan: the stage service runs the real PI
 /// GCS driver over a socat pair to the controller emulator (the rest as in <see cref="ScanRig"/>: mosquitto, influxd,
-/// five seccm processes). The scan completes with every pixel and every pixel_result point exactly once.
+/// five seccm processes). The scan completes with every pixel and every pixel_result point exactly once. One scan runs
+/// the real MethodSCRIPT potentiostat driver as well, against the EmStat emulator (<see cref="SerialFaultPotentiostat"/>).
 /// </summary>
 public sealed class SerialFaultTests(ITestOutputHelper output)
 {
@@ -114,6 +116,43 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
             Assert.False(paused, $"the scan paused although retries should absorb one garbled answer in {everyNth}: "
                 + string.Join("; ", rig.StateEvents.Select(e => $"{e.State} {e.Reason}")));
         }
+    }
+
+    [Fact]
+    public async Task A_whole_scan_of_multi_cycle_cvs_runs_on_the_real_stage_and_potentiostat_drivers_over_serial()
+    {
+        await using var rig = await ScanRig.CreateAsync(output, "sp" + Environment.ProcessId);
+        await using var stage = await SerialFaultStage.StartAsync(rig);
+        await using var potentiostat = await SerialFaultPotentiostat.StartAsync(stage.Emulator);
+        rig.StartAll(stage.StageEnvironment, potentiostat.PotentiostatEnvironment);
+        await rig.WaitAllOnlineAsync();
+        var recipe = ScanRig.MultiCycleRecipe(Side, 2);
+        var started = rig.Elapsed;
+        var scanId = await rig.StartScanAsync(recipe, "serial-both-drivers");
+        // The emulated EmStat runs in real time: five rates of two cycles and an approach per pixel, on a loaded machine.
+        var finished = await rig.WaitFinishedAsync(scanId, TimeSpan.FromMinutes(15));
+        var scanTime = rig.Elapsed - started;
+
+        var numbers = await rig.VerifyNothingLostAsync(scanId, Pixels, "none: PI GCS and MethodSCRIPT drivers over serial, 2-cycle CVs", null);
+        AssertEachPixelEventOnce(rig, scanId);
+        Assert.Equal(Pixels, numbers.PixelsInMap);
+        // Each pixel: an approach hold that saw the meniscus touch down, then one CV script of five nscans(2) loops.
+        var cv = potentiostat.Emulator.LastScript.Where(l => l.StartsWith("meas_loop_cv", StringComparison.Ordinal)).ToList();
+        Assert.Equal(recipe.Technique!.Cv!.ScanRatesVPerS.Count, cv.Count);
+        Assert.All(cv, l => Assert.EndsWith("nscans(2)", l, StringComparison.Ordinal));
+        Assert.True(potentiostat.Emulator.ScriptsFinished >= 2 * Pixels, $"{potentiostat.Emulator.ScriptsFinished} scripts ran on the EmStat for {Pixels} pixels");
+        var results = rig.PixelResults.Where(r => r.ScanId == scanId).GroupBy(r => r.Index).Select(g => g.Last()).OrderBy(r => r.Index).ToList();
+        output.WriteLine(FormattableString.Invariant($"scan {scanTime.TotalSeconds:0.0} s ({finished.State}), {results.Count(r => r.Contact)} of {Pixels} pixels with contact, D (cm^2/s): ")
+            + string.Join(", ", results.Select(r => FormattableString.Invariant($"{r.Index}: {r.DCm2PerS:0.00E+0} [{r.Flags}]"))));
+        // The film's own D under each pixel (the sample's grain there) is the truth the emulated cell was made from.
+        var sample = SampleCatalog.Create("lto");
+        Assert.All(results, r =>
+        {
+            Assert.True(r.Contact, $"pixel {r.Index}: no contact in its result");
+            var truth = sample.ElectrodeAt(r.XUm, r.YUm, new PipetteSettings()).Couples[0].DCm2PerS;
+            Assert.True(r.DCm2PerS is { } d && Math.Abs(d - truth) < 0.3 * truth,
+                $"pixel {r.Index}: D {r.DCm2PerS} cm^2/s, the film's {truth} ({r.Flags}, {r.RatesUsed} rates used)");
+        });
     }
 
     private static bool ApproachMoveSent(List<string> commands, string approachVelocity)

@@ -38,7 +38,34 @@ public sealed class FastDoubleTests
     [InlineData("1.2.3")]
     [InlineData(" 1.5 ")]
     [InlineData("0x10")]
+    [InlineData("1.0825064128045634E-12")]
+    [InlineData("2.0010000000000003")]
+    [InlineData("-3.954210872243581E-14")]
+    [InlineData("9007199254740993e-5")]
+    [InlineData("9007199254740993e5")]
+    [InlineData("2.2250738585072014E-308")]
+    [InlineData("2.2250738585072011E-308")]
+    [InlineData("4.9406564584124654E-324")]
+    [InlineData("1.7976931348623157E+308")]
+    [InlineData("1.7976931348623159E+308")]
+    [InlineData("9999999999999999999e-342")]
+    [InlineData("1e-343")]
+    [InlineData("1e309")]
+    [InlineData("7.2057594037927933e16")]
+    [InlineData("1.00000000000000011102230246251565404236316680908203125")]
     public void Agrees_with_double_parse(string text) => SameAsBcl(text);
+
+    [Theory]
+    [InlineData("1.0825064128045634E-12")]
+    [InlineData("-3.954210872243581E-14")]
+    [InlineData("2.0010000000000003")]
+    [InlineData("1.7976931348623157E+308")]
+    public void What_the_R_format_writes_takes_the_fast_path(string text)
+    {
+        // Long significands and exponents beyond +-22 (simulated currents) were double.TryParse's before Eisel-Lemire.
+        Assert.True(FastDouble.TryParseFast(Encoding.UTF8.GetBytes(text), out var fast));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(double.Parse(text, CultureInfo.InvariantCulture)), BitConverter.DoubleToInt64Bits(fast));
+    }
 
     [Fact]
     public void Agrees_with_double_parse_on_every_format_of_random_doubles()
@@ -47,6 +74,12 @@ public sealed class FastDoubleTests
         var format = Gen.Int[0, formats.Length - 1].Select(i => formats[i]);
         Gen.Select(Gen.Double, format).Sample((d, f) => SameAsBcl(d.ToString(f, CultureInfo.InvariantCulture)), iter: 20000);
         Gen.Select(Gen.Double[-1e-9, 1e-9], format).Sample((d, f) => SameAsBcl(d.ToString(f, CultureInfo.InvariantCulture)), iter: 20000);
+        // Every bit pattern (all exponents, subnormals included) in the shortest round-trip text and in 17 digits.
+        Gen.ULong.Select(BitConverter.UInt64BitsToDouble).Where(double.IsFinite)
+            .Sample(d => { SameAsBcl(d.ToString("R", CultureInfo.InvariantCulture)); SameAsBcl(d.ToString("E16", CultureInfo.InvariantCulture)); }, iter: 50000);
+        // Random digit strings of up to 19 digits with any exponent: the rounding cases a formatter never writes.
+        Gen.Select(Gen.ULong[1, 9_999_999_999_999_999_999], Gen.Int[-360, 330])
+            .Sample((w, q) => SameAsBcl($"{w}e{q}"), iter: 50000);
     }
 
     [Fact]

@@ -134,3 +134,31 @@ public abstract class DeviceEmulator : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>
+/// A device that answers each ASCII command line with one line: the request/answer loop with its faults (silent,
+/// garbled) written once; a device says only what it answers.
+/// </summary>
+public abstract class AsciiCommandEmulator(ISerialLine line, TimeProvider? time) : DeviceEmulator(line, time)
+{
+    /// <summary>The line sent instead of the answer while the faults garble answers (CR LF included).</summary>
+    protected abstract string GarbledAnswer { get; }
+
+    /// <summary>The answer to <paramref name="command"/> (without its CR/LF), CR LF included.</summary>
+    protected abstract string Answer(string command);
+
+    protected sealed override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var command = await ReadCommandAsync(cancellationToken).ConfigureAwait(false);
+            CountRequest();
+            if (Faults.Silent)
+            {
+                continue;
+            }
+            var answer = Faults.TakeGarbled() ? GarbledAnswer : Answer(command);
+            await WriteAsciiAsync(answer, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -7,7 +7,7 @@ namespace Seccm.Devices.Emulators.Glovebox;
 /// A polled O2 analyser (Rapidox style): <c>D\r</c> answers <c>d2.959E+05,2.150E+01,1.013E+03\r\n</c>
 /// (O2 ppm, sensor temperature C, pressure mbar). Other commands answer <c>?\r\n</c>.
 /// </summary>
-public sealed class RapidoxOxygenEmulator(ISerialLine line, TimeProvider? time = null) : DeviceEmulator(line, time)
+public sealed class RapidoxOxygenEmulator(ISerialLine line, TimeProvider? time = null) : AsciiCommandEmulator(line, time)
 {
     private double _o2Ppm = 1.0;
 
@@ -17,30 +17,9 @@ public sealed class RapidoxOxygenEmulator(ISerialLine line, TimeProvider? time =
         set => Volatile.Write(ref _o2Ppm, value);
     }
 
-    protected override async Task RunAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var command = await ReadCommandAsync(cancellationToken).ConfigureAwait(false);
-            CountRequest();
-            if (Faults.Silent)
-            {
-                continue;
-            }
-            string answer;
-            if (Faults.TakeGarbled())
-            {
-                answer = "d#.9?E+0,,\u007f\r\n";
-            }
-            else if (command == "D")
-            {
-                answer = string.Create(CultureInfo.InvariantCulture, $"d{O2Ppm:0.000E+00},{21.5:0.000E+00},{1013.0:0.000E+00}\r\n");
-            }
-            else
-            {
-                answer = "?\r\n";
-            }
-            await WriteAsciiAsync(answer, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    protected override string GarbledAnswer => "d#.9?E+0,,\u007f\r\n";
+
+    protected override string Answer(string command) => command == "D"
+        ? string.Create(CultureInfo.InvariantCulture, $"d{O2Ppm:0.000E+00},{21.5:0.000E+00},{1013.0:0.000E+00}\r\n")
+        : "?\r\n";
 }

@@ -8,7 +8,7 @@ namespace Seccm.Devices.Emulators.Glovebox;
 /// <c>R1 ON\r</c> / <c>R1 OFF\r</c> answer <c>OK\r\n</c>; <c>R1?\r</c> answers <c>R1 ON\r\n</c> or <c>R1 OFF\r\n</c>;
 /// anything wrong answers <c>ERR text\r\n</c>.
 /// </summary>
-public sealed class RelayBoardEmulator(ISerialLine line, int relayCount = 4, TimeProvider? time = null) : DeviceEmulator(line, time)
+public sealed class RelayBoardEmulator(ISerialLine line, int relayCount = 4, TimeProvider? time = null) : AsciiCommandEmulator(line, time)
 {
     private readonly bool[] _relays = new bool[relayCount];
 
@@ -21,20 +21,9 @@ public sealed class RelayBoardEmulator(ISerialLine line, int relayCount = 4, Tim
         }
     }
 
-    protected override async Task RunAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var command = await ReadCommandAsync(cancellationToken).ConfigureAwait(false);
-            CountRequest();
-            if (Faults.Silent)
-            {
-                continue;
-            }
-            var answer = Faults.TakeGarbled() ? "O\u0000K?\r\n" : Execute(command.Trim().ToUpperInvariant()) + "\r\n";
-            await WriteAsciiAsync(answer, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    protected override string GarbledAnswer => "O\u0000K?\r\n";
+
+    protected override string Answer(string command) => Execute(command.Trim().ToUpperInvariant()) + "\r\n";
 
     private string Execute(string command)
     {

@@ -35,8 +35,10 @@ public enum MethodScriptDevice
 /// The device side of a PalmSens EmStat over a serial line, byte for byte: <c>t</c> (version), <c>e</c> + script +
 /// blank line (run), <c>Z</c> (abort). Scripts are parsed as strictly as the device parses them and run as it runs
 /// them: variables, <c>timer_start</c>/<c>timer_get</c>, <c>if</c> blocks and a loop's <c>breakloop</c> conditions
-/// after each point. CV and CA currents come from our CV simulator with the electrode that <c>electrode</c> returns
-/// when a measurement loop starts (the material under the pipette, or a dry electrode before contact);
+/// after each point. CV currents come from our CV simulator with the electrode that <c>electrode</c> returns when a
+/// measurement loop starts (the material under the pipette, or a dry electrode before contact); CA (hold) currents with
+/// the electrode it returns at each sample, each spot stepped from its open circuit (the full Cottrell jump), so an
+/// approach's hold sees the meniscus touch down when <c>electrode</c> follows the stage;
 /// chronopotentiometry (<c>meas_loop_cp</c>) potentials from our galvanostatic cell, one per script, created at the
 /// script's first CP loop so that charge and discharge loops share the film's state.
 /// </summary>
@@ -48,8 +50,12 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
     /// <summary>The firmware string an EmStat Pico sends for <c>t</c>.</summary>
     public const string PicoFirmwareVersion = "espico1.3";
 
-    /// <summary>A hold longer than this many samples is simulated once and its last current continued (bounded memory).</summary>
-    private const int MaxSimulatedHoldSamples = 20_000;
+    /// <summary>
+    /// A hold longer than this many samples is simulated once and its last current continued: bounded memory, and bounded
+    /// time, since a touch-down's transient is computed while its samples are due (4000 take tens of ms, 20 000 a quarter
+    /// of a second, in which an approach goes on down).
+    /// </summary>
+    private const int MaxSimulatedHoldSamples = 4_000;
 
     private readonly ISerialLine _line;
     private readonly Func<Electrode> _electrode;
@@ -63,7 +69,10 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
     private CancellationTokenSource? _abort;
 
     /// <param name="line">The device end of the serial line.</param>
-    /// <param name="electrode">The wetted electrode now; called at the start of every measurement loop.</param>
+    /// <param name="electrode">
+    /// The wetted electrode now; called at the start of every measurement loop and before every sample of a CA loop, where
+    /// an electrode unequal to the last means the meniscus touched another spot (or left it).
+    /// </param>
     /// <param name="time">Paces the samples at the scan's real rate (accelerate it with a fake or scaled clock).</param>
     /// <param name="realTime">False sends samples as fast as the line takes them (fast tests).</param>
     public MethodScriptEmulator(ISerialLine line, Func<Electrode> electrode, TimeProvider? time = null, bool realTime = true)
@@ -362,13 +371,32 @@ public sealed class MethodScriptEmulator : IAsyncDisposable
             }
             yield break;
         }
+        // The potential steps from the wetted spot's open circuit to the hold's at the loop's start. The device measures
+        // the cell as it is at each sample: the electrode is asked again before every one, and when another electrode is
+        // wetted (the meniscus touched down or left) its transient starts at that sample.
         var samples = (long)Math.Floor(loop.DurationS / loop.IntervalS + 1e-9) + 1;
-        var simulated = Math.Min(samples, MaxSimulatedHoldSamples);
-        var hold = CvSimulator.Hold(electrode, new HoldProtocol(loop.HoldV, loop.HoldV, (simulated - 1) * loop.IntervalS + loop.IntervalS, loop.IntervalS));
+        var hold = HoldCurrent(electrode, HoldProtocol.OnFreshSpot(electrode, loop.HoldV, 0, loop.IntervalS), samples);
+        long from = 0;
         for (long k = 0; k < samples; k++)
         {
-            yield return (loop.HoldV, hold.CurrentA[(int)Math.Min(k, hold.Count - 1)], false);
+            var now = k == 0 ? electrode : _electrode();
+            if (!now.Equals(electrode))
+            {
+                electrode = now;
+                from = k;
+                hold = HoldCurrent(electrode, HoldProtocol.OnFreshSpot(electrode, loop.HoldV, 0, loop.IntervalS), samples - k);
+            }
+            // Sample 0 of a fresh spot's transient is its rest state: the contact shows from the sample it is seen at.
+            var i = k - from + (from > 0 ? 1 : 0);
+            yield return (loop.HoldV, hold[(int)Math.Min(i, hold.Length - 1)], false);
         }
+    }
+
+    /// <summary>The current of a hold of <paramref name="samples"/> samples, at most <see cref="MaxSimulatedHoldSamples"/> of them simulated.</summary>
+    private static double[] HoldCurrent(Electrode electrode, HoldProtocol protocol, long samples)
+    {
+        var simulated = Math.Min(samples, MaxSimulatedHoldSamples);
+        return CvSimulator.Hold(electrode, protocol with { DurationS = simulated * protocol.IntervalS }).CurrentA;
     }
 
     private void AppendPackage(StringBuilder batch, MeasLoopStatement loop, ScriptRun run, int extraStatus, bool nanCurrent)

@@ -91,6 +91,50 @@ public sealed class MethodScriptEmulatorTests
         Assert.False(emulator.CellOn);
     }
 
+    [Theory]
+    [InlineData(40)]
+    [InlineData(0)]
+    public async Task A_hold_sees_the_meniscus_touch_down_at_the_sample_it_happens_and_follows_cottrell_from_there(int contactSample)
+    {
+        // An LTO grain under a 55 nm pipette (PHYSICS.md), wetted from sample 40 on (the loop's start and samples 1-39 are
+        // dry, as when an approach's stage brings the meniscus down) or from the loop's start (the potential steps from
+        // the spot's open circuit at sample 0).
+        const double d = 2.47e-11, c = 0.0227, area = Math.PI * 55e-7 * 55e-7, interval = 1e-3;
+        var lto = new Electrode([new RedoxCouple(E0V: 1.55, K0CmPerS: 1, Alpha: 0.5, DCm2PerS: d, ConcentrationMolCm3: c)], area);
+        var readings = 0;
+        using var pair = await SocatPair.StartAsync();
+        await using var host = StreamSerialLine.OpenPort(pair.HostPort, 230400);
+        await using var emulator = new MethodScriptEmulator(StreamSerialLine.OpenPort(pair.DevicePort, 230400),
+            () => ++readings > contactSample ? lto : Bare, realTime: false);
+        emulator.Start();
+
+        await host.WriteLineAsync("e\nvar c\nvar p\nset_range ba 1n\ncell_on\nmeas_loop_ca p c 1300m 1m 100m\npck_start\npck_add p\npck_add c\npck_end\nendloop\non_finished:\ncell_off\n", "\n", CancellationToken.None);
+        Assert.Equal("e", await ReadAsync(host));
+        Assert.Equal("M0007", await ReadAsync(host));
+        var currents = new List<double>();
+        for (var line = await ReadAsync(host); line != "*"; line = await ReadAsync(host))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, "^Pda813D620u;ba([0-9A-F]{7})([afpnum ]),1[0-9A-F],2[0-9A-F]{2}$");
+            Assert.True(match.Success, line);
+            var prefix = match.Groups[2].Value[0] switch { 'a' => 1e-18, 'f' => 1e-15, 'p' => 1e-12, 'n' => 1e-9, 'u' => 1e-6, _ => 1e-3 };
+            currents.Add((Convert.ToInt64(match.Groups[1].Value, 16) - 0x8000000) * prefix);
+        }
+        Assert.Equal("", await ReadAsync(host));
+        Assert.Equal(101, currents.Count);
+        Assert.All(currents[..contactSample], i => Assert.True(Math.Abs(i) < 1e-15, $"{i} A before contact"));
+        // Cottrell (n = 1, planar, diffusion-limited 250 mV past E0): |i| = F A c sqrt(D / (pi t)), t from the step: the
+        // loop's sample 0, or the interval before the sample that first sees the contact.
+        const double faraday = 96485.33212;
+        for (var j = 4; j < 61; j++)
+        {
+            var t = (j + (contactSample > 0 ? 1 : 0)) * interval;
+            var cottrell = faraday * area * c * Math.Sqrt(d / (Math.PI * t));
+            var current = currents[contactSample + j];
+            Assert.True(Math.Abs(Math.Abs(current) - cottrell) < 0.05 * cottrell,
+                $"sample {contactSample + j}: {current:E3} A, Cottrell {cottrell:E3} A at {t} s after the step");
+        }
+    }
+
     /// <summary>Reads one measurement loop ('M', packages, '*'): the measured potentials (ab), checking each current (ba).</summary>
     private static async Task<List<double>> ReadLoopAsync(ISerialLine host, double currentA)
     {
