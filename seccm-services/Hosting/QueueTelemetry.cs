@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MQTTnet.Protocol;
+using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Storage;
@@ -16,7 +16,7 @@ namespace Seccm.Host.Hosting;
 /// </summary>
 internal sealed class QueueTelemetry(IReadOnlyList<MqttBus> buses, ITimeSeriesSink? sink, TimeProvider time) : BackgroundService
 {
-    public const string Name = "queues";
+    public const string Name = Contracts.Messages.QueueTelemetry.Name;
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
     public static void Register(IServiceCollection services, IReadOnlyList<string> serviceNames) =>
@@ -50,33 +50,19 @@ internal sealed class QueueTelemetry(IReadOnlyList<MqttBus> buses, ITimeSeriesSi
 
     private byte[] Payload(MqttBus bus)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("schema", 1);
-            json.WriteString("service", bus.Service);
-            json.WriteString("timestampUtc", time.GetUtcNow());
-            json.WriteNumber("outgoingMessages", bus.QueuedMessages);
-            json.WriteNumber("parkedMessages", bus.ParkedMessages);
-            json.WriteNumber("receivedBacklog", bus.ReceivedBacklog);
-            if (sink is not null)
-            {
-                var s = sink.Status;
-                json.WriteNumber("sinkPendingPoints", s.PendingPoints);
-                json.WriteNumber("sinkBufferedSegments", s.BufferedSegments);
-                json.WriteNumber("sinkBufferedBytes", s.BufferedBytes);
-                json.WriteNumber("sinkPointsWritten", s.PointsWritten);
-                json.WriteNumber("sinkPointsDelivered", s.PointsDelivered);
-                json.WriteNumber("sinkPointsDropped", s.PointsDropped);
-            }
-            using var process = Process.GetCurrentProcess();
-            json.WriteNumber("processRssBytes", process.WorkingSet64);
-            json.WriteNumber("gcHeapBytes", GC.GetTotalMemory(forceFullCollection: false));
+        var s = sink?.Status;
+        using var process = Process.GetCurrentProcess();
+        return SeccmJson.Serialize(new Contracts.Messages.QueueTelemetry(bus.Service, time.GetUtcNow(), bus.QueuedMessages, bus.ParkedMessages,
+            bus.ReceivedBacklog, process.WorkingSet64, GC.GetTotalMemory(forceFullCollection: false),
             // Committed by the GC but not live: with RSS it tells a managed leak from native memory.
-            json.WriteNumber("gcCommittedBytes", GC.GetGCMemoryInfo().TotalCommittedBytes);
-            json.WriteEndObject();
-        }
-        return stream.ToArray();
+            GC.GetGCMemoryInfo().TotalCommittedBytes)
+        {
+            SinkPendingPoints = s?.PendingPoints,
+            SinkBufferedSegments = s?.BufferedSegments,
+            SinkBufferedBytes = s?.BufferedBytes,
+            SinkPointsWritten = s?.PointsWritten,
+            SinkPointsDelivered = s?.PointsDelivered,
+            SinkPointsDropped = s?.PointsDropped,
+        });
     }
 }

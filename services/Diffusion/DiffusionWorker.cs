@@ -137,7 +137,7 @@ internal sealed partial class DiffusionWorker : BackgroundService
     {
         try
         {
-            _ledger.Start(Payloads.Started(message));
+            _ledger.Start(SeccmJson.DeserializeValid<ScanStartedEvent>(message.Payload.Span, message.Topic));
         }
         catch (PayloadException ex)
         {

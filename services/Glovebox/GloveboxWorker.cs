@@ -311,7 +311,10 @@ internal sealed partial class GloveboxWorker(
 
     private async Task OnScanStatusAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        var status = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
+        if (Received<ServiceStatus>(message) is not { } status)
+        {
+            return;
+        }
         if (!status.IsOnline && !_pumpController.State.On)
         {
             await PumpOnQuietlyAsync(() => _pumpController.OnScanServiceOfflineAsync(cancellationToken)).ConfigureAwait(false);
@@ -320,7 +323,10 @@ internal sealed partial class GloveboxWorker(
 
     private async Task OnScanFinishedAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        var finished = SeccmJson.Deserialize<ScanFinishedEvent>(message.Payload.Span, message.Topic);
+        if (Received<ScanFinishedEvent>(message) is not { } finished)
+        {
+            return;
+        }
         if (message.Retain || _pumpController.State.On)
         {
             return;
@@ -332,10 +338,27 @@ internal sealed partial class GloveboxWorker(
 
     private async Task OnScanStateAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        var state = SeccmJson.Deserialize<ScanStateEvent>(message.Payload.Span, message.Topic);
+        if (Received<ScanStateEvent>(message) is not { } state)
+        {
+            return;
+        }
         if (!message.Retain && state.State is ScanState.Aborted or ScanState.Failed && !_pumpController.State.On)
         {
             await PumpOnQuietlyAsync(() => _pumpController.OnScanAbortedAsync(cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A scan message checked by its contract; null (logged, nothing changes) when it is malformed or out of range.</summary>
+    private T? Received<T>(IncomingMessage message) where T : class, IValidatable
+    {
+        try
+        {
+            return SeccmJson.DeserializeValid<T>(message.Payload.Span, message.Topic);
+        }
+        catch (PayloadException ex)
+        {
+            LogIgnored(logger, ex.Message);
+            return null;
         }
     }
 
@@ -361,6 +384,9 @@ internal sealed partial class GloveboxWorker(
         AlarmLevel.Alarm => GloveboxAlarmLevels.Alarm,
         _ => GloveboxAlarmLevels.Unknown,
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a message (the pump is left as it is): {Reason}")]
+    private static partial void LogIgnored(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Glovebox devices ready: O2 {Oxygen}; H2O {Moisture}; pump {Pump}")]
     private static partial void LogStarted(ILogger logger, string oxygen, string moisture, string pump);

@@ -119,7 +119,7 @@ internal sealed partial class PotentiostatWorker(
     {
         try
         {
-            var p = SeccmJson.Deserialize<StagePositionTelemetry>(message.Payload.Span, message.Topic);
+            var p = SeccmJson.DeserializeValid<StagePositionTelemetry>(message.Payload.Span, message.Topic);
             // The stage's periodic telemetry and its end-of-move report can cross: the tracker drops the older reading.
             position.Report(p.TimestampUtc, new PipettePosition(p.XUm, p.YUm, p.ZUm));
         }

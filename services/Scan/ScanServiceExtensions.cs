@@ -30,7 +30,7 @@ public static class ScanServiceExtensions
             var store = new CheckpointStore(Path.Combine(options.StateDirectory, bus.Instrument));
             var sink = sp.GetRequiredService<ITimeSeriesSink>();
             var statusRecorder = new StatusRecorder(sink, bus.Instrument, time);
-            var interlocks = new InterlockMonitor(statusRecorder);
+            var interlocks = new InterlockMonitor(statusRecorder, sp.GetRequiredService<ILogger<InterlockMonitor>>());
             var runner = new ScanRunner(
                 new MqttScanInstrument(bus, sp.GetRequiredService<SimulationClock>(), options),
                 interlocks,

@@ -184,6 +184,49 @@ public sealed class DiffusionServiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Well_formed_but_out_of_range_events_are_refused_by_the_contract_and_change_nothing()
+    {
+        var dir = Directory.CreateTempSubdirectory("seccm-diffusion-").FullName;
+        var port = FreePort.Next();
+        var (host, worker) = await DiffusionHosts.StartAsync(port, dir, null, embeddedBroker: true);
+        var scan = new SimulatedScan("scan-contract", 2);
+        await using var client = await DiffusionHosts.ClientAsync(port);
+        try
+        {
+            var exports = new System.Runtime.CompilerServices.StrongBox<int>();
+            var (results, exported) = await ListenAsync(client, scan.ScanId, exports);
+            // Each would change the map if taken: a chunk whose arrays disagree in length (it would be pixel 0's first
+            // chunk), pixel 0 done at ix -1, a finished event with more pixels done than the scan has (an early export).
+            await client.PublishAsync(PotentiostatTopics.CvDataTopic(DiffusionHosts.Instrument, scan.ScanId),
+                scan.ChunksOf(0)[0] with { CurrentA = [1e-9] });
+            await client.PublishAsync(DiffusionHosts.ScanEvent("pixel"), scan.DoneEvent(0) with { Ix = -1 });
+            await client.PublishAsync(DiffusionHosts.ScanEvent("finished"),
+                new ScanFinishedEvent(scan.ScanId, ScanState.Completed, scan.Pixels + 1, scan.Pixels, DateTimeOffset.UnixEpoch));
+
+            await PublishScanAsync(client, scan, new Random(7));
+            var done = await exported.Task.WaitAsync(Timeout);
+
+            Assert.Equal(scan.Pixels, results.Count);
+            Assert.All(results.Values, n => Assert.Equal(1, n));
+            Assert.Equal(scan.Pixels, worker.PixelsAnalysed);
+            var rows = ReadCsv(Path.Combine(done.Directory, "diffusion_map.csv"));
+            Assert.Equal(scan.Pixels, rows.Count);
+            foreach (var row in rows)
+            {
+                var pixel = int.Parse(row["pixel"], CultureInfo.InvariantCulture);
+                Assert.Equal(scan.Started.Pixels[pixel].Ix, int.Parse(row["pixel_x"], CultureInfo.InvariantCulture));
+                var d = double.Parse(row["d_cm2_s"], CultureInfo.InvariantCulture);
+                Assert.InRange(d / scan.TrueD[pixel], 0.95, 1.05);
+            }
+        }
+        finally
+        {
+            await DiffusionHosts.StopAsync(host);
+        }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public async Task A_pixel_whose_chunks_never_complete_is_analysed_with_what_arrived_after_the_wait()
     {
         var dir = Directory.CreateTempSubdirectory("seccm-diffusion-").FullName;

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Messages;
@@ -29,6 +30,7 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
     private readonly ConcurrentQueue<GloveboxAlarmEvent> _alarms = new();
     private readonly ConcurrentQueue<PumpStateResult> _pumpEvents = new();
     private readonly string _dataDir = Directory.CreateTempSubdirectory("seccm-glovebox-").FullName;
+    private readonly ConcurrentQueue<string> _warnings = new();
     private IHost? _host;
     private MqttBus _client = null!;
     private int _port;
@@ -55,7 +57,7 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
         }
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddLogging();
+        builder.Services.AddLogging(logging => logging.AddProvider(new CollectingLoggerProvider(_warnings)));
         builder.AddEmbeddedBroker();
         builder.AddGloveboxService(_ => new GloveboxSimulation(TimeProvider.System, new GloveboxSimulationOptions { SpeedFactor = speed }), null);
         _host = builder.Build();
@@ -165,6 +167,28 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Malformed_or_out_of_range_scan_events_are_logged_with_what_and_where_and_leave_the_pump_alone()
+    {
+        await StartAsync(speed: 1);
+        Assert.True((await RequestAsync(GloveboxTopics.PumpVerb, new PumpCommand(false, "scan s1 imaging"))).Ok);
+        var now = DateTimeOffset.UtcNow;
+        // Each would switch the pump on if it were valid (an aborted scan).
+        await _client.PublishAsync(ScanTopics.FinishedTopic(Instrument), new ScanFinishedEvent("s1", ScanState.Aborted, 5, 4, now));
+        await _client.PublishAsync(ScanTopics.StateTopic(Instrument), new ScanStateEvent("s 1", ScanState.Aborted, "user", now));
+        await _client.PublishAsync(Topic.Status(Instrument, ServiceNames.Scan), new ServiceStatus("", Instrument, ServiceStatus.Offline, "1", now));
+
+        await Eventually.TrueAsync(() => _warnings.Count(w => w.Contains("Ignored a message", StringComparison.Ordinal)) >= 3, "three ignored messages logged");
+        Assert.Contains(_warnings, w => w.Contains(ScanTopics.FinishedTopic(Instrument), StringComparison.Ordinal) && w.Contains("pixelsDone 5", StringComparison.Ordinal));
+        Assert.Contains(_warnings, w => w.Contains(ScanTopics.StateTopic(Instrument), StringComparison.Ordinal) && w.Contains("scanId 's 1'", StringComparison.Ordinal));
+        Assert.Contains(_warnings, w => w.Contains(Topic.Status(Instrument, ServiceNames.Scan), StringComparison.Ordinal) && w.Contains("service must not be empty", StringComparison.Ordinal));
+        // The first atmosphere read after the events were handled still has the pump off.
+        var handled = DateTimeOffset.UtcNow;
+        await Eventually.TrueAsync(() => _telemetry.Any(t => t.TimestampUtc > handled), "telemetry after the events");
+        Assert.False(_telemetry.First(t => t.TimestampUtc > handled).PumpOn);
+        Assert.DoesNotContain(_pumpEvents, p => p.On && p.Reason != "scan s1 imaging");
+    }
+
+    [Fact]
     public async Task Bad_commands_get_clear_errors_and_change_nothing()
     {
         await StartAsync(speed: 1);
@@ -223,5 +247,30 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
         await _client.SubscribeAsync(Topic.Status(Instrument, ServiceNames.Glovebox), Collect(statuses));
         await Eventually.TrueAsync(() => statuses.Any(s => s.Details is not null), "retained glovebox status with details");
         return statuses.Last(s => s.Details is not null);
+    }
+}
+
+/// <summary>Keeps the text of every warning or worse the service logs.</summary>
+internal sealed class CollectingLoggerProvider(ConcurrentQueue<string> into) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Collecting(into);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Collecting(ConcurrentQueue<string> into) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                into.Enqueue(formatter(state, exception));
+            }
+        }
     }
 }

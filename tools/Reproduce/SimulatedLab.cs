@@ -37,6 +37,9 @@ internal sealed class SimulatedLab : IAsyncDisposable
         _bus = bus;
     }
 
+    /// <summary>The lab's client, for tests that listen to the instrument's traffic.</summary>
+    internal IMessageBus Bus => _bus;
+
     /// <summary>Starts a lab whose potentiostat sees <paramref name="sample"/> through a pipette of <paramref name="pipetteRadiusNm"/>.</summary>
     public static async Task<SimulatedLab> StartAsync(string outputDirectory, string sample, int seed, double pipetteRadiusNm, CancellationToken cancellationToken)
     {

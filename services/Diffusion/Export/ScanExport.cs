@@ -24,7 +24,7 @@ internal sealed partial class ScanExport(IMessageBus bus, DiffusionOptions optio
         ScanFinishedEvent finished;
         try
         {
-            finished = Payloads.Finished(message);
+            finished = SeccmJson.DeserializeValid<ScanFinishedEvent>(message.Payload.Span, message.Topic);
         }
         catch (PayloadException ex)
         {

@@ -34,16 +34,11 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
         CurveChunk chunk;
         try
         {
-            chunk = SeccmJson.Deserialize<CurveChunk>(message.Payload.Span, message.Topic);
+            chunk = SeccmJson.DeserializeValid<CurveChunk>(message.Payload.Span, message.Topic);
         }
         catch (PayloadException ex)
         {
             LogDropped(logger, ex.Message);
-            return;
-        }
-        if (!Topic.IsValidSegment(chunk.ScanId))
-        {
-            LogDropped(logger, $"{message.Topic}: field scanId: '{chunk.ScanId}' is not a valid scan id");
             return;
         }
         (ScanRecord Scan, WaitingPixel Waiting, IReadOnlyList<Curve> Curves)? ready = null;
@@ -99,7 +94,7 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
         PixelDoneEvent pixel;
         try
         {
-            pixel = Payloads.PixelDone(message);
+            pixel = SeccmJson.DeserializeValid<PixelDoneEvent>(message.Payload.Span, message.Topic);
         }
         catch (PayloadException ex)
         {

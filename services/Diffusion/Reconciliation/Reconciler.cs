@@ -49,13 +49,14 @@ internal sealed partial class Reconciler(IMessageBus bus, DiffusionOptions optio
         var usable = new List<RecordedPixel>(recorded.Pixels.Count);
         foreach (var p in recorded.Pixels)
         {
-            if (Payloads.IsUsable(p))
+            var problems = p.Validate().ToList();
+            if (problems.Count == 0)
             {
                 usable.Add(p);
             }
             else
             {
-                LogDropped(logger, $"{where}: pixels: {p} has an index, ix/iy (0-99999) or coordinate out of range");
+                LogDropped(logger, $"{where}: pixels: {p}: {string.Join("; ", problems)}");
             }
         }
         List<RecordedPixel> missing;

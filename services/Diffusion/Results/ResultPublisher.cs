@@ -82,7 +82,7 @@ internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions 
         PixelResultMessage result;
         try
         {
-            result = Payloads.Result(message);
+            result = ResultOf(message);
         }
         catch (PayloadException ex)
         {
@@ -149,6 +149,20 @@ internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions 
         var median = Seccm.Maps.MapStatistics.MedianOrNull(scan.Results.Values.Select(r => r.DCm2PerS).OfType<double>());
         return new MapUpdate(result.ScanId, scan.Results.Count, scan.Started?.Pixels.Count, scan.Started?.Nx ?? 0, scan.Started?.Ny ?? 0,
             result.Index, result.Ix, result.Iy, result.DCm2PerS, result.MeanCurrentA, result.ContactZUm, median, result.TimestampUtc);
+    }
+
+    /// <summary>
+    /// A retained result of a worker, checked by its contract; its scan id and index must also match the topic it came on.
+    /// </summary>
+    private static PixelResultMessage ResultOf(IncomingMessage message)
+    {
+        var result = SeccmJson.DeserializeValid<PixelResultMessage>(message.Payload.Span, message.Topic);
+        if (!message.Topic.Contains($"/{result.ScanId}/", StringComparison.Ordinal)
+            || !message.Topic.EndsWith($"/{result.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal))
+        {
+            throw new PayloadException($"{message.Topic}: scanId '{result.ScanId}' and index {result.Index} do not match the topic");
+        }
+        return result;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message: {Reason}")]

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Serialization;
@@ -14,10 +16,14 @@ namespace Seccm.Scan.Interlocks;
 /// <summary>
 /// Watches the retained status of every service of the instrument. Safe to scan means: every other service
 /// online and none reporting a device fault (<c>deviceFault</c> in its status details, e.g. a stage controller that
-/// stopped answering), and the glovebox says <c>safeToScan</c> with O2 and H2O within the recipe's limits.
+/// stopped answering), and the glovebox says <c>safeToScan</c> (<see cref="GloveboxStatusDetails"/>) with O2 and H2O
+/// (its <see cref="GloveboxTelemetry"/>) within the recipe's limits. Every message is checked by its contract; a malformed
+/// or out-of-range one is logged and changes nothing (an unreadable status counts as unknown: the service is held offline).
 /// </summary>
-internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInterlocks
+internal sealed partial class InterlockMonitor(StatusRecorder? recorder = null, ILogger? logger = null) : IInterlocks
 {
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
     private static readonly string[] Required = [ServiceNames.Stage, ServiceNames.Potentiostat, ServiceNames.Glovebox, ServiceNames.Diffusion];
     private readonly ConcurrentDictionary<string, ServiceStatus> _statuses = new();
 
@@ -30,12 +36,13 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
         {
             try
             {
-                var atmosphere = SeccmJson.Deserialize<GloveboxTelemetry>(message.Payload.Span, message.Topic);
+                var atmosphere = SeccmJson.DeserializeValid<GloveboxTelemetry>(message.Payload.Span, message.Topic);
                 _o2Ppm = atmosphere.O2Ppm;
                 _h2oPpm = atmosphere.H2oPpm;
             }
-            catch (PayloadException)
+            catch (PayloadException ex)
             {
+                LogIgnored(_logger, ex.Message);
             }
             return Task.CompletedTask;
         }, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
@@ -48,10 +55,11 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
             }
             try
             {
-                Observe(parsed.Service, SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic));
+                Observe(parsed.Service, SeccmJson.DeserializeValid<ServiceStatus>(message.Payload.Span, message.Topic));
             }
-            catch (PayloadException)
+            catch (PayloadException ex)
             {
+                LogIgnored(_logger, ex.Message);
                 // An unreadable status counts as unknown: the service is treated as offline.
                 _statuses.TryRemove(parsed.Service, out ServiceStatus? _);
             }
@@ -88,16 +96,24 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
         {
             return new InterlockVerdict(false, "the glovebox has not reported its atmosphere yet");
         }
-        if (details.TryGetProperty("safeToScan", out var safe) && safe.ValueKind == JsonValueKind.False)
+        GloveboxStatusDetails box;
+        try
         {
-            var why = details.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : "alarm";
+            box = SeccmJson.DeserializeValid<GloveboxStatusDetails>(details, "glovebox status details");
+        }
+        catch (PayloadException ex)
+        {
+            return new InterlockVerdict(false, ex.Message);
+        }
+        if (box.UnsafeReason is { } why)
+        {
             return new InterlockVerdict(false, $"glovebox not safe to scan ({why})");
         }
-        if ((Number(details, "o2Ppm") ?? _o2Ppm) is { } o2 && o2 > limits.MaxO2Ppm)
+        if (_o2Ppm is { } o2 && o2 > limits.MaxO2Ppm)
         {
             return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"O2 {o2:0.##} ppm above the recipe's {limits.MaxO2Ppm} ppm"));
         }
-        if ((Number(details, "h2oPpm") ?? _h2oPpm) is { } h2o && h2o > limits.MaxH2oPpm)
+        if (_h2oPpm is { } h2o && h2o > limits.MaxH2oPpm)
         {
             return new InterlockVerdict(false, string.Create(CultureInfo.InvariantCulture, $"H2O {h2o:0.##} ppm above the recipe's {limits.MaxH2oPpm} ppm"));
         }
@@ -113,9 +129,8 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
         }
         try
         {
-            var device = SeccmJson.Deserialize<DeviceStatusDetails>(details, $"{service} status details");
-            var problems = device.Validate().ToList();
-            return problems.Count > 0 ? string.Join("; ", problems) : device.DeviceFault ? device.Fault : null;
+            var device = SeccmJson.DeserializeValid<DeviceStatusDetails>(details, $"{service} status details");
+            return device.DeviceFault ? device.Fault : null;
         }
         catch (PayloadException ex)
         {
@@ -123,6 +138,13 @@ internal sealed class InterlockMonitor(StatusRecorder? recorder = null) : IInter
         }
     }
 
-    private static double? Number(JsonElement details, string name) =>
-        details.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+    /// <summary>For tests: the glovebox's readings as its telemetry gives them.</summary>
+    internal void ObserveAtmosphere(GloveboxTelemetry atmosphere)
+    {
+        _o2Ppm = atmosphere.O2Ppm;
+        _h2oPpm = atmosphere.H2oPpm;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Interlocks ignored a message: {Reason}")]
+    private static partial void LogIgnored(ILogger logger, string reason);
 }

@@ -176,11 +176,11 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
     {
         try
         {
-            Volatile.Read(ref _contact)?.TrySetResult(SeccmJson.Deserialize<ContactEvent>(message.Payload.Span, message.Topic));
+            Volatile.Read(ref _contact)?.TrySetResult(SeccmJson.DeserializeValid<ContactEvent>(message.Payload.Span, message.Topic));
         }
         catch (PayloadException)
         {
-            // A malformed contact event cannot give a height: the approach falls back to the stage's z.
+            // A malformed or out-of-range contact event cannot give a height: the approach falls back to the stage's z.
         }
         return Task.CompletedTask;
     }

@@ -51,8 +51,27 @@ public sealed record PixelResultMessage(
     IReadOnlyList<double> RatesUsedVPerS,
     IReadOnlyList<CvPeakResult> Peaks,
     string Worker,
-    DateTimeOffset TimestampUtc) : Payload
+    DateTimeOffset TimestampUtc) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() =>
+        Problems.Of(
+                Problems.ScanId(ScanId),
+                Problems.Text(Technique, "technique"),
+                Problems.Finite(DCm2PerS, "dCm2PerS"),
+                Problems.Finite(RSquared, "rSquared"),
+                Problems.Finite(K0CmPerS, "k0CmPerS"),
+                Problems.Finite(DeltaEpV, "deltaEpV"),
+                Problems.Finite(SlopeAPerSqrtVPerS, "slopeAPerSqrtVPerS"),
+                Problems.Finite(MeanCurrentA, "meanCurrentA"),
+                Problems.Text(Flags, "flags"),
+                Problems.NonNegative(RatesUsed, "ratesUsed"),
+                Problems.Text(Worker, "worker", required: false),
+                Problems.Finite(DRsCm2PerS, "dRsCm2PerS"),
+                Problems.NonNegative(Take, "take"))
+            .Concat(new Seccm.Contracts.Scan.RecordedPixel(Index, Ix, Iy, XUm, YUm, Contact, ContactZUm).Validate())
+            .Concat(Problems.Each(RatesUsedVPerS, "ratesUsedVPerS", r => Problems.Of(Problems.Finite(r, "rate"))))
+            .Concat(Problems.Each(Peaks, "peaks", p => Problems.Of(Problems.NonNegative(p.RateIndex, "rateIndex"))));
+
     /// <summary>The paper's method: plain Randles-Sevcik on the forward peak currents over the linear range, cm^2/s.</summary>
     public double? DRsCm2PerS { get; init; }
 
@@ -100,18 +119,27 @@ public sealed record MapUpdate(
     double? MeanCurrentA,
     double? TopographyUm,
     double? MedianDCm2PerS,
-    DateTimeOffset TimestampUtc) : Payload;
+    DateTimeOffset TimestampUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.ScanId(ScanId),
+        Problems.NonNegative(PixelsDone, "pixelsDone"),
+        PixelsTotal is { } total ? Problems.NonNegative(total, "pixelsTotal") : null,
+        Problems.NonNegative(Nx, "nx"),
+        Problems.NonNegative(Ny, "ny"),
+        Problems.NonNegative(Index, "index"),
+        Problems.GridIndex(Ix, "ix"),
+        Problems.GridIndex(Iy, "iy"),
+        Problems.Finite(DCm2PerS, "dCm2PerS"),
+        Problems.Finite(MeanCurrentA, "meanCurrentA"),
+        Problems.Finite(TopographyUm, "topographyUm"),
+        Problems.Finite(MedianDCm2PerS, "medianDCm2PerS"));
+}
 
 /// <summary><c>cmd/export</c>: write the files of a scan now (also done by itself when the scan finishes).</summary>
 public sealed record ExportCommand(string ScanId) : Payload, IValidatable
 {
-    public IEnumerable<string> Validate()
-    {
-        if (!Topic.IsValidSegment(ScanId))
-        {
-            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
-        }
-    }
+    public IEnumerable<string> Validate() => Problems.Of(Problems.ScanId(ScanId));
 }
 
 /// <summary><c>event/exported</c> and the reply of <c>cmd/export</c>: where the files are and what the map says.</summary>
@@ -120,7 +148,12 @@ public sealed record DiffusionExportedEvent(
     string Directory,
     IReadOnlyList<string> Files,
     ExportSummary Summary,
-    DateTimeOffset TimestampUtc) : Payload;
+    DateTimeOffset TimestampUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() =>
+        Problems.Of(Problems.ScanId(ScanId), Problems.Text(Directory, "directory"))
+            .Concat(Problems.Each(Files, "files", f => Problems.Of(Problems.Text(f, "file"))));
+}
 
 /// <summary>Statistics of an exported map (D in cm^2/s; null when no pixel has a value). FractionFlagged counts warnings only.</summary>
 public sealed record ExportSummary(

@@ -38,6 +38,9 @@ public static class GloveboxAlarmLevels
     public const string Ok = "ok";
     public const string Warning = "warning";
     public const string Alarm = "alarm";
+
+    /// <summary>Every level, for checking a received one.</summary>
+    public static readonly string[] All = [Unknown, Ok, Warning, Alarm];
 }
 
 /// <summary><c>cmd/pump</c>: switch the circulation pump; <see cref="Reason"/> is logged and published.</summary>
@@ -67,7 +70,10 @@ public sealed record PumpCommand(bool On, string Reason) : Payload, IValidatable
 }
 
 /// <summary>The pump as the service knows it (read back from the device).</summary>
-public sealed record PumpStateResult(bool On, string Reason, DateTimeOffset SinceUtc, DateTimeOffset? AutoOnUtc) : Payload;
+public sealed record PumpStateResult(bool On, string Reason, DateTimeOffset SinceUtc, DateTimeOffset? AutoOnUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(Problems.Text(Reason, "reason", required: false));
+}
 
 /// <summary><c>cmd/simulate</c>: start a scenario of the simulated glovebox (normal, leak, regeneration).</summary>
 public sealed record SimulateCommand(string Scenario) : Payload, IValidatable
@@ -84,7 +90,12 @@ public sealed record SimulateCommand(string Scenario) : Payload, IValidatable
 public sealed record SimulateResult(string Scenario) : Payload;
 
 /// <summary>One sensor's reading in a telemetry message; <see cref="Error"/> set when it could not be read.</summary>
-public sealed record GloveboxSensorReading(string Name, string Quantity, double? Value, string Unit, string? Error = null);
+public sealed record GloveboxSensorReading(string Name, string Quantity, double? Value, string Unit, string? Error = null) : IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Name, "name"), Problems.Text(Quantity, "quantity"), Problems.Finite(Value, "value"),
+        Problems.Text(Error, "error", required: false));
+}
 
 /// <summary>
 /// <c>telemetry/atmosphere</c>: the worst reading of each quantity (highest O2, highest dew point), alarm levels
@@ -101,7 +112,19 @@ public sealed record GloveboxTelemetry(
     string O2Alarm,
     string H2oAlarm,
     bool SafeToScan,
-    IReadOnlyList<GloveboxSensorReading> Sensors) : Payload;
+    IReadOnlyList<GloveboxSensorReading> Sensors) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() =>
+        Problems.Of(
+                Problems.NonNegative(O2Ppm, "o2Ppm"),
+                Problems.NonNegative(H2oPpm, "h2oPpm"),
+                Problems.Finite(DewPointC, "dewPointC"),
+                Problems.Finite(PressureMbar, "pressureMbar"),
+                Problems.Text(PumpReason, "pumpReason", required: false),
+                Problems.OneOf(O2Alarm, "o2Alarm", GloveboxAlarmLevels.All),
+                Problems.OneOf(H2oAlarm, "h2oAlarm", GloveboxAlarmLevels.All))
+            .Concat(Problems.Each(Sensors, "sensors", s => s.Validate()));
+}
 
 /// <summary><c>event/alarm</c>: an alarm level changed (after hysteresis and hold time).</summary>
 public sealed record GloveboxAlarmEvent(
@@ -111,8 +134,29 @@ public sealed record GloveboxAlarmEvent(
     string To,
     double? Value,
     string Unit,
-    bool SafeToScan) : Payload;
+    bool SafeToScan) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Quantity, "quantity"),
+        Problems.OneOf(From, "from", GloveboxAlarmLevels.All),
+        Problems.OneOf(To, "to", GloveboxAlarmLevels.All),
+        Problems.Finite(Value, "value"));
+}
 
-/// <summary>The <c>details</c> of the glovebox's retained status.</summary>
+/// <summary>
+/// The <c>details</c> of the glovebox's retained status: whether scanning is safe, the alarm level of each quantity
+/// (<see cref="GloveboxAlarmLevels"/>), the pump, and the simulated scenario (null on a real glovebox). The readings
+/// themselves are in <see cref="GloveboxTelemetry"/>.
+/// </summary>
 public sealed record GloveboxStatusDetails(bool SafeToScan, string O2Alarm, string H2oAlarm, bool PumpOn, string PumpReason, string? Scenario)
-    : Payload;
+    : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.OneOf(O2Alarm, "o2Alarm", GloveboxAlarmLevels.All),
+        Problems.OneOf(H2oAlarm, "h2oAlarm", GloveboxAlarmLevels.All),
+        Problems.Text(PumpReason, "pumpReason", required: false),
+        Problems.Text(Scenario, "scenario", required: false));
+
+    /// <summary>Why scanning is not safe, in words ("O2 alarm, H2O ok"), or null when it is.</summary>
+    public string? UnsafeReason => SafeToScan ? null : $"O2 {O2Alarm}, H2O {H2oAlarm}";
+}

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Seccm.Contracts.Messages;
 
@@ -30,8 +31,12 @@ public sealed record ServiceStatus(
     DateTimeOffset TimestampUtc,
     string? Driver = null,
     string? ClientId = null,
-    JsonElement? Details = null) : Payload
+    JsonElement? Details = null) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Service, "service"), Problems.Text(Instrument, "instrument"), Problems.Text(State, "state"),
+        Problems.Text(Driver, "driver", required: false));
+
     public const string Online = "online";
     public const string Offline = "offline";
 
@@ -45,13 +50,9 @@ public sealed record ServiceStatus(
 /// </summary>
 public sealed record DeviceStatusDetails(bool DeviceFault = false, string? Fault = null) : IValidatable
 {
-    public IEnumerable<string> Validate()
-    {
-        if (DeviceFault && string.IsNullOrWhiteSpace(Fault))
-        {
-            yield return "a device fault must say what is wrong (fault)";
-        }
-    }
+    public IEnumerable<string> Validate() => Problems.Of(
+        DeviceFault && string.IsNullOrWhiteSpace(Fault) ? "a device fault must say what is wrong (fault)" : null,
+        Problems.Text(Fault, "fault", required: false));
 }
 
 /// <summary>Payload of <c>cmd/ping</c>.</summary>
@@ -62,3 +63,51 @@ public sealed record PingResult(string Service, string Instrument, DateTimeOffse
 
 /// <summary>A command that takes no arguments (stop, abort, status ...). Any JSON object is accepted.</summary>
 public sealed record EmptyCommand : Payload;
+
+/// <summary>
+/// <c>seccm/{instrument}/{service}/telemetry/queues</c> (QoS 0), from every service's bus: its MQTT queues (outgoing,
+/// parked, received backlog), its time-series sink (absent without one) and its process's memory.
+/// </summary>
+public sealed record QueueTelemetry(
+    string Service,
+    DateTimeOffset TimestampUtc,
+    long OutgoingMessages,
+    long ParkedMessages,
+    long ReceivedBacklog,
+    long ProcessRssBytes,
+    long GcHeapBytes,
+    long GcCommittedBytes) : Payload, IValidatable
+{
+    /// <summary>The telemetry name, the same for every service.</summary>
+    public const string Name = "queues";
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPendingPoints { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkBufferedSegments { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkBufferedBytes { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPointsWritten { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPointsDelivered { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? SinkPointsDropped { get; init; }
+
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Service, "service"),
+        Problems.NonNegative(OutgoingMessages, "outgoingMessages"),
+        Problems.NonNegative(ParkedMessages, "parkedMessages"),
+        Problems.NonNegative(ReceivedBacklog, "receivedBacklog"),
+        Problems.NonNegative(ProcessRssBytes, "processRssBytes"),
+        Problems.NonNegative(GcHeapBytes, "gcHeapBytes"),
+        Problems.NonNegative(GcCommittedBytes, "gcCommittedBytes"),
+        SinkPendingPoints is { } p ? Problems.NonNegative(p, "sinkPendingPoints") : null,
+        SinkBufferedSegments is { } s ? Problems.NonNegative(s, "sinkBufferedSegments") : null,
+        SinkBufferedBytes is { } b ? Problems.NonNegative(b, "sinkBufferedBytes") : null);
+}

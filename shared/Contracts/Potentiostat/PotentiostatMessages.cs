@@ -226,8 +226,26 @@ public sealed record CurveChunk(
     double[] PotentialV,
     double[] CurrentA,
     string? SampleFlags = null,
-    int Attempt = 0) : Payload
+    int Attempt = 0) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.ScanId(ScanId),
+        Problems.NonNegative(Pixel, "pixel"),
+        Problems.Text(Technique, "technique"),
+        RateCount >= 1 ? null : $"rateCount must be >= 1, got {RateCount}",
+        RateIndex >= 0 && RateIndex < RateCount ? null : $"rateIndex {RateIndex} must be 0-rateCount-1 ({RateCount - 1})",
+        Problems.NonNegative(ScanRateVPerS, "scanRateVPerS"),
+        Problems.NonNegative(SamplesPerCycle, "samplesPerCycle"),
+        Problems.NonNegative(ChunkIndex, "chunkIndex"),
+        ChunkCount is not { } count || ChunkIndex < count ? null : $"chunkIndex {ChunkIndex} must be below chunkCount {ChunkCount}",
+        Problems.NonNegative(FirstSampleIndex, "firstSampleIndex"),
+        TimeS.Length == PotentialV.Length && TimeS.Length == CurrentA.Length ? null
+            : $"timeS, potentialV and currentA must be as long as each other, got {TimeS.Length}, {PotentialV.Length}, {CurrentA.Length}",
+        TimeS.All(double.IsFinite) ? null : "timeS must be finite numbers",
+        Problems.Text(SampleFlags, "sampleFlags", required: false),
+        Problems.NonNegative(Attempt, "attempt"),
+        Problems.NonNegative(Take, "take"));
+
     /// <summary>
     /// Which measurement of the pixel this is: 0 the first; a pixel measured again in the same scan (its first attempt
     /// was disturbed) is take 1, 2, ... Readers keep the last complete take. Absent (0) from potentiostats before takes.
@@ -282,7 +300,15 @@ public static class SampleFlagNames
 /// knows it, is the pipette height of the sample that crossed: the stage stops a round trip later, lower down.
 /// </summary>
 public sealed record ContactEvent(DateTimeOffset TimestampUtc, double CurrentA, double ThresholdA, double PotentialV, double HoldTimeS,
-    double? PipetteZUm = null) : Payload;
+    double? PipetteZUm = null) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Finite(CurrentA, "currentA"),
+        Problems.Positive(ThresholdA, "thresholdA"),
+        Problems.Finite(PotentialV, "potentialV"),
+        Problems.NonNegative(HoldTimeS, "holdTimeS"),
+        Problems.Finite(PipetteZUm, "pipetteZUm"));
+}
 
 /// <summary><c>event/technique-finished</c> and the reply of <c>cmd/cv</c> (and of a timed <c>cmd/hold</c>).</summary>
 public sealed record TechniqueFinishedEvent(
@@ -294,8 +320,19 @@ public sealed record TechniqueFinishedEvent(
     long Samples,
     int Chunks,
     string? Detail = null,
-    string? SampleFlags = null) : Payload
+    string? SampleFlags = null) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Technique, "technique"),
+        Problems.OneOf(Outcome, "outcome", TechniqueOutcomes.Completed, TechniqueOutcomes.Aborted, TechniqueOutcomes.Failed),
+        Problems.OptionalScanId(ScanId),
+        Problems.NonNegative(Pixel, "pixel"),
+        Problems.NonNegative(Samples, "samples"),
+        Problems.NonNegative(Chunks, "chunks"),
+        Problems.Text(Detail, "detail", required: false),
+        Problems.Text(SampleFlags, "sampleFlags", required: false),
+        Problems.NonNegative(Take, "take"));
+
     /// <summary>Which measurement of the pixel this was (<see cref="CurveChunk.Take"/> of its chunks).</summary>
     public int Take { get; init; }
 }
@@ -311,7 +348,14 @@ public sealed record CurrentTelemetry(
     double? PotentialV,
     double? CurrentA,
     double? MeanCurrentA,
-    long SamplesSinceLast) : Payload;
+    long SamplesSinceLast) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Technique, "technique", required: false),
+        Problems.Finite(PotentialV, "potentialV"),
+        Problems.Finite(MeanCurrentA, "meanCurrentA"),
+        Problems.NonNegative(SamplesSinceLast, "samplesSinceLast"));
+}
 
 /// <summary>
 /// <c>cmd/replay</c>: publish the curves of <see cref="Pixels"/> of scan <see cref="ScanId"/> again, exactly as the first
@@ -325,9 +369,9 @@ public sealed record ReplayCommand(string ScanId, IReadOnlyList<int> Pixels) : P
 
     public IEnumerable<string> Validate()
     {
-        if (!Topic.IsValidSegment(ScanId))
+        if (Problems.ScanId(ScanId) is { } badScanId)
         {
-            yield return $"scanId '{ScanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+            yield return badScanId;
         }
         if (Pixels is null || Pixels.Count == 0)
         {
@@ -355,9 +399,9 @@ internal static class CurveTarget
 {
     public static IEnumerable<string> Validate(string? scanId, int pixel)
     {
-        if (scanId is not null && !Topic.IsValidSegment(scanId))
+        if (Problems.OptionalScanId(scanId) is { } badScanId)
         {
-            yield return $"scanId '{scanId}' must be 1-64 letters, digits, '-', '_' or '.'";
+            yield return badScanId;
         }
         if (pixel < 0)
         {

@@ -73,8 +73,19 @@ public sealed record ScanProgress(
     DateTimeOffset StartedUtc,
     DateTimeOffset UpdatedUtc,
     int? CurrentPixel = null,
-    double? LastDCm2PerS = null) : Payload
+    double? LastDCm2PerS = null) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.ScanId(ScanId),
+        Problems.Text(RecipeName, "recipeName", required: false),
+        Problems.Defined(State, "state"),
+        Problems.Count(PixelsDone, PixelsTotal, "pixelsDone", "pixelsTotal"),
+        Problems.NonNegative(PixelsWithoutContact, "pixelsWithoutContact"),
+        Problems.NonNegative(EtaS, "etaS"),
+        Problems.Text(PauseReason, "pauseReason", required: false),
+        CurrentPixel is { } c ? Problems.NonNegative(c, "currentPixel") : null,
+        Problems.Finite(LastDCm2PerS, "lastDCm2PerS"));
+
     public bool IsActive => State is ScanState.Starting or ScanState.Running or ScanState.Pausing or ScanState.Paused;
 }
 
@@ -85,10 +96,24 @@ public sealed record ScanStartedEvent(
     int Nx,
     int Ny,
     IReadOnlyList<PixelSpec> Pixels,
-    DateTimeOffset StartedUtc) : Payload;
+    DateTimeOffset StartedUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() =>
+        Problems.Of(Problems.ScanId(ScanId), Problems.GridSide(Nx, "nx"), Problems.GridSide(Ny, "ny"))
+            .Concat(Problems.Each(Pixels, "pixels", p => p.Validate(Nx, Ny)));
+}
 
 /// <summary>One pixel of a scan: its index in the plan, grid position and stage coordinates.</summary>
-public sealed record PixelSpec(int Index, int Ix, int Iy, double XUm, double YUm);
+public sealed record PixelSpec(int Index, int Ix, int Iy, double XUm, double YUm)
+{
+    /// <summary>The problems of this pixel in a grid of <paramref name="nx"/> x <paramref name="ny"/>.</summary>
+    public IEnumerable<string> Validate(int nx, int ny) => Problems.Of(
+        Problems.NonNegative(Index, "index"),
+        Ix >= 0 && Ix < nx ? null : $"ix {Ix} lies outside 0-{nx - 1}",
+        Iy >= 0 && Iy < ny ? null : $"iy {Iy} lies outside 0-{ny - 1}",
+        Problems.Finite(XUm, "xUm"),
+        Problems.Finite(YUm, "yUm"));
+}
 
 /// <summary>
 /// <c>scan/event/pixel</c>: a pixel is finished (measured, or recorded as no contact). <see cref="Skipped"/>: the
@@ -104,8 +129,12 @@ public sealed record PixelDoneEvent(
     bool Contact,
     double? ContactZUm,
     DateTimeOffset TimestampUtc,
-    string? Skipped = null) : Payload
+    string? Skipped = null) : Payload, IValidatable
 {
+    public IEnumerable<string> Validate() =>
+        Problems.Of(Problems.ScanId(ScanId), Problems.NonNegative(Take, "take"), Problems.Text(Skipped, "skipped", required: false))
+            .Concat(new RecordedPixel(Index, Ix, Iy, XUm, YUm, Contact, ContactZUm).Validate());
+
     /// <summary>
     /// Which measurement of the pixel is the one that counts (the potentiostat's take; a pixel measured again after a
     /// disturbed attempt has a later one): readers analyse the curves of this take, not an earlier one.
@@ -114,7 +143,16 @@ public sealed record PixelDoneEvent(
 }
 
 /// <summary><c>scan/event/finished</c>: the scan ended (completed or aborted); maps can be exported.</summary>
-public sealed record ScanFinishedEvent(string ScanId, ScanState State, int PixelsDone, int PixelsTotal, DateTimeOffset TimestampUtc) : Payload;
+public sealed record ScanFinishedEvent(string ScanId, ScanState State, int PixelsDone, int PixelsTotal, DateTimeOffset TimestampUtc)
+    : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.ScanId(ScanId), Problems.Defined(State, "state"), Problems.Count(PixelsDone, PixelsTotal, "pixelsDone", "pixelsTotal"));
+}
 
 /// <summary><c>scan/event/state</c>: paused, resumed, interlock tripped.</summary>
-public sealed record ScanStateEvent(string ScanId, ScanState State, string Reason, DateTimeOffset TimestampUtc) : Payload;
+public sealed record ScanStateEvent(string ScanId, ScanState State, string Reason, DateTimeOffset TimestampUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.ScanId(ScanId), Problems.Defined(State, "state"), Problems.Text(Reason, "reason", required: false));
+}

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Seccm.Contracts.Messages;
 
 namespace Seccm.Contracts.Serialization;
 
@@ -37,6 +38,35 @@ public static class SeccmJson
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NotSupportedException or FormatException or OverflowException)
         {
             throw new PayloadException($"{where}: invalid {typeof(T).Name}: {Clip(ex.Message)}");
+        }
+    }
+
+    /// <summary>
+    /// Parses a payload and runs its own checks (<see cref="IValidatable"/>): what every receiver of an event or status
+    /// calls. Throws <see cref="PayloadException"/> naming where, the type and every bad field.
+    /// </summary>
+    public static T DeserializeValid<T>(ReadOnlySpan<byte> utf8, string where) where T : IValidatable
+    {
+        var value = Deserialize<T>(utf8, where);
+        ThrowIfInvalid(value, where);
+        return value;
+    }
+
+    /// <inheritdoc cref="DeserializeValid{T}(ReadOnlySpan{byte}, string)"/>
+    public static T DeserializeValid<T>(JsonElement element, string where) where T : IValidatable
+    {
+        var value = Deserialize<T>(element, where);
+        ThrowIfInvalid(value, where);
+        return value;
+    }
+
+    /// <summary>Throws <see cref="PayloadException"/> listing the problems of a payload that fails its own checks.</summary>
+    public static void ThrowIfInvalid<T>(T value, string where) where T : IValidatable
+    {
+        var problems = value.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new PayloadException($"{where}: invalid {typeof(T).Name}: {Clip(string.Join("; ", problems))}");
         }
     }
 

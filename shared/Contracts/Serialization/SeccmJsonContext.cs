@@ -25,6 +25,7 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(PingCommand))]
 [JsonSerializable(typeof(PingResult))]
 [JsonSerializable(typeof(EmptyCommand))]
+[JsonSerializable(typeof(QueueTelemetry))]
 [JsonSerializable(typeof(JsonElement))]
 // scan
 [JsonSerializable(typeof(Recipe))]

@@ -108,12 +108,26 @@ public sealed record StagePositionResult(double XUm, double YUm, double ZUm, boo
 
 /// <summary><c>telemetry/position</c>.</summary>
 public sealed record StagePositionTelemetry(DateTimeOffset TimestampUtc, double XUm, double YUm, double ZUm, bool OnTarget, bool Moving,
-    bool Approaching) : Payload;
+    bool Approaching) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() =>
+        Problems.Of(Problems.Finite(XUm, "xUm"), Problems.Finite(YUm, "yUm"), Problems.Finite(ZUm, "zUm"));
+}
 
 /// <summary><c>event/approach-started</c>.</summary>
 public sealed record ApproachStartedEvent(DateTimeOffset TimestampUtc, double StartZUm, double EndZUm, double SpeedUmPerS,
-    string? StopOnTopic) : Payload;
+    string? StopOnTopic) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Finite(StartZUm, "startZUm"), Problems.Finite(EndZUm, "endZUm"), Problems.Positive(SpeedUmPerS, "speedUmPerS"),
+        Problems.Text(StopOnTopic, "stopOnTopic", required: false));
+}
 
 /// <summary><c>event/approach-stopped</c> and the reply of <c>cmd/approach</c>. <see cref="Reason"/> is one of <see cref="ApproachStopReasons"/>.</summary>
 public sealed record ApproachStoppedEvent(DateTimeOffset TimestampUtc, string Reason, double ZUm, double TravelledUm, string? Detail = null)
-    : Payload;
+    : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Reason, "reason"), Problems.Finite(ZUm, "zUm"), Problems.Finite(TravelledUm, "travelledUm"),
+        Problems.Text(Detail, "detail", required: false));
+}

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
@@ -20,8 +21,45 @@ public class InterlockMonitorTests
         monitor.Observe(ServiceNames.Stage, Status(ServiceNames.Stage, """{"deviceFault": false}"""));
         monitor.Observe(ServiceNames.Potentiostat, Status(ServiceNames.Potentiostat, "{}"));
         monitor.Observe(ServiceNames.Diffusion, Status(ServiceNames.Diffusion, "{}"));
-        monitor.Observe(ServiceNames.Glovebox, Status(ServiceNames.Glovebox, """{"safeToScan": true, "o2Ppm": 0.5, "h2oPpm": 0.4}"""));
+        // The glovebox's status as it writes it (GloveboxStatusDetails); its readings come in its telemetry.
+        monitor.Observe(ServiceNames.Glovebox, new ServiceStatus(ServiceNames.Glovebox, "i1", ServiceStatus.Online, "1.0.0", DateTimeOffset.UnixEpoch,
+            Details: SeccmJson.ToElement(SafeBox)));
+        monitor.ObserveAtmosphere(Atmosphere(0.5, 0.4));
         return monitor;
+    }
+
+    private static readonly GloveboxStatusDetails SafeBox = new(true, GloveboxAlarmLevels.Ok, GloveboxAlarmLevels.Ok, true, "scan s1", null);
+
+    private static GloveboxTelemetry Atmosphere(double o2, double h2o) =>
+        new(DateTimeOffset.UnixEpoch, o2, h2o, null, null, true, "scan s1", GloveboxAlarmLevels.Ok, GloveboxAlarmLevels.Ok, true, []);
+
+    private static ServiceStatus Glovebox(string details) => Status(ServiceNames.Glovebox, details);
+
+    [Fact]
+    public void The_glovebox_status_as_the_glovebox_writes_it_holds_the_scan_when_unsafe_and_bad_details_are_named()
+    {
+        var monitor = AllWell();
+        monitor.Observe(ServiceNames.Glovebox, new ServiceStatus(ServiceNames.Glovebox, "i1", ServiceStatus.Online, "1.0.0", DateTimeOffset.UnixEpoch,
+            Details: SeccmJson.ToElement(SafeBox with { SafeToScan = false, O2Alarm = GloveboxAlarmLevels.Alarm })));
+        var unsafeBox = monitor.Check(Limits);
+        Assert.False(unsafeBox.Safe);
+        Assert.Contains("glovebox not safe to scan (O2 alarm, H2O ok)", unsafeBox.Reason, StringComparison.Ordinal);
+
+        // Details the glovebox never writes (an alarm level it does not know, a missing field) hold the scan and are named.
+        monitor.Observe(ServiceNames.Glovebox, Glovebox(
+            """{"safeToScan": true, "o2Alarm": "red", "h2oAlarm": "ok", "pumpOn": true, "pumpReason": "", "scenario": null}"""));
+        var bad = monitor.Check(Limits);
+        Assert.False(bad.Safe);
+        Assert.Contains("glovebox status details", bad.Reason, StringComparison.Ordinal);
+        Assert.Contains("o2Alarm 'red'", bad.Reason, StringComparison.Ordinal);
+        monitor.Observe(ServiceNames.Glovebox, Glovebox("""{"safeToScan": true, "o2Ppm": 0.5}"""));
+        Assert.False(monitor.Check(Limits).Safe);
+
+        monitor.Observe(ServiceNames.Glovebox, new ServiceStatus(ServiceNames.Glovebox, "i1", ServiceStatus.Online, "1.0.0", DateTimeOffset.UnixEpoch,
+            Details: SeccmJson.ToElement(SafeBox)));
+        Assert.True(monitor.Check(Limits).Safe);
+        monitor.ObserveAtmosphere(Atmosphere(Limits.MaxO2Ppm + 1, 0.4));
+        Assert.Contains("O2", monitor.Check(Limits).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
