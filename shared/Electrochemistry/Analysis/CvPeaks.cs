@@ -108,7 +108,10 @@ public static class CvPeakAnalysis
             double strongest = peaks.Max(p => p.ProminenceA);
             peaks.RemoveAll(p => p.ProminenceA < SplitWaveMinShare * strongest);
         }
-        double epf = PeakTop(e, i, corrected, best, direction, offset, slope, out double ipf);
+        // The height from the cubic through the raw top; the position from the smoothed wave's vertex, as the reverse
+        // peak's (the cubic's stationary point wanders with the noise on a flat top: dEp at 10 mV/s read 67 mV, not 57).
+        PeakTop(e, i, corrected, best, direction, offset, slope, out double ipf);
+        double epf = RefineVertex(e, corrected, best, out _);
 
         // Reverse sweep: the opposite wave is a minimum of direction * current after the vertex.
         int rBest = vertex;
