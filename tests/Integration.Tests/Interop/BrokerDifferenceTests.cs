@@ -14,7 +14,9 @@ namespace Seccm.Integration.Tests.Interop;
 public sealed class BrokerDifferenceTests(ITestOutputHelper output)
 {
     /// <summary>Probe lines whose value is the broker's own (an id, a time): compared below by what they mean.</summary>
-    private static readonly string[] Individual = ["v5_assigned_client_id", "will_delay_3s_will_after_s"];
+    // The embedded broker drops an expired retained message on some runs and delivers it on others (MQTTnet checks expiry
+    // on its own schedule; README: not reliably applied), so only mosquitto's side of that probe is asserted.
+    private static readonly string[] Individual = ["v5_assigned_client_id", "will_delay_3s_will_after_s", "expired_retained_message_delivered"];
 
     /// <summary>The differences the README documents, with the embedded broker's value.</summary>
     private static readonly Dictionary<string, string> Documented = new()
@@ -22,7 +24,6 @@ public sealed class BrokerDifferenceTests(ITestOutputHelper output)
         ["connack_SharedSubscriptionAvailable"] = "0",
         ["shared_subscription_suback"] = "Shared subscription not supported",
         ["sys_broker_version"] = "none",
-        ["expired_retained_message_delivered"] = "True",
         ["connack_TopicAliasMaximum"] = "65535",
     };
 
@@ -57,6 +58,7 @@ public sealed class BrokerDifferenceTests(ITestOutputHelper output)
             Assert.Equal("0", probe["v311_empty_id_clean_session_connack"]);
             Assert.Equal("True", probe["disconnect_with_will_message_sends_will"]);
         }
+        Assert.Equal("False", reference["expired_retained_message_delivered"]);
         // mosquitto holds a will back for its delay; the embedded broker sends it when the connection drops (documented).
         Assert.True(double.Parse(reference["will_delay_3s_will_after_s"], CultureInfo.InvariantCulture) >= 3.0,
             $"mosquitto sent a will with a 3 s delay after {reference["will_delay_3s_will_after_s"]} s");
