@@ -44,13 +44,17 @@ public sealed class RequestReplyTests
     public async Task A_retained_offline_status_from_an_earlier_run_does_not_refuse_a_request_the_new_process_answers()
     {
         await using var broker = await MosquittoServer.StartAsync();
+        // An earlier run of the stage subscribed and stopped: it leaves "offline" retained and its persistent session,
+        // where commands wait until the next process with the same client id connects.
+        var earlier = await BusFactory.ConnectAsync(broker, ServiceNames.Stage);
+        await earlier.ListenForCommandsAsync(); // connected: returns once the broker has acknowledged the subscription
+        await earlier.StopAsync(TimeSpan.FromSeconds(10));
+        await earlier.DisposeAsync();
         await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Cli);
-        // An earlier stage left "offline" retained; the new one comes up after the request was sent.
-        await client.PublishConfirmedAsync(Topic.Status("t1", ServiceNames.Stage),
-            new ServiceStatus(ServiceNames.Stage, "t1", ServiceStatus.Offline, "old", DateTimeOffset.UnixEpoch), retain: true);
+        var request = client.RequestAsync(ServiceNames.Stage, "ping", new PingCommand("hi"), LongTimeout);
+        // The new process comes up after the request was sent (and after the client saw the retained offline).
         await using var stage = BusFactory.Create(broker.Port, ServiceNames.Stage);
         await stage.ListenForCommandsAsync();
-        var request = client.RequestAsync(ServiceNames.Stage, "ping", new PingCommand("hi"), LongTimeout);
         await stage.StartAsync(CancellationToken.None);
 
         var reply = await request;
