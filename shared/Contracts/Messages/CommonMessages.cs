@@ -7,7 +7,19 @@ namespace Seccm.Contracts.Messages;
 public sealed record CommandError(string Code, string Message);
 
 /// <summary>Reply to every command: <c>ok</c> with an optional result, or an error.</summary>
-public sealed record CommandReply(bool Ok, JsonElement? Result = null, CommandError? Error = null) : Payload;
+public sealed record CommandReply(bool Ok, JsonElement? Result = null, CommandError? Error = null) : Payload, IValidatable
+{
+    // No length limit on the message: a reply carries the whole reason, however long.
+    public IEnumerable<string> Validate() => (Ok, Error) switch
+    {
+        (true, null) => [],
+        (true, _) => ["an ok reply carries no error"],
+        (false, null) => ["error must be given when ok is false"],
+        (false, { } error) => Problems.Of(
+            string.IsNullOrWhiteSpace(error.Code) ? "error.code must not be empty" : null,
+            string.IsNullOrWhiteSpace(error.Message) ? "error.message must not be empty" : null),
+    };
+}
 
 /// <summary>Well-known error codes.</summary>
 public static class ErrorCodes

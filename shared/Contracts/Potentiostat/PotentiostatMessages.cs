@@ -422,7 +422,18 @@ public sealed record RawCurveStorage(
     bool SpaceLow,
     int FilesReclaimed,
     long BytesReclaimed,
-    DateTimeOffset CheckedUtc) : Payload;
+    DateTimeOffset CheckedUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => Problems.Of(
+        Problems.Text(Directory, "directory"), Problems.NonNegative(Files, "files"), Problems.NonNegative(Bytes, "bytes"),
+        Problems.NonNegative(FreeBytes, "freeBytes"), Problems.NonNegative(FilesReclaimed, "filesReclaimed"),
+        Problems.NonNegative(BytesReclaimed, "bytesReclaimed"));
+}
 
-/// <summary>The <c>details</c> of the potentiostat's status.</summary>
-public sealed record PotentiostatStatusDetails(RawCurveStorage RawCurves) : Payload;
+/// <summary>The <c>details</c> of the potentiostat's status (as <see cref="DeviceStatusDetails"/> for the device part).</summary>
+public sealed record PotentiostatStatusDetails(RawCurveStorage RawCurves) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate() => RawCurves is null
+        ? ["rawCurves must be given"]
+        : RawCurves.Validate().Select(problem => $"rawCurves.{problem}");
+}

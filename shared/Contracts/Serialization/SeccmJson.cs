@@ -45,29 +45,44 @@ public static class SeccmJson
     /// Parses a payload and runs its own checks (<see cref="IValidatable"/>): what every receiver of an event or status
     /// calls. Throws <see cref="PayloadException"/> naming where, the type and every bad field.
     /// </summary>
-    public static T DeserializeValid<T>(ReadOnlySpan<byte> utf8, string where) where T : IValidatable
+    public static T DeserializeValid<T>(ReadOnlySpan<byte> utf8, string where) where T : IValidatable =>
+        DeserializeChecked<T>(utf8, where);
+
+    /// <inheritdoc cref="DeserializeValid{T}(ReadOnlySpan{byte}, string)"/>
+    public static T DeserializeValid<T>(JsonElement element, string where) where T : IValidatable => DeserializeChecked<T>(element, where);
+
+    /// <summary>
+    /// Runs a payload's own checks (<see cref="IValidatable"/>; a type without checks passes): the one check every
+    /// receiver and every sender of commands, events and statuses runs. Throws <see cref="InvalidPayloadException"/>
+    /// ("{where}: invalid T: field ...") naming where, the type and every bad field.
+    /// </summary>
+    public static void ThrowIfInvalid<T>(T value, string where)
     {
-        var value = Deserialize<T>(utf8, where);
+        if (value is not IValidatable validatable)
+        {
+            return;
+        }
+        var problems = validatable.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidPayloadException($"{where}: invalid {typeof(T).Name}: {Clip(string.Join("; ", problems))}");
+        }
+    }
+
+    /// <summary>Parses a payload and runs its checks when it has any: what the command path reads.</summary>
+    public static T DeserializeChecked<T>(ReadOnlySpan<byte> utf8, string where, JsonTypeInfo<T>? info = null)
+    {
+        var value = Deserialize(utf8, where, info);
         ThrowIfInvalid(value, where);
         return value;
     }
 
-    /// <inheritdoc cref="DeserializeValid{T}(ReadOnlySpan{byte}, string)"/>
-    public static T DeserializeValid<T>(JsonElement element, string where) where T : IValidatable
+    /// <inheritdoc cref="DeserializeChecked{T}(ReadOnlySpan{byte}, string, JsonTypeInfo{T}?)"/>
+    public static T DeserializeChecked<T>(JsonElement element, string where)
     {
         var value = Deserialize<T>(element, where);
         ThrowIfInvalid(value, where);
         return value;
-    }
-
-    /// <summary>Throws <see cref="PayloadException"/> listing the problems of a payload that fails its own checks.</summary>
-    public static void ThrowIfInvalid<T>(T value, string where) where T : IValidatable
-    {
-        var problems = value.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new PayloadException($"{where}: invalid {typeof(T).Name}: {Clip(string.Join("; ", problems))}");
-        }
     }
 
     public static T Deserialize<T>(JsonElement element, string where) =>
@@ -77,4 +92,10 @@ public static class SeccmJson
 }
 
 /// <summary>A payload that cannot be used: not JSON, wrong shape, missing or invalid fields.</summary>
-public sealed class PayloadException(string message) : Exception(message);
+public class PayloadException(string message) : Exception(message);
+
+/// <summary>
+/// A payload that parses but fails its own checks (<see cref="IValidatable"/>): a command answered
+/// <c>invalid_argument</c> rather than <c>bad_payload</c>.
+/// </summary>
+public sealed class InvalidPayloadException(string message) : PayloadException(message);

@@ -62,9 +62,7 @@ public static class TopicContracts
             var status = SeccmJson.DeserializeValid<ServiceStatus>(payload.Span, topic);
             if (status.Details is { ValueKind: JsonValueKind.Object } details)
             {
-                _ = parsed.Service == ServiceNames.Glovebox
-                    ? (IValidatable)SeccmJson.DeserializeValid<GloveboxStatusDetails>(details, $"{topic} details")
-                    : SeccmJson.DeserializeValid<DeviceStatusDetails>(details, $"{topic} details");
+                ReadDetails(parsed.Service, details, $"{topic} details");
             }
             return status;
         }
@@ -78,6 +76,25 @@ public static class TopicContracts
         return Readers.TryGetValue((parsed.Service, parsed.Kind, name), out var read)
             ? read(payload, topic)
             : throw new PayloadException($"{topic}: no payload contract for {parsed.Service} {Topic.KindSegment(parsed.Kind)} '{name}'");
+    }
+
+    /// <summary>
+    /// Checks the <c>details</c> of a service's status: the glovebox's <see cref="GloveboxStatusDetails"/>, the device part
+    /// (<see cref="DeviceStatusDetails"/>) of the others, and the potentiostat's raw-curve storage
+    /// (<see cref="PotentiostatStatusDetails"/>). Throws <see cref="PayloadException"/> naming where and the field.
+    /// </summary>
+    public static void ReadDetails(string service, JsonElement details, string where)
+    {
+        if (service == ServiceNames.Glovebox)
+        {
+            _ = SeccmJson.DeserializeValid<GloveboxStatusDetails>(details, where);
+            return;
+        }
+        SeccmJson.DeserializeValid<DeviceStatusDetails>(details, where);
+        if (service == ServiceNames.Potentiostat)
+        {
+            _ = SeccmJson.DeserializeValid<PotentiostatStatusDetails>(details, where);
+        }
     }
 
     private static IValidatable Read<T>(ReadOnlyMemory<byte> payload, string where) where T : IValidatable =>

@@ -236,7 +236,7 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
         {
             throw new CommandFailedException(service, verb, new CommandError(ErrorCodes.Internal, "the reply carries no result"));
         }
-        return SeccmJson.Deserialize<TResult>(result, $"reply of {service}/{verb}");
+        return SeccmJson.DeserializeChecked<TResult>(result, $"reply of {service}/{verb}");
     }
 
     /// <summary>Sends a command and throws <see cref="CommandFailedException"/> on an error reply; ignores any result.</summary>
@@ -248,7 +248,14 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     private async Task<CommandReply> RequestOkAsync<TCommand>(string service, string verb, TCommand command, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
-        RequestReply.ThrowIfInvalid(command, $"{Topic.Command(Instrument, service, verb)} (not sent)");
+        try
+        {
+            SeccmJson.ThrowIfInvalid(command, $"{Topic.Command(Instrument, service, verb)} (not sent)");
+        }
+        catch (InvalidPayloadException ex)
+        {
+            throw CommandException.Invalid(ex.Message);
+        }
         var reply = await RequestAsync(service, verb, command, timeout, cancellationToken).ConfigureAwait(false);
         if (!reply.Ok)
         {

@@ -157,12 +157,8 @@ internal sealed partial class RequestReply
         }
         await _router.ObserveAsync(statusTopic, (message, _) =>
         {
-            ServiceStatus status;
-            try
-            {
-                status = SeccmJson.Deserialize<ServiceStatus>(message.Payload.Span, message.Topic);
-            }
-            catch (PayloadException)
+            // A status that does not read as its contract says nothing about the target: logged, nothing changes.
+            if (!message.TryRead<ServiceStatus>(_logger, "the target's state is left as it was", out var status))
             {
                 return Task.CompletedTask;
             }
@@ -194,28 +190,8 @@ internal sealed partial class RequestReply
         _router.AddAsync(filter, handler, MqttQualityOfServiceLevel.AtLeastOnce, 10_000, acknowledgeAfterHandling: false, _stop());
 
     private static TCommand Parse<TCommand>(ReadOnlyMemory<byte> payload, string where,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo)
-    {
-        var command = SeccmJson.Deserialize(payload.IsEmpty ? EmptyObject : payload.Span, where, typeInfo);
-        ThrowIfInvalid(command, where);
-        return command;
-    }
-
-    /// <summary>
-    /// The receiver's own check (<see cref="IValidatable"/>), run by the receiver on every command and by the sender
-    /// before sending one, so that a message one service builds for another is never refused over its contract.
-    /// </summary>
-    public static void ThrowIfInvalid<TCommand>(TCommand command, string where)
-    {
-        if (command is IValidatable validatable)
-        {
-            var problems = validatable.Validate().ToList();
-            if (problems.Count > 0)
-            {
-                throw CommandException.Invalid($"{where}: {string.Join("; ", problems)}");
-            }
-        }
-    }
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TCommand>? typeInfo) =>
+        SeccmJson.DeserializeChecked(payload.IsEmpty ? EmptyObject : payload.Span, where, typeInfo);
 
     private async Task EnsureReplySubscriptionAsync()
     {
@@ -269,6 +245,10 @@ internal sealed partial class RequestReply
                 var result = await route.Handle(message.Payload, message.Topic, stop).ConfigureAwait(false);
                 reply = new CommandReply(true, result);
             }
+            catch (InvalidPayloadException ex)
+            {
+                reply = Error(ErrorCodes.InvalidArgument, ex.Message);
+            }
             catch (PayloadException ex)
             {
                 reply = Error(ErrorCodes.BadPayload, ex.Message);
@@ -318,7 +298,7 @@ internal sealed partial class RequestReply
         }
         try
         {
-            waiting.Reply.TrySetResult(SeccmJson.Deserialize<CommandReply>(message.Payload.Span, message.Topic));
+            waiting.Reply.TrySetResult(SeccmJson.DeserializeValid<CommandReply>(message.Payload.Span, message.Topic));
         }
         catch (PayloadException ex)
         {
