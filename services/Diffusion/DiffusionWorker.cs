@@ -135,20 +135,13 @@ internal sealed partial class DiffusionWorker : BackgroundService
 
     private Task OnStartedAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        try
+        if (message.TryRead<ScanStartedEvent>(_logger, "dropped", out var started))
         {
-            _ledger.Start(SeccmJson.DeserializeValid<ScanStartedEvent>(message.Payload.Span, message.Topic));
-        }
-        catch (PayloadException ex)
-        {
-            LogDropped(_logger, ex.Message);
+            _ledger.Start(started);
         }
         return Task.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{ClientId}: diffusion worker ready ({Mode})")]
     private static partial void LogStarted(ILogger logger, string clientId, string mode);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message: {Reason}")]
-    private static partial void LogDropped(ILogger logger, string reason);
 }

@@ -349,18 +349,8 @@ internal sealed partial class GloveboxWorker(
     }
 
     /// <summary>A scan message checked by its contract; null (logged, nothing changes) when it is malformed or out of range.</summary>
-    private T? Received<T>(IncomingMessage message) where T : class, IValidatable
-    {
-        try
-        {
-            return SeccmJson.DeserializeValid<T>(message.Payload.Span, message.Topic);
-        }
-        catch (PayloadException ex)
-        {
-            LogIgnored(logger, ex.Message);
-            return null;
-        }
-    }
+    private T? Received<T>(IncomingMessage message) where T : class, IValidatable =>
+        message.TryRead<T>(logger, "the pump is left as it is", out var value) ? value : null;
 
     private async Task PumpOnQuietlyAsync(Func<Task> turnOn)
     {
@@ -384,9 +374,6 @@ internal sealed partial class GloveboxWorker(
         AlarmLevel.Alarm => GloveboxAlarmLevels.Alarm,
         _ => GloveboxAlarmLevels.Unknown,
     };
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a message (the pump is left as it is): {Reason}")]
-    private static partial void LogIgnored(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Glovebox devices ready: O2 {Oxygen}; H2O {Moisture}; pump {Pump}")]
     private static partial void LogStarted(ILogger logger, string oxygen, string moisture, string pump);

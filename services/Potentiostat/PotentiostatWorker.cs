@@ -117,15 +117,10 @@ internal sealed partial class PotentiostatWorker(
 
     private Task OnStagePositionAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        try
+        if (message.TryRead<StagePositionTelemetry>(logger, "the pipette position is left as it was", out var p))
         {
-            var p = SeccmJson.DeserializeValid<StagePositionTelemetry>(message.Payload.Span, message.Topic);
             // The stage's periodic telemetry and its end-of-move report can cross: the tracker drops the older reading.
             position.Report(p.TimestampUtc, new PipettePosition(p.XUm, p.YUm, p.ZUm));
-        }
-        catch (PayloadException ex)
-        {
-            LogBadPosition(logger, ex.Message);
         }
         return Task.CompletedTask;
     }
@@ -536,9 +531,6 @@ internal sealed partial class PotentiostatWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Potentiostat driver failed to start: {Message}")]
     private static partial void LogDriverFailed(ILogger logger, string message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a stage position message: {Message}")]
-    private static partial void LogBadPosition(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Contact: |{CurrentA} A| > {ThresholdA} A at {HoldTimeS} s into the hold")]
     private static partial void LogContact(ILogger logger, double currentA, double thresholdA, double holdTimeS);

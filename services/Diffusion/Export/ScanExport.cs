@@ -21,14 +21,8 @@ internal sealed partial class ScanExport(IMessageBus bus, DiffusionOptions optio
 {
     public async Task OnFinishedAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        ScanFinishedEvent finished;
-        try
+        if (!message.TryRead<ScanFinishedEvent>(logger, "dropped", out var finished))
         {
-            finished = SeccmJson.DeserializeValid<ScanFinishedEvent>(message.Payload.Span, message.Topic);
-        }
-        catch (PayloadException ex)
-        {
-            LogDropped(logger, ex.Message);
             return;
         }
         // Pixels other workers analyse, or that wait here for their last chunks, may not have reported yet. A broker killed
@@ -104,9 +98,6 @@ internal sealed partial class ScanExport(IMessageBus bus, DiffusionOptions optio
         LogExported(logger, scanId, input.Results.Count, directory);
         return exported;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message: {Reason}")]
-    private static partial void LogDropped(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId}: exporting with {Have} of {Done} pixel results after waiting {WaitS:0.#} s; missing: {Missing}")]
     private static partial void LogExportIncomplete(ILogger logger, string scanId, int have, int done, double waitS, string missing);

@@ -31,14 +31,8 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
 
     public async Task OnChunkAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        CurveChunk chunk;
-        try
+        if (!message.TryRead<CurveChunk>(logger, "dropped", out var chunk))
         {
-            chunk = SeccmJson.DeserializeValid<CurveChunk>(message.Payload.Span, message.Topic);
-        }
-        catch (PayloadException ex)
-        {
-            LogDropped(logger, ex.Message);
             return;
         }
         (ScanRecord Scan, WaitingPixel Waiting, IReadOnlyList<Curve> Curves)? ready = null;
@@ -91,14 +85,8 @@ internal sealed partial class PixelJoin(DiffusionOptions options, TimeProvider t
 
     public async Task OnPixelDoneAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        PixelDoneEvent pixel;
-        try
+        if (!message.TryRead<PixelDoneEvent>(logger, "dropped", out var pixel))
         {
-            pixel = SeccmJson.DeserializeValid<PixelDoneEvent>(message.Payload.Span, message.Topic);
-        }
-        catch (PayloadException ex)
-        {
-            LogDropped(logger, ex.Message);
             return;
         }
         await AcceptPixelAsync(pixel, cancellationToken).ConfigureAwait(false);

@@ -79,14 +79,8 @@ internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions 
             // A retained result being cleared after its scan's export.
             return Task.CompletedTask;
         }
-        PixelResultMessage result;
-        try
+        if (!message.TryRead<PixelResultMessage>(logger, "dropped", out var result, MatchesTopic))
         {
-            result = ResultOf(message);
-        }
-        catch (PayloadException ex)
-        {
-            LogDropped(logger, ex.Message);
             return Task.CompletedTask;
         }
         lock (ledger.Gate)
@@ -154,19 +148,11 @@ internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions 
     /// <summary>
     /// A retained result of a worker, checked by its contract; its scan id and index must also match the topic it came on.
     /// </summary>
-    private static PixelResultMessage ResultOf(IncomingMessage message)
-    {
-        var result = SeccmJson.DeserializeValid<PixelResultMessage>(message.Payload.Span, message.Topic);
-        if (!message.Topic.Contains($"/{result.ScanId}/", StringComparison.Ordinal)
-            || !message.Topic.EndsWith($"/{result.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal))
-        {
-            throw new PayloadException($"{message.Topic}: scanId '{result.ScanId}' and index {result.Index} do not match the topic");
-        }
-        return result;
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message: {Reason}")]
-    private static partial void LogDropped(ILogger logger, string reason);
+    private static string? MatchesTopic(string topic, PixelResultMessage result) =>
+        topic.Contains($"/{result.ScanId}/", StringComparison.Ordinal)
+        && topic.EndsWith($"/{result.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal)
+            ? null
+            : $"scanId '{result.ScanId}' and index {result.Index} do not match the topic";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scan {ScanId} pixel {Index}: the curves cannot be analysed: {Reason}")]
     private static partial void LogAnalysisFailed(ILogger logger, string scanId, int index, string reason);

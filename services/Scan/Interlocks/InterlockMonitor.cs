@@ -34,15 +34,10 @@ internal sealed partial class InterlockMonitor(StatusRecorder? recorder = null, 
     {
         await bus.SubscribeAsync(GloveboxTopics.AtmosphereTopic(bus.Instrument), (message, _) =>
         {
-            try
+            if (message.TryRead<GloveboxTelemetry>(_logger, "the last atmosphere reading stands", out var atmosphere))
             {
-                var atmosphere = SeccmJson.DeserializeValid<GloveboxTelemetry>(message.Payload.Span, message.Topic);
                 _o2Ppm = atmosphere.O2Ppm;
                 _h2oPpm = atmosphere.H2oPpm;
-            }
-            catch (PayloadException ex)
-            {
-                LogIgnored(_logger, ex.Message);
             }
             return Task.CompletedTask;
         }, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
@@ -53,13 +48,12 @@ internal sealed partial class InterlockMonitor(StatusRecorder? recorder = null, 
             {
                 return Task.CompletedTask;
             }
-            try
+            if (message.TryRead<ServiceStatus>(_logger, "the service counts as offline", out var status))
             {
-                Observe(parsed.Service, SeccmJson.DeserializeValid<ServiceStatus>(message.Payload.Span, message.Topic));
+                Observe(parsed.Service, status);
             }
-            catch (PayloadException ex)
+            else
             {
-                LogIgnored(_logger, ex.Message);
                 // An unreadable status counts as unknown: the service is treated as offline.
                 _statuses.TryRemove(parsed.Service, out ServiceStatus? _);
             }
@@ -144,7 +138,4 @@ internal sealed partial class InterlockMonitor(StatusRecorder? recorder = null, 
         _o2Ppm = atmosphere.O2Ppm;
         _h2oPpm = atmosphere.H2oPpm;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Interlocks ignored a message: {Reason}")]
-    private static partial void LogIgnored(ILogger logger, string reason);
 }
