@@ -67,7 +67,7 @@ internal static class AlarmBench
         await scan.SubscribeAsync(GloveboxTopics.AlarmTopic(instrument), (m, _) =>
         {
             long now = Stopwatch.GetTimestamp();
-            var e = SeccmJson.Deserialize<GloveboxAlarmEvent>(m.Payload.Span, m.Topic);
+            var e = SeccmJson.DeserializeValid<GloveboxAlarmEvent>(m.Payload.Span, m.Topic);
             if (e.Quantity != "o2") return Task.CompletedTask;
             lock (gate)
             {
@@ -80,7 +80,7 @@ internal static class AlarmBench
         {
             long now = Stopwatch.GetTimestamp();
             if (m.Payload.IsEmpty) return Task.CompletedTask;
-            var status = SeccmJson.Deserialize<ServiceStatus>(m.Payload.Span, m.Topic);
+            var status = SeccmJson.DeserializeValid<ServiceStatus>(m.Payload.Span, m.Topic);
             if (!status.IsOnline || status.Details is not { ValueKind: JsonValueKind.Object } details
                 || !details.TryGetProperty("safeToScan", out var flag) || flag.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {

@@ -59,13 +59,13 @@ internal static class ChunksBench
         await reader.SubscribeAsync(busTopic, (m, ct) =>
         {
             // Decoded as the diffusion service decodes it: the reading side's work counts too.
-            _ = SeccmJson.Deserialize<CurveChunk>(m.Payload.Span, m.Topic);
+            _ = SeccmJson.DeserializeValid<CurveChunk>(m.Payload.Span, m.Topic);
             if (Interlocked.Increment(ref busReceived) == Volatile.Read(ref busTarget)) busDone?.TrySetResult();
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         rawReader.ApplicationMessageReceivedAsync += e =>
         {
-            _ = SeccmJson.Deserialize<CurveChunk>(e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Topic);
+            _ = SeccmJson.DeserializeValid<CurveChunk>(e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Topic);
             if (Interlocked.Increment(ref rawReceived) == Volatile.Read(ref rawTarget)) rawDone?.TrySetResult();
             return Task.CompletedTask;
         };

@@ -48,7 +48,7 @@ internal static class ColdStartBench
                 {
                     return Task.CompletedTask;
                 }
-                var status = SeccmJson.Deserialize<ServiceStatus>(e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Topic);
+                var status = SeccmJson.DeserializeValid<ServiceStatus>(e.ApplicationMessage.Payload.ToArray(), e.ApplicationMessage.Topic);
                 lock (online)
                 {
                     if (status.IsOnline && online.Add(status.Service))

@@ -61,7 +61,7 @@ internal static class MoveBench
         await scan.SubscribeAsync(StageTopics.PositionTopic(instrument), (m, _) =>
         {
             long now = Stopwatch.GetTimestamp();
-            var p = SeccmJson.Deserialize<StagePositionTelemetry>(m.Payload.Span, m.Topic);
+            var p = SeccmJson.DeserializeValid<StagePositionTelemetry>(m.Payload.Span, m.Topic);
             firstPosition.TrySetResult(p);
             lock (gate)
             {

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
@@ -54,7 +54,7 @@ internal static class DemoVerb
                 return await RunAsync(parse.GetValue(outDir)!, parse.GetValue(size), parse.GetValue(recipeOption), parse.GetValue(seed),
                     parse.GetValue(verbose), common, parse, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RecipeException or StartupException or CommandException or TimeoutException)
+            catch (Exception ex) when (ex is RecipeException or StartupException or CommandException or TimeoutException or PayloadException)
             {
                 await Console.Error.WriteLineAsync($"seccm demo: {ex.Message}").ConfigureAwait(false);
                 return 2;
@@ -111,10 +111,17 @@ internal static class DemoVerb
         try
         {
             await using var bus = await ClientBus.ConnectAsync(configuration, TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
-            var exported = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-            await bus.SubscribeAsync(Topic.Event(bus.Instrument, ServiceNames.Diffusion, "exported"), (m, _) =>
+            var exported = new TaskCompletionSource<DiffusionExportedEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+            await bus.SubscribeAsync(DiffusionTopics.ExportedTopic(bus.Instrument), (m, _) =>
             {
-                exported.TrySetResult(SeccmJson.Deserialize<JsonElement>(m.Payload.Span, m.Topic));
+                try
+                {
+                    exported.TrySetResult(SeccmJson.DeserializeValid<DiffusionExportedEvent>(m.Payload.Span, m.Topic));
+                }
+                catch (PayloadException ex)
+                {
+                    exported.TrySetException(ex);
+                }
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
 
@@ -123,17 +130,11 @@ internal static class DemoVerb
             var final = await ScanClientVerbs.FollowAsync(bus, start.Progress!.ScanId, cancellationToken).ConfigureAwait(false);
             var files = await exported.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"seccm demo: scan {final?.State.ToString().ToLowerInvariant()} in {stopwatch.Elapsed.TotalSeconds:0.0} s; maps in {output}");
-            if (files.TryGetProperty("files", out var list) && list.ValueKind == JsonValueKind.Array)
+            foreach (var file in files.Files)
             {
-                foreach (var file in list.EnumerateArray())
-                {
-                    Console.WriteLine($"  {file.GetString()}");
-                }
+                Console.WriteLine($"  {file}");
             }
-            if (files.TryGetProperty("summary", out var summary))
-            {
-                Console.WriteLine($"  summary: {summary}");
-            }
+            Console.WriteLine($"  summary: {SeccmJson.SerializeToString(files.Summary)}");
             return final?.State == ScanState.Completed ? 0 : 1;
         }
         finally

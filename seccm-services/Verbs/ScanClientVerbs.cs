@@ -81,7 +81,7 @@ internal static class ScanClientVerbs
                 await using var bus = await ClientBus.ConnectAsync(configuration, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
                 return await action(bus, parse, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RecipeException or StartupException or CommandException or TimeoutException)
+            catch (Exception ex) when (ex is RecipeException or StartupException or CommandException or TimeoutException or PayloadException)
             {
                 await Console.Error.WriteLineAsync($"seccm scan {name}: {ex.Message}").ConfigureAwait(false);
                 return 2;
@@ -97,20 +97,24 @@ internal static class ScanClientVerbs
         var finished = new TaskCompletionSource<ScanProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
         await bus.SubscribeAsync(ScanTopics.ProgressTopic(bus.Instrument), (m, _) =>
         {
+            ScanProgress p;
             try
             {
-                var p = SeccmJson.Deserialize<ScanProgress>(m.Payload.Span, m.Topic);
-                if (p.ScanId == scanId)
-                {
-                    latest = p;
-                    if (!p.IsActive)
-                    {
-                        finished.TrySetResult(p);
-                    }
-                }
+                p = SeccmJson.DeserializeValid<ScanProgress>(m.Payload.Span, m.Topic);
             }
-            catch (PayloadException)
+            catch (PayloadException ex)
             {
+                // Said and skipped: the next progress message (or the scan's end) still comes.
+                Console.Error.WriteLine($"seccm scan: ignored a progress message: {ex.Message}");
+                return Task.CompletedTask;
+            }
+            if (p.ScanId == scanId)
+            {
+                latest = p;
+                if (!p.IsActive)
+                {
+                    finished.TrySetResult(p);
+                }
             }
             return Task.CompletedTask;
         }).ConfigureAwait(false);

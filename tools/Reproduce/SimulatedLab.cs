@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Seccm.Contracts.Diffusion;
 using Seccm.Contracts.Potentiostat;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
@@ -16,7 +16,7 @@ using Seccm.Messaging.Bus;
 namespace Seccm.Host.Reproduce;
 
 /// <summary>What one scan produced: curves (rate = half-cycle for a charge/discharge; the last complete take of each pixel), pixel events (contact heights) and the diffusion service's export event.</summary>
-internal sealed record LabScan(ScanState? State, IReadOnlyList<Curve> Curves, IReadOnlyList<PixelDoneEvent> Pixels, JsonElement? Exported);
+internal sealed record LabScan(ScanState? State, IReadOnlyList<Curve> Curves, IReadOnlyList<PixelDoneEvent> Pixels, DiffusionExportedEvent? Exported);
 
 /// <summary>
 /// The instrument on the simulator, as <c>seccm demo</c> runs it: embedded broker, the five services, an accelerated
@@ -29,7 +29,7 @@ internal sealed class SimulatedLab : IAsyncDisposable
     private readonly ConcurrentBag<CurveChunk> _chunks = [];
     private readonly ConcurrentBag<PixelDoneEvent> _pixels = [];
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ScanFinishedEvent>> _finished = new();
-    private TaskCompletionSource<JsonElement> _exported = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<DiffusionExportedEvent> _exported = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SimulatedLab(IHost host, MqttBus bus)
     {
@@ -87,17 +87,17 @@ internal sealed class SimulatedLab : IAsyncDisposable
     {
         await _bus.SubscribeAsync(Topic.DataFilter(_bus.Instrument), (m, _) =>
         {
-            _chunks.Add(SeccmJson.Deserialize<CurveChunk>(m.Payload.Span, m.Topic));
+            _chunks.Add(SeccmJson.DeserializeValid<CurveChunk>(m.Payload.Span, m.Topic));
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         await _bus.SubscribeAsync(ScanTopics.PixelTopic(_bus.Instrument), (m, _) =>
         {
-            _pixels.Add(SeccmJson.Deserialize<PixelDoneEvent>(m.Payload.Span, m.Topic));
+            _pixels.Add(SeccmJson.DeserializeValid<PixelDoneEvent>(m.Payload.Span, m.Topic));
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         await _bus.SubscribeAsync(ScanTopics.FinishedTopic(_bus.Instrument), (m, _) =>
         {
-            var finished = SeccmJson.Deserialize<ScanFinishedEvent>(m.Payload.Span, m.Topic);
+            var finished = SeccmJson.DeserializeValid<ScanFinishedEvent>(m.Payload.Span, m.Topic);
             _finished.GetOrAdd(finished.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(finished);
             return Task.CompletedTask;
         }).ConfigureAwait(false);
@@ -105,7 +105,7 @@ internal sealed class SimulatedLab : IAsyncDisposable
         {
             // A reproduction has no operator to resume a scan a device stopped (it refused a technique): end it with the
             // reason. An interlock pause (glovebox O2/H2O) resumes by itself once the atmosphere recovers.
-            var change = SeccmJson.Deserialize<ScanStateEvent>(m.Payload.Span, m.Topic);
+            var change = SeccmJson.DeserializeValid<ScanStateEvent>(m.Payload.Span, m.Topic);
             if (change.State == ScanState.Paused && !change.Reason.StartsWith("interlock", StringComparison.OrdinalIgnoreCase))
             {
                 _finished.GetOrAdd(change.ScanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously))
@@ -113,9 +113,9 @@ internal sealed class SimulatedLab : IAsyncDisposable
             }
             return Task.CompletedTask;
         }).ConfigureAwait(false);
-        await _bus.SubscribeAsync(Topic.Event(_bus.Instrument, ServiceNames.Diffusion, "exported"), (m, _) =>
+        await _bus.SubscribeAsync(DiffusionTopics.ExportedTopic(_bus.Instrument), (m, _) =>
         {
-            _exported.TrySetResult(SeccmJson.Deserialize<JsonElement>(m.Payload.Span, m.Topic));
+            _exported.TrySetResult(SeccmJson.DeserializeValid<DiffusionExportedEvent>(m.Payload.Span, m.Topic));
             return Task.CompletedTask;
         }).ConfigureAwait(false);
     }
@@ -125,12 +125,12 @@ internal sealed class SimulatedLab : IAsyncDisposable
     {
         _chunks.Clear();
         _pixels.Clear();
-        _exported = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _exported = new TaskCompletionSource<DiffusionExportedEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         var start = await DemoVerb.StartWhenReadyAsync(_bus, recipe, cancellationToken).ConfigureAwait(false);
         var scanId = start.Progress!.ScanId;
         var final = await _finished.GetOrAdd(scanId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task
             .WaitAsync(TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
-        JsonElement? exported = null;
+        DiffusionExportedEvent? exported = null;
         try
         {
             // Even when the maps are not needed, let the diffusion service finish its export before the lab stops.
