@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text;
 using MQTTnet;
 using MQTTnet.Protocol;
 using Seccm.Contracts.Messages;
@@ -61,6 +63,88 @@ public sealed class RequestReplyTests
 
         Assert.True(reply.Ok);
     }
+
+    [Fact]
+    public async Task A_malformed_status_of_the_target_is_logged_by_topic_and_field_and_the_pending_request_still_gets_its_reply()
+    {
+        await using var broker = await MosquittoServer.StartAsync();
+        var warnings = new ConcurrentQueue<string>();
+        await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Scan, logger: CollectingLoggerProvider.Logger(warnings));
+        using var stage = await ConnectSilentStageAsync(broker.Port);
+        var command = new TaskCompletionSource<MqttApplicationMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        stage.ApplicationMessageReceivedAsync += e =>
+        {
+            command.TrySetResult(e.ApplicationMessage);
+            return Task.CompletedTask;
+        };
+
+        var pending = client.RequestAsync(ServiceNames.Stage, "move", new EmptyCommand(), LongTimeout);
+        var received = await command.Task.WaitAsync(LongTimeout);
+        // "offline" but without a service: not a status by its contract, so it says nothing about the stage.
+        await stage.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(Topic.Status("t1", ServiceNames.Stage))
+            .WithPayload("{\"service\":\"\",\"instrument\":\"t1\",\"state\":\"offline\",\"version\":\"x\",\"timestampUtc\":\"2026-01-01T00:00:00Z\"}")
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+        await Eventually.TrueAsync(() => warnings.Any(w => w.Contains("seccm/t1/stage/status", StringComparison.Ordinal)
+            && w.Contains("service must not be empty", StringComparison.Ordinal)), "the bad status logged with its topic and field");
+        await AnswerAsync(stage, received, SeccmJson.Serialize(new CommandReply(true)));
+
+        var reply = await pending;
+
+        Assert.True(reply.Ok);
+    }
+
+    [Fact]
+    public async Task A_malformed_reply_is_an_error_naming_its_topic_and_field_and_the_next_reply_is_read()
+    {
+        await using var broker = await MosquittoServer.StartAsync();
+        await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Scan);
+        using var stage = await ConnectSilentStageAsync(broker.Port);
+        var answers = new Queue<string>(["{\"ok\":false}", "{\"ok\":true}"]);
+        stage.ApplicationMessageReceivedAsync += e => AnswerAsync(stage, e.ApplicationMessage, Encoding.UTF8.GetBytes(answers.Dequeue()));
+
+        var bad = await client.RequestAsync(ServiceNames.Stage, "move", new EmptyCommand(), LongTimeout);
+        var good = await client.RequestAsync(ServiceNames.Stage, "move", new EmptyCommand(), LongTimeout);
+
+        Assert.False(bad.Ok);
+        Assert.Equal(ErrorCodes.BadPayload, bad.Error!.Code);
+        Assert.Contains("seccm/t1/scan/reply/", bad.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("invalid CommandReply: error must be given when ok is false", bad.Error.Message, StringComparison.Ordinal);
+        Assert.True(good.Ok);
+    }
+
+    [Fact]
+    public async Task A_command_that_fails_its_own_checks_is_refused_by_the_same_check_events_use()
+    {
+        await using var broker = await MosquittoServer.StartAsync();
+        await using var server = await BusFactory.ConnectAsync(broker, ServiceNames.Stage);
+        var applied = 0;
+        await server.MapCommandAsync<MoveProbe>("move", (_, _) =>
+        {
+            Interlocked.Increment(ref applied);
+            return Task.CompletedTask;
+        }, ProbeJson.Default.MoveProbe);
+        await using var client = await BusFactory.ConnectAsync(broker, ServiceNames.Cli);
+
+        var refused = await client.RequestRawAsync(Topic.Command("t1", ServiceNames.Stage, "move"), "{\"xUm\":-5,\"yUm\":1}"u8.ToArray(), LongTimeout);
+        var sender = await Assert.ThrowsAsync<CommandException>(
+            () => client.CallAsync(ServiceNames.Stage, "move", new MoveProbe(-5, 1), LongTimeout));
+
+        Assert.Equal(ErrorCodes.InvalidArgument, refused.Error!.Code);
+        Assert.Equal("seccm/t1/stage/cmd/move: invalid MoveProbe: xUm must be a finite number >= 0, not -5", refused.Error.Message);
+        Assert.Equal(ErrorCodes.InvalidArgument, sender.Code);
+        Assert.Equal("seccm/t1/stage/cmd/move (not sent): invalid MoveProbe: xUm must be a finite number >= 0, not -5", sender.Message);
+        Assert.Equal(0, applied);
+    }
+
+    private static Task AnswerAsync(IMqttClient service, MqttApplicationMessage command, byte[] reply) =>
+        service.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(command.ResponseTopic)
+            .WithPayload(reply)
+            .WithCorrelationData(command.CorrelationData)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
 
     private static async Task<IMqttClient> ConnectSilentStageAsync(int port)
     {
