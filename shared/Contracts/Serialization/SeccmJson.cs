@@ -53,7 +53,7 @@ public static class SeccmJson
 
     /// <summary>
     /// Runs a payload's own checks (<see cref="IValidatable"/>; a type without checks passes): the one check every
-    /// receiver and every sender of commands, events and statuses runs. Throws <see cref="InvalidPayloadException"/>
+    /// receiver and every sender of commands, events and statuses runs. Throws <see cref="PayloadException"/> (<see cref="PayloadException.InvalidFields"/>)
     /// ("{where}: invalid T: field ...") naming where, the type and every bad field.
     /// </summary>
     public static void ThrowIfInvalid<T>(T value, string where)
@@ -65,7 +65,7 @@ public static class SeccmJson
         var problems = validatable.Validate().ToList();
         if (problems.Count > 0)
         {
-            throw new InvalidPayloadException($"{where}: invalid {typeof(T).Name}: {Clip(string.Join("; ", problems))}");
+            throw new PayloadException($"{where}: invalid {typeof(T).Name}: {Clip(string.Join("; ", problems))}", invalidFields: true);
         }
     }
 
@@ -91,11 +91,12 @@ public static class SeccmJson
     private static string Clip(string message) => message.Length <= 300 ? message : message[..300] + "...";
 }
 
-/// <summary>A payload that cannot be used: not JSON, wrong shape, missing or invalid fields.</summary>
-public class PayloadException(string message) : Exception(message);
-
 /// <summary>
-/// A payload that parses but fails its own checks (<see cref="IValidatable"/>): a command answered
-/// <c>invalid_argument</c> rather than <c>bad_payload</c>.
+/// A payload that cannot be used: not JSON, wrong shape, missing or invalid fields. <see cref="InvalidFields"/>: it
+/// parsed but failed its own checks (<see cref="IValidatable"/>), a command answered <c>invalid_argument</c> rather
+/// than <c>bad_payload</c>.
 /// </summary>
-public sealed class InvalidPayloadException(string message) : PayloadException(message);
+public sealed class PayloadException(string message, bool invalidFields = false) : Exception(message)
+{
+    public bool InvalidFields { get; } = invalidFields;
+}

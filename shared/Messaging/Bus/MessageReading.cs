@@ -23,7 +23,7 @@ public static partial class MessageReading
             value = SeccmJson.DeserializeValid<T>(message.Payload.Span, message.Topic);
             if (matches?.Invoke(message.Topic, value) is { } mismatch)
             {
-                throw new InvalidPayloadException($"{message.Topic}: {mismatch}");
+                throw new PayloadException($"{message.Topic}: {mismatch}", invalidFields: true);
             }
             return true;
         }

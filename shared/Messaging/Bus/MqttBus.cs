@@ -252,7 +252,7 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
         {
             SeccmJson.ThrowIfInvalid(command, $"{Topic.Command(Instrument, service, verb)} (not sent)");
         }
-        catch (InvalidPayloadException ex)
+        catch (PayloadException ex)
         {
             throw CommandException.Invalid(ex.Message);
         }

@@ -245,13 +245,9 @@ internal sealed partial class RequestReply
                 var result = await route.Handle(message.Payload, message.Topic, stop).ConfigureAwait(false);
                 reply = new CommandReply(true, result);
             }
-            catch (InvalidPayloadException ex)
-            {
-                reply = Error(ErrorCodes.InvalidArgument, ex.Message);
-            }
             catch (PayloadException ex)
             {
-                reply = Error(ErrorCodes.BadPayload, ex.Message);
+                reply = Error(ex.InvalidFields ? ErrorCodes.InvalidArgument : ErrorCodes.BadPayload, ex.Message);
             }
             catch (CommandException ex)
             {

@@ -27,6 +27,8 @@ public sealed class EventPayloadTests
     private static readonly GloveboxTelemetry Atmosphere = new(T, 0.4, 0.3, -70, 2, true, "r", GloveboxAlarmLevels.Ok, GloveboxAlarmLevels.Ok, true,
         [new GloveboxSensorReading("o2", "o2", 0.4, "ppm")]);
 
+    private static readonly RawCurveStorage Storage = new("/data/raw", 3, 1000, 5_000_000, false, 0, 0, T);
+
     private static readonly PixelResultMessage Result = new("s1", 3, 1, 2, 1.5, 2.5, "cv", true, -0.2, 1e-10, 0.99, null, null, null, null, "ok", 2,
         [0.1, 0.2], [new CvPeakResult(0, 0.1, 1e-9, 1.6, null, null, null, true)], "w1", T);
 
@@ -44,6 +46,8 @@ public sealed class EventPayloadTests
         Result, new MapUpdate("s1", 1, 4, 2, 2, 0, 0, 0, 1e-10, null, null, null, T),
         new DiffusionExportedEvent("s1", "/maps/s1", ["d.csv"], new ExportSummary("cv", 1, 1, 1, 1, 1, null, null, null, 0, null, [], 0), T),
         new ServiceStatus("stage", "i1", ServiceStatus.Online, "1", T), new DeviceStatusDetails(true, "no answer"),
+        new PotentiostatStatusDetails(Storage), new PotentiostatStatusDetails(Storage with { FreeBytes = null }),
+        new CommandReply(true), new CommandReply(false, null, new CommandError(ErrorCodes.Busy, "busy")),
     ];
 
     [Theory]
@@ -106,6 +110,14 @@ public sealed class EventPayloadTests
         { new MapUpdate("s1", 1, 4, 2, 2, 0, 0, -5, 1e-10, null, null, null, T), "iy" },
         { new ServiceStatus("", "i1", ServiceStatus.Online, "1", T), "service" },
         { new DeviceStatusDetails(true, " "), "fault" },
+        { new PotentiostatStatusDetails(null!), "rawCurves" },
+        { new PotentiostatStatusDetails(Storage with { Directory = "" }), "rawCurves.directory" },
+        { new PotentiostatStatusDetails(Storage with { Files = -1 }), "rawCurves.files" },
+        { new PotentiostatStatusDetails(Storage with { FreeBytes = -1 }), "rawCurves.freeBytes" },
+        { new PotentiostatStatusDetails(Storage with { BytesReclaimed = -1 }), "rawCurves.bytesReclaimed" },
+        { new CommandReply(false), "error" },
+        { new CommandReply(true, null, new CommandError("x", "y")), "an ok reply" },
+        { new CommandReply(false, null, new CommandError("", "y")), "error.code" },
     };
 
     [Theory]
@@ -148,6 +160,11 @@ public sealed class TopicContractsTests
             Details: SeccmJson.ToElement(new GloveboxStatusDetails(true, "ok", "bad", true, "", null)));
         var details = Assert.Throws<PayloadException>(() => TopicContracts.Read(Topic.Status("i1", ServiceNames.Glovebox), SeccmJson.Serialize(status)));
         Assert.Contains("h2oAlarm 'bad'", details.Message, StringComparison.Ordinal);
+        // The potentiostat's as PotentiostatStatusDetails (its raw-curve storage).
+        var potentiostat = status with { Service = ServiceNames.Potentiostat, Details = SeccmJson.ToElement(new PotentiostatStatusDetails(
+            new RawCurveStorage("/d", -2, 0, null, false, 0, 0, DateTimeOffset.UnixEpoch))) };
+        var storage = Assert.Throws<PayloadException>(() => TopicContracts.Read(Topic.Status("i1", ServiceNames.Potentiostat), SeccmJson.Serialize(potentiostat)));
+        Assert.Contains("seccm/i1/potentiostat/status details: invalid PotentiostatStatusDetails: rawCurves.files must be >= 0, got -2", storage.Message, StringComparison.Ordinal);
 
         Assert.Null(TopicContracts.Read(Topic.Command("i1", ServiceNames.Stage, "move"), "{}"u8.ToArray()));
         Assert.Null(TopicContracts.Read(ScanTopics.StartedTopic("i1"), ReadOnlyMemory<byte>.Empty));
