@@ -184,7 +184,7 @@ internal static class AnalyzeVerb
             RatesDropped = r.Result.RatesDropped,
             Alpha = r.Result.Alpha,
             DoubleLayerF = r.Result.DoubleLayerF,
-            DeltaEpV = FastestUsedPeakSeparation(r.Result),
+            DeltaEpV = r.Result.DeltaEpAtFastestUsedV,
             K0CmPerS = r.Result.K0CmPerS,
             RatesUsed = r.Result.RatesUsed,
             SlopeAPerSqrtVPerS = r.Result.SlopeAPerSqrtVPerS,
@@ -202,15 +202,6 @@ internal static class AnalyzeVerb
             // Re-read lazily from the file for scan.h5 and the example CVs: one curve in memory at a time.
             Curves = LongCsvReader.ReadCurves(inputPath),
         }, output.FullName);
-    }
-
-    /// <summary>dEp at the fastest rate of the Randles-Sevcik line (the diffusion service's <c>dep_v</c>), else at the fastest with a peak.</summary>
-    private static double FastestUsedPeakSeparation(PixelResult result)
-    {
-        var withPeak = result.Curves.Where(c => c.HasForwardPeak).ToArray();
-        if (withPeak.Length == 0) return double.NaN;
-        var used = result.RatesUsedVPerS.Count > 0 ? withPeak.LastOrDefault(c => c.ScanRateVPerS == result.RatesUsedVPerS.Max()) : null;
-        return (used ?? withPeak[^1]).PeakSeparationV;
     }
 
     private static int Fail(string message)

@@ -32,8 +32,8 @@ internal sealed partial class PotentiostatWorker(
     private readonly object _liveGate = new();
     private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
     private string? _sweptFor;
-    private readonly Dictionary<int, int> _attempts = [];
-    private string? _attemptsScan;
+    private readonly Dictionary<int, int> _takes = [];
+    private string? _takesScan;
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
@@ -216,20 +216,35 @@ internal sealed partial class PotentiostatWorker(
         }
         var topic = DataTopic(scanId, technique);
         return new CurvePublisher(chunk => RecordAndPublishAsync(topic, chunk), scanId, pixel, technique, rates, samplesPerCycle, expected,
-            options.ChunkSamples, time, NextAttempt(scanId, pixel), TakeOf(scanId, pixel));
+            options.ChunkSamples, time, TakeOf(scanId, pixel));
     }
 
-    /// <summary>Which measurement of the pixel this is, from the raw data (a pixel measured again is a later take); 0 when it cannot be read.</summary>
+    /// <summary>
+    /// Which measurement of the pixel this is (a pixel measured again, for whatever reason, is a later take): one more than
+    /// the latest take in the raw data, which outlives this process. The takes this process gave the current scan's pixels
+    /// count too, so a raw file that cannot be read never hands out the same take twice.
+    /// </summary>
     private int TakeOf(string scanId, int pixel)
     {
+        var recorded = 0;
         try
         {
-            return recorder.NextTake(scanId, pixel);
+            recorded = recorder.NextTake(scanId, pixel);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             LogRecordingFailed(logger, scanId, recorder.PathOf(scanId), ex.Message);
-            return 0;
+        }
+        lock (_takes)
+        {
+            if (_takesScan != scanId)
+            {
+                _takes.Clear();
+                _takesScan = scanId;
+            }
+            var take = Math.Max(recorded, _takes.TryGetValue(pixel, out var last) ? last + 1 : 0);
+            _takes[pixel] = take;
+            return take;
         }
     }
 
@@ -319,25 +334,6 @@ internal sealed partial class PotentiostatWorker(
         }
         LogReplayed(logger, command.ScanId, sent.Count, chunks, missing.Count, file.Path);
         return new ReplayResult(command.ScanId, sent, chunks, missing);
-    }
-
-    /// <summary>
-    /// How often this pixel of this scan was measured before (0 the first time): a scan measures a pixel again when the
-    /// device flagged its curve, and the analysis keeps the latest. Only the current scan's pixels are remembered.
-    /// </summary>
-    private int NextAttempt(string scanId, int pixel)
-    {
-        lock (_attempts)
-        {
-            if (_attemptsScan != scanId)
-            {
-                _attempts.Clear();
-                _attemptsScan = scanId;
-            }
-            var attempt = _attempts.GetValueOrDefault(pixel);
-            _attempts[pixel] = attempt + 1;
-            return attempt;
-        }
     }
 
     /// <summary>Runs one technique to its end, publishing data, contact and the finished event; never leaves the device busy.</summary>

@@ -103,8 +103,6 @@ internal static class PixelAnalyzer
             p.HasForwardPeak ? Finite(p.ReversePeakPotentialV) : null,
             p.HasForwardPeak ? Finite(p.PeakSeparationV) : null,
             p.HasForwardPeak)).ToArray();
-        var fastestUsed = result.RatesUsedVPerS.Count > 0 ? result.RatesUsedVPerS.Max() : double.NaN;
-        var dEp = peaks.FirstOrDefault(p => p.ScanRateVPerS == fastestUsed)?.DeltaEpV ?? peaks.LastOrDefault(p => p.HasPeak)?.DeltaEpV;
         return (empty with
         {
             DCm2PerS = Finite(result.DCm2PerS),
@@ -116,7 +114,7 @@ internal static class PixelAnalyzer
             RatesDropped = result.RatesDropped,
             RSquared = Finite(result.RSquared),
             K0CmPerS = Finite(result.K0CmPerS),
-            DeltaEpV = dEp,
+            DeltaEpV = Finite(result.DeltaEpAtFastestUsedV),
             SlopeAPerSqrtVPerS = Finite(result.SlopeAPerSqrtVPerS),
             Flags = result.FlagText,
             RatesUsed = result.RatesUsed,

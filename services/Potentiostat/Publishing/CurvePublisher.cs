@@ -18,7 +18,6 @@ internal sealed class CurvePublisher(
     long? expectedSamplesPerRate,
     int messageSamples,
     TimeProvider time,
-    int attempt = 0,
     int take = 0)
 {
     private readonly List<double> _time = new(messageSamples);
@@ -98,7 +97,7 @@ internal sealed class CurvePublisher(
         }
         int? count = expectedSamplesPerRate is { } n ? (int)((n + messageSamples - 1) / messageSamples) : null;
         _pending = new CurveChunk(scanId, pixel, technique, Math.Max(_rateIndex, 0), rateCount, _rateVPerS, samplesPerCycle,
-            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames(), attempt) { Take = take };
+            _chunkIndex++, count, false, _first, _rateStartUtc, [.. _time], [.. _potential], [.. _current], _flags.ToNames()) { Take = take };
         _flags = SampleFlags.None;
         _time.Clear();
         _potential.Clear();

@@ -206,8 +206,7 @@ public sealed record AbortResult(string? AbortedTechnique) : Payload;
 /// cycle is <c>min(index / SamplesPerCycle, cycles - 1)</c>. Time restarts at 0 for every rate. A hold until stopped
 /// does not know its count: <see cref="ChunkCount"/> is null except on the last chunk. <see cref="SampleFlags"/> marks
 /// a chunk with samples the device flagged (<see cref="SampleFlagNames"/>, joined with '|'; null when none).
-/// <see cref="Attempt"/> counts measurements of the same pixel (0 first): a pixel measured again (its curve was flagged
-/// and the recipe asks for it) replaces the earlier curves.
+/// <see cref="Take"/> counts measurements of the same pixel (0 first): a pixel measured again replaces the earlier curves.
 /// </summary>
 public sealed record CurveChunk(
     string ScanId,
@@ -225,8 +224,7 @@ public sealed record CurveChunk(
     double[] TimeS,
     double[] PotentialV,
     double[] CurrentA,
-    string? SampleFlags = null,
-    int Attempt = 0) : Payload, IValidatable
+    string? SampleFlags = null) : Payload, IValidatable
 {
     public IEnumerable<string> Validate() => Problems.Of(
         Problems.ScanId(ScanId),
@@ -243,12 +241,14 @@ public sealed record CurveChunk(
             : $"timeS, potentialV and currentA must be as long as each other, got {TimeS.Length}, {PotentialV.Length}, {CurrentA.Length}",
         TimeS.All(double.IsFinite) ? null : "timeS must be finite numbers",
         Problems.Text(SampleFlags, "sampleFlags", required: false),
-        Problems.NonNegative(Attempt, "attempt"),
         Problems.NonNegative(Take, "take"));
 
     /// <summary>
-    /// Which measurement of the pixel this is: 0 the first; a pixel measured again in the same scan (its first attempt
-    /// was disturbed) is take 1, 2, ... Readers keep the last complete take. Absent (0) from potentiostats before takes.
+    /// Which measurement of the pixel this is: 0 the first; a pixel measured again in the same scan, for whatever reason
+    /// (the broker connection dropped during it, the device flagged its samples and the recipe asks for another), is take
+    /// 1, 2, ... Readers keep the last complete take. Absent (0) from potentiostats before takes. One number: an
+    /// <c>attempt</c> field (#19) counted the same measurements in the potentiostat's memory only; a message that still
+    /// carries it is read without it (the take orders the measurements already).
     /// </summary>
     public int Take { get; init; }
 }

@@ -44,16 +44,13 @@ public sealed class CurveAssembler
     /// on): its curves can be read.
     /// </summary>
     public bool IsComplete(string scanId, int pixel, int take = 0) =>
-        _pixels.TryGetValue((scanId, pixel), out var p) && (p.GivenUp || (p.NewestComplete is { } c && c == p.NewestTake && p.NewestCompleteTake >= take));
+        _pixels.TryGetValue((scanId, pixel), out var p) && (p.GivenUp || (p.NewestComplete is { } c && c == p.NewestTake && c >= take));
 
-    /// <summary>
-    /// The order of a pixel's measurements: the scan's attempt (a pixel measured again for flagged samples), then the
-    /// potentiostat's take (every measurement of the pixel, disturbed ones included).
-    /// </summary>
-    private static int Measurement(CurveChunk chunk) => (chunk.Attempt * 1000) + chunk.Take;
+    /// <summary>The order of a pixel's measurements: the potentiostat's take (every measurement of the pixel, for whatever reason).</summary>
+    private static int Measurement(CurveChunk chunk) => chunk.Take;
 
     /// <summary>The pixel's latest take seen so far (-1: none).</summary>
-    public int LatestTake(string scanId, int pixel) => _pixels.TryGetValue((scanId, pixel), out var p) ? p.NewestTake % 1000 : -1;
+    public int LatestTake(string scanId, int pixel) => _pixels.TryGetValue((scanId, pixel), out var p) ? p.NewestTake : -1;
 
     /// <summary>Adds a chunk; throws <see cref="ChunkException"/> (naming the field) for a chunk that cannot be used.</summary>
     public ChunkResult Add(CurveChunk chunk, string where)
@@ -83,7 +80,6 @@ public sealed class CurveAssembler
             return new ChunkResult(ChunkOutcome.Stored);
         }
         pixel.NewestComplete = measurement;
-        pixel.NewestCompleteTake = chunk.Take;
         foreach (var older in pixel.Open.Keys.Where(t => t <= measurement).ToList())
         {
             pixel.Open.Remove(older);
@@ -160,7 +156,6 @@ public sealed class CurveAssembler
         Require(Topic.IsValidSegment(chunk.ScanId), "scanId", $"'{chunk.ScanId}' is not a valid scan id");
         Require(chunk.Pixel >= 0, "pixel", $"{chunk.Pixel} must be >= 0");
         Require(chunk.Take is >= 0 and < 1000, "take", $"{chunk.Take} must be 0-999");
-        Require(chunk.Attempt is >= 0 and < 1000, "attempt", $"{chunk.Attempt} must be 0-999");
         Require(!string.IsNullOrWhiteSpace(chunk.Technique), "technique", "is empty");
         Require(chunk.RateCount is >= 1 and <= 100, "rateCount", $"{chunk.RateCount} must be 1-100");
         Require(chunk.RateIndex >= 0 && chunk.RateIndex < chunk.RateCount, "rateIndex", $"{chunk.RateIndex} must be in 0..{chunk.RateCount - 1}");
@@ -184,8 +179,6 @@ public sealed class CurveAssembler
         public int NewestTake { get; set; } = -1;
 
         public int? NewestComplete { get; set; }
-
-        public int NewestCompleteTake { get; set; }
 
         public bool GivenUp { get; set; }
     }

@@ -13,9 +13,12 @@ namespace Seccm.Curves.Log;
 /// </summary>
 public sealed class CurveLog : IDisposable
 {
-    // Records before takes existed ("RAWC") are still read: their take is 0.
+    // The record format is named by its magic; older ones are still read. "RAWC": no take (0), no sample flags.
+    // "CRV2": the take; later versions of it end with an attempt (#19, dropped: the take orders the measurements) and
+    // the sample flags. "CRV3" (written): the take and the sample flags, as a chunk on the bus carries them.
     private const int MagicV1 = 0x43574152; // "RAWC"
-    private const int Magic = 0x32565243; // "CRV2"
+    private const int MagicV2 = 0x32565243; // "CRV2"
+    private const int Magic = 0x33565243; // "CRV3"
     private const int EndMark = 0x444E4552; // "REND"
     private const int MaxBodyBytes = 64 << 20;
 
@@ -220,7 +223,7 @@ public sealed class CurveLog : IDisposable
         _file.ReadExactly(frame);
         var body = new byte[BitConverter.ToInt32(frame[4..])];
         _file.ReadExactly(body);
-        return Decode(body, BitConverter.ToInt32(frame) == Magic, ScanId, Path, offset);
+        return Decode(body, BitConverter.ToInt32(frame), ScanId, Path, offset);
     }
 
     /// <summary>Indexes the complete records; whatever follows the last one is cut off (writer) or ignored (reader).</summary>
@@ -237,8 +240,8 @@ public sealed class CurveLog : IDisposable
             _file.ReadExactly(frame);
             var magic = BitConverter.ToInt32(frame);
             var bodyBytes = BitConverter.ToInt32(frame[4..]);
-            var headBytes = magic == Magic ? 20 : 16;
-            if (magic is not (Magic or MagicV1) || bodyBytes < headBytes || bodyBytes > MaxBodyBytes || offset + 12 + bodyBytes > length)
+            var headBytes = magic == MagicV1 ? 16 : 20;
+            if (magic is not (Magic or MagicV2 or MagicV1) || bodyBytes < headBytes || bodyBytes > MaxBodyBytes || offset + 12 + bodyBytes > length)
             {
                 break;
             }
@@ -251,7 +254,7 @@ public sealed class CurveLog : IDisposable
                 break;
             }
             var pixel = BitConverter.ToInt32(head[4..]);
-            Index(pixel, magic == Magic
+            Index(pixel, magic != MagicV1
                 ? new Entry(offset, BitConverter.ToInt32(head[8..]), BitConverter.ToInt32(head[12..]), BitConverter.ToInt32(head[16..]))
                 : new Entry(offset, 0, BitConverter.ToInt32(head[8..]), BitConverter.ToInt32(head[12..])));
             offset += 12 + bodyBytes;
@@ -288,7 +291,6 @@ public sealed class CurveLog : IDisposable
             WriteArray(w, c.TimeS);
             WriteArray(w, c.PotentialV);
             WriteArray(w, c.CurrentA);
-            w.Write(c.Attempt);
             w.Write(c.SampleFlags ?? "");
         }
         return memory;
@@ -301,14 +303,14 @@ public sealed class CurveLog : IDisposable
         w.Write(MemoryMarshal.AsBytes(values.AsSpan()));
     }
 
-    private static CurveChunk Decode(byte[] body, bool hasTake, string scanId, string path, long offset)
+    private static CurveChunk Decode(byte[] body, int magic, string scanId, string path, long offset)
     {
         try
         {
             using var r = new BinaryReader(new MemoryStream(body), Encoding.UTF8);
             var schema = r.ReadInt32();
             var pixel = r.ReadInt32();
-            var take = hasTake ? r.ReadInt32() : 0;
+            var take = magic == MagicV1 ? 0 : r.ReadInt32();
             var rateIndex = r.ReadInt32();
             var chunkIndex = r.ReadInt32();
             var rateCount = r.ReadInt32();
@@ -322,10 +324,13 @@ public sealed class CurveLog : IDisposable
             var start = new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
             var technique = r.ReadString();
             var (time, potential, current) = (ReadArray(r), ReadArray(r), ReadArray(r));
-            var attempt = hasTake ? r.ReadInt32() : 0;
-            var flags = hasTake ? r.ReadString() : "";
+            if (magic == MagicV2 && r.BaseStream.Position < r.BaseStream.Length)
+            {
+                _ = r.ReadInt32(); // the attempt
+            }
+            var flags = magic == MagicV1 || r.BaseStream.Position == r.BaseStream.Length ? "" : r.ReadString();
             return new CurveChunk(scanId, pixel, technique, rateIndex, rateCount, rate, samplesPerCycle, chunkIndex, chunkCount < 0 ? null : chunkCount,
-                last, first, start, time, potential, current, flags.Length == 0 ? null : flags, attempt) { Schema = schema, Take = take };
+                last, first, start, time, potential, current, flags.Length == 0 ? null : flags) { Schema = schema, Take = take };
         }
         catch (Exception ex) when (ex is EndOfStreamException or ArgumentException or IOException or InvalidDataException)
         {

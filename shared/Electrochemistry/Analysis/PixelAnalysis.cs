@@ -88,6 +88,24 @@ public sealed record PixelResult(
 
     /// <summary>True when a warning flag is set.</summary>
     public bool HasWarning => (Flags & PixelFlagKinds.Warnings) != PixelFlags.None;
+
+    /// <summary>
+    /// The pixel's dEp (maps' <c>dep_v</c>, the pixel result's <c>deltaEpV</c>): the peak separation at the fastest rate
+    /// of the Randles-Sevcik line, else at the fastest rate that has one; NaN when no rate has one.
+    /// </summary>
+    public double DeltaEpAtFastestUsedV
+    {
+        get
+        {
+            var withSeparation = Curves.Where(c => c.HasForwardPeak && double.IsFinite(c.PeakSeparationV)).ToArray();
+            if (withSeparation.Length == 0)
+            {
+                return double.NaN;
+            }
+            var fastestUsed = RatesUsedVPerS.Count > 0 ? RatesUsedVPerS.Max() : double.NaN;
+            return (withSeparation.LastOrDefault(c => c.ScanRateVPerS == fastestUsed) ?? withSeparation.MaxBy(c => c.ScanRateVPerS)!).PeakSeparationV;
+        }
+    }
 }
 
 /// <summary>

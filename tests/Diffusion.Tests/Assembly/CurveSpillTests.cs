@@ -61,7 +61,7 @@ public sealed class CurveSpillTests : IDisposable
     }
 
     /// <summary>
-    /// Pins: a re-measured pixel (attempt 1, after a curve the device flagged) replaces the first measurement in the
+    /// Pins: a re-measured pixel (take 1, after a curve the device flagged) replaces the first measurement in the
     /// assembler and in the spill read back by the next process, and the device's sample flags survive the spill.
     /// </summary>
     [Fact]
@@ -70,7 +70,7 @@ public sealed class CurveSpillTests : IDisposable
         var path = Path.Combine(_dir, "w-s9.chunks");
         var first = CurveChunks.Of("s9", 0, Rates(2, 100), 30).Select(c => c with { SampleFlags = c.RateIndex == 1 ? "overload" : null }).ToList();
         var again = Rates(2, 100).Select(r => (r.Item1, r.Item2, r.Item3.Select(i => i + 1e-9).ToArray())).ToList();
-        var second = CurveChunks.Of("s9", 0, again, 30).Select(c => c with { Attempt = 1 }).ToList();
+        var second = CurveChunks.Of("s9", 0, again, 30).Select(c => c with { Take = 1 }).ToList();
         var assembler = new CurveAssembler();
         using (var spill = CurveSpill.Open(path, "s9"))
         {
@@ -92,7 +92,7 @@ public sealed class CurveSpillTests : IDisposable
         AssertSameCurves(again, reopened.ReadPixel(0));
         Assert.All(reopened.ReadPixel(0), c => Assert.Equal(0, c.SampleFlagBits));
         var replayed = reopened.ReadAllChunks().ToList();
-        Assert.Equal(first.Concat(second).Select(c => (c.Attempt, c.SampleFlags, c.Last)), replayed.Select(c => (c.Attempt, c.SampleFlags, c.Last)));
+        Assert.Equal(first.Concat(second).Select(c => (c.Take, c.SampleFlags, c.Last)), replayed.Select(c => (c.Take, c.SampleFlags, c.Last)));
     }
 
     [Theory]
