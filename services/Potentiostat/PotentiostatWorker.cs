@@ -28,7 +28,7 @@ internal sealed partial class PotentiostatWorker(
     ITimeSeriesSink sink, CurveRecorder recorder, ILogger<PotentiostatWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _technique = new(1, 1);
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DriverReady _ready = new("potentiostat");
     private readonly object _liveGate = new();
     private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
     private string? _sweptFor;
@@ -50,12 +50,12 @@ internal sealed partial class PotentiostatWorker(
     /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, _ready.Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<ChargeDischargeCommand, TechniqueFinishedEvent>(PotentiostatTopics.ChargeDischargeVerb,
-            Ready<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+            _ready.Ready<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, _ready.Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, _ready.Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, _ready.Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
         // Replay reads files, not the device: it does not wait for the driver and runs beside a technique.
         await bus.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb, ReplayAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
@@ -74,14 +74,10 @@ internal sealed partial class PotentiostatWorker(
         catch (DeviceException ex)
         {
             LogDriverFailed(logger, ex.Message);
-            if (_driver is not null)
-            {
-                await _driver.DisposeAsync().ConfigureAwait(false);
-            }
-            _ready.TrySetException(new CommandException(ErrorCodes.DeviceError, $"the potentiostat driver could not start: {ex.Message}"));
+            await _ready.FailedAsync(_driver, ex).ConfigureAwait(false);
             throw;
         }
-        _ready.TrySetResult();
+        _ready.Started();
         await bus.SetStatusAsync(StorageStatus(SweepRawCurves(null)), _driver.Name, stoppingToken).ConfigureAwait(false);
         try
         {
@@ -107,13 +103,6 @@ internal sealed partial class PotentiostatWorker(
             recorder.Dispose();
         }
     }
-
-    private Func<TCommand, CancellationToken, Task<TResult>> Ready<TCommand, TResult>(Func<TCommand, CancellationToken, Task<TResult>> handler) =>
-        async (command, cancellationToken) =>
-        {
-            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await handler(command, cancellationToken).ConfigureAwait(false);
-        };
 
     private Task OnStagePositionAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
