@@ -90,9 +90,13 @@ internal static class ScanClientVerbs
         return command;
     }
 
-    /// <summary>Follows the retained progress until the scan ends; a progress bar on a terminal, lines otherwise.</summary>
-    public static async Task<ScanProgress?> FollowAsync(MqttBus bus, string scanId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Follows the retained progress until the scan ends; a progress bar on a terminal, lines otherwise. A progress
+    /// message that does not read as its contract is said on <paramref name="errors"/> (standard error) and skipped.
+    /// </summary>
+    public static async Task<ScanProgress?> FollowAsync(MqttBus bus, string scanId, CancellationToken cancellationToken, TextWriter? errors = null)
     {
+        errors ??= Console.Error;
         ScanProgress? latest = null;
         var finished = new TaskCompletionSource<ScanProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
         await bus.SubscribeAsync(ScanTopics.ProgressTopic(bus.Instrument), (m, _) =>
@@ -105,7 +109,7 @@ internal static class ScanClientVerbs
             catch (PayloadException ex)
             {
                 // Said and skipped: the next progress message (or the scan's end) still comes.
-                Console.Error.WriteLine($"seccm scan: ignored a progress message: {ex.Message}");
+                errors.WriteLine($"seccm scan: ignored a progress message: {ex.Message}");
                 return Task.CompletedTask;
             }
             if (p.ScanId == scanId)
