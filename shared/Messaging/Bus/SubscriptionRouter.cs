@@ -40,17 +40,23 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         bool acknowledgeAfterHandling, CancellationToken stop, string? shareGroup = null)
     {
         var subscription = new Subscription(filter, qos, handler, capacity, acknowledgeAfterHandling, shareGroup);
-        if (!_subscriptions.TryAdd(subscription.Key, subscription))
+        List<IncomingMessage> parked;
+        // Under the parking lock: a message that found no subscription is parked before this looks, or sees this one.
+        lock (_parked)
         {
-            if (_subscriptions.TryGetValue(subscription.Key, out var existing) && existing.TakeHandler(handler))
+            if (!_subscriptions.TryAdd(subscription.Key, subscription))
             {
-                return;
+                if (_subscriptions.TryGetValue(subscription.Key, out var existing) && existing.TakeHandler(handler))
+                {
+                    return;
+                }
+                throw new InvalidOperationException($"{clientId} already subscribes to '{subscription.Key}'.");
             }
-            throw new InvalidOperationException($"{clientId} already subscribes to '{subscription.Key}'.");
+            parked = Unpark(subscription);
         }
-        foreach (var parked in Unpark(subscription))
+        foreach (var message in parked)
         {
-            subscription.Queue.Writer.TryWrite(new Delivery(parked, null));
+            subscription.Queue.Writer.TryWrite(new Delivery(message, null));
         }
         subscription.Worker = Task.Run(() => RunAsync(subscription, stop), CancellationToken.None);
         if (connection.IsConnected)
@@ -112,6 +118,20 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
             message.SubscriptionIdentifiers is { Count: > 0 } ids ? [.. ids] : null);
 
         var matching = _subscriptions.Values.Where(s => s.Wants(incoming)).ToList();
+        if (matching.Count == 0)
+        {
+            // Looked again under the lock AddAsync holds while it registers and unparks, so the message is either
+            // parked before a new subscription takes the parked ones, or delivered to it: never parked after.
+            lock (_parked)
+            {
+                matching = _subscriptions.Values.Where(s => s.Wants(incoming)).ToList();
+                if (matching.Count == 0)
+                {
+                    Park(incoming);
+                    return;
+                }
+            }
+        }
         var holders = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce ? 0 : matching.Count(s => s.AcknowledgeAfterHandling);
         PendingAcknowledgement? ack = null;
         if (holders > 0)
@@ -123,10 +143,6 @@ internal sealed partial class SubscriptionRouter(MqttConnection connection, stri
         {
             await subscription.Queue.Writer.WriteAsync(new Delivery(incoming, subscription.AcknowledgeAfterHandling ? ack : null), stop)
                 .ConfigureAwait(false);
-        }
-        if (matching.Count == 0)
-        {
-            Park(incoming);
         }
     }
 
