@@ -37,12 +37,15 @@ internal sealed partial class PotentiostatWorker(
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
+    private ContactHold? _contactHold;
     private bool _cellOn;
     private double? _lastPotentialV;
     private double? _lastCurrentA;
     private double _sumCurrentA;
     private long _samplesSinceTelemetry;
     private string? _recordingFailedScan;
+
+    private long NewestPositionReport => position.Newest?.Sequence ?? 0;
 
     /// <summary>The running technique ("cv", "hold") or null.</summary>
     public string? Running => Volatile.Read(ref _running);
@@ -56,6 +59,8 @@ internal sealed partial class PotentiostatWorker(
         await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<ContactCheckCommand, ContactCheckResult>(PotentiostatTopics.ContactCheckVerb,
+            Ready<ContactCheckCommand, ContactCheckResult>(ContactCheckAsync)).ConfigureAwait(false);
         // Replay reads files, not the device: it does not wait for the driver and runs beside a technique.
         await bus.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb, ReplayAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
@@ -169,6 +174,29 @@ internal sealed partial class PotentiostatWorker(
             return SeccmJson.ToElement(new HoldStartedResult(start, command.PotentialV, command.IntervalS));
         }
         return SeccmJson.ToElement(await run.ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// <c>cmd/contact-check</c>: waits until the stage's position reports have reached the asked stage time and the
+    /// contact hold has sampled after them, then says whether it saw contact. A late position telemetry only delays the
+    /// answer; it does not change it.
+    /// </summary>
+    private async Task<ContactCheckResult> ContactCheckAsync(ContactCheckCommand command, CancellationToken cancellationToken)
+    {
+        var hold = Volatile.Read(ref _contactHold)
+            ?? throw CommandException.Refused("contact-check: no hold with a contact threshold is running (send it before the approach). Nothing was applied.");
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, hold.Ended);
+        try
+        {
+            var report = await position.ReachedAsync(command.StageTimeUtc, watch.Token).ConfigureAwait(false);
+            var contact = await hold.ContactUpToAsync(report, watch.Token).ConfigureAwait(false);
+            return new ContactCheckResult(contact is not null, contact);
+        }
+        catch (OperationCanceledException) when (hold.Ended.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CommandException(ErrorCodes.DeviceError,
+                $"contact-check: the hold ended before the stage's positions up to {command.StageTimeUtc:O} reached it; contact unknown");
+        }
     }
 
     private async Task<AbortResult> AbortAsync(EmptyCommand command, CancellationToken cancellationToken)
@@ -355,14 +383,18 @@ internal sealed partial class PotentiostatWorker(
         var flags = SampleFlags.None;
         var contactSent = false;
         var start = time.GetUtcNow();
+        var hold = contactThresholdA is null ? null : new ContactHold();
+        Volatile.Write(ref _contactHold, hold);
         try
         {
             lock (_liveGate)
             {
                 _cellOn = true;
             }
+            hold?.Asking(NewestPositionReport);
             await foreach (var chunk in samples.ConfigureAwait(false))
             {
+                ContactEvent? contactNow = null;
                 count += chunk.Count;
                 flags |= chunk.Flags;
                 Observe(chunk);
@@ -378,9 +410,9 @@ internal sealed partial class PotentiostatWorker(
                         {
                             contactSent = true;
                             // The height is where the meniscus first touched, not where the still-moving pipette is now.
-                            await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument),
-                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k],
-                                    chunk.ContactZUm ?? chunk.PipetteZUm),
+                            contactNow = new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k],
+                                chunk.ContactZUm ?? chunk.PipetteZUm);
+                            await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument), contactNow,
                                 MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: _stopping).ConfigureAwait(false);
                             LogContact(logger, chunk.CurrentA[k], threshold, chunk.TimeS[k]);
                             break;
@@ -391,6 +423,8 @@ internal sealed partial class PotentiostatWorker(
                 {
                     await publisher.AddAsync(chunk).ConfigureAwait(false);
                 }
+                hold?.Sampled(contactNow);
+                hold?.Asking(NewestPositionReport);
             }
         }
         catch (PotentiostatAbortedException ex)
@@ -414,6 +448,11 @@ internal sealed partial class PotentiostatWorker(
             lock (_liveGate)
             {
                 _cellOn = false;
+            }
+            if (hold is not null)
+            {
+                Interlocked.CompareExchange(ref _contactHold, null, hold);
+                hold.End();
             }
             Volatile.Write(ref _running, null);
             _technique.Release();

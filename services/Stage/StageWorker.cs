@@ -296,6 +296,14 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
             }
             var stopped = new ApproachStoppedEvent(time.GetUtcNow(), ReasonText(outcome.Reason), outcome.ZUm, outcome.TravelledUm, outcome.Detail);
             LogApproachEnded(logger, stopped.Reason, outcome.ZUm, outcome.TravelledUm);
+            if (_lastPosition is { } last)
+            {
+                // The position where the approach ended, stamped like the reply: the potentiostat's contact-check waits for
+                // the stage's reports up to the reply's time, and this one gets it there without waiting for the next tick.
+                await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
+                    new StagePositionTelemetry(stopped.TimestampUtc, last.XUm, last.YUm, outcome.ZUm, true, false, false),
+                    MqttQualityOfServiceLevel.AtMostOnce, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
             await bus.PublishAsync(StageTopics.ApproachStoppedTopic(bus.Instrument), stopped, cancellationToken: CancellationToken.None)
                 .ConfigureAwait(false);
             return stopped;
