@@ -28,7 +28,7 @@ internal sealed partial class PotentiostatWorker(
     ITimeSeriesSink sink, CurveRecorder recorder, ILogger<PotentiostatWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _technique = new(1, 1);
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DeviceGate _ready = new();
     private readonly object _liveGate = new();
     private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
     private string? _sweptFor;
@@ -53,14 +53,14 @@ internal sealed partial class PotentiostatWorker(
     /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, _ready.Guard<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<ChargeDischargeCommand, TechniqueFinishedEvent>(PotentiostatTopics.ChargeDischargeVerb,
-            Ready<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+            _ready.Guard<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, _ready.Guard<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, _ready.Guard<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, _ready.Guard<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<ContactCheckCommand, ContactCheckResult>(PotentiostatTopics.ContactCheckVerb,
-            Ready<ContactCheckCommand, ContactCheckResult>(ContactCheckAsync)).ConfigureAwait(false);
+            _ready.Guard<ContactCheckCommand, ContactCheckResult>(ContactCheckAsync)).ConfigureAwait(false);
         // Replay reads files, not the device: it does not wait for the driver and runs beside a technique.
         await bus.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb, ReplayAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
@@ -83,10 +83,10 @@ internal sealed partial class PotentiostatWorker(
             {
                 await _driver.DisposeAsync().ConfigureAwait(false);
             }
-            _ready.TrySetException(new CommandException(ErrorCodes.DeviceError, $"the potentiostat driver could not start: {ex.Message}"));
+            _ready.Fail("the potentiostat driver", ex.Message);
             throw;
         }
-        _ready.TrySetResult();
+        _ready.Open();
         await bus.SetStatusAsync(StorageStatus(SweepRawCurves(null)), _driver.Name, stoppingToken).ConfigureAwait(false);
         try
         {
@@ -112,13 +112,6 @@ internal sealed partial class PotentiostatWorker(
             recorder.Dispose();
         }
     }
-
-    private Func<TCommand, CancellationToken, Task<TResult>> Ready<TCommand, TResult>(Func<TCommand, CancellationToken, Task<TResult>> handler) =>
-        async (command, cancellationToken) =>
-        {
-            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await handler(command, cancellationToken).ConfigureAwait(false);
-        };
 
     private Task OnStagePositionAsync(IncomingMessage message, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
     private readonly ConcurrentDictionary<string, byte> _stopTopics = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _motion = new(1, 1);
     private readonly object _gate = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DeviceGate _ready = new();
     private IStage _stage = null!;
     private StageLimits _limits = null!;
     private ApproachSession? _approach;
@@ -57,11 +57,11 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
     {
         // Commands are subscribed before the driver is up so that none sent right after our "online" status is lost;
         // they wait for the driver (or get its start-up error).
-        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, Ready<MoveCommand, StagePositionResult>(MoveAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, Ready<RetractCommand, StagePositionResult>(RetractAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, Ready<EmptyCommand, StagePositionResult>(HomeAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, Ready<EmptyCommand, StagePositionResult>(StopAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, Ready<ApproachCommand, ApproachStoppedEvent>(ApproachAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, _ready.Guard<MoveCommand, StagePositionResult>(MoveAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, _ready.Guard<RetractCommand, StagePositionResult>(RetractAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, _ready.Guard<EmptyCommand, StagePositionResult>(HomeAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, _ready.Guard<EmptyCommand, StagePositionResult>(StopAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, _ready.Guard<ApproachCommand, ApproachStoppedEvent>(ApproachAsync)).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -80,10 +80,10 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
             {
                 await _stage.DisposeAsync().ConfigureAwait(false);
             }
-            _ready.TrySetException(new CommandException(ErrorCodes.DeviceError, $"the stage driver could not start: {ex.Message}"));
+            _ready.Fail("the stage driver", ex.Message);
             throw;
         }
-        _ready.TrySetResult();
+        _ready.Open();
         LogStarted(logger, _stage.Name, _limits.X.MaxUm - _limits.X.MinUm, _limits.Y.MaxUm - _limits.Y.MinUm, _limits.Z.MinUm, _limits.Z.MaxUm);
         await bus.SetStatusAsync(null, _stage.Name, stoppingToken).ConfigureAwait(false);
         try
@@ -96,13 +96,6 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
             await _stage.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    private Func<TCommand, CancellationToken, Task<TResult>> Ready<TCommand, TResult>(Func<TCommand, CancellationToken, Task<TResult>> handler) =>
-        async (command, cancellationToken) =>
-        {
-            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await handler(command, cancellationToken).ConfigureAwait(false);
-        };
 
     private async Task TelemetryLoopAsync(CancellationToken stoppingToken)
     {
