@@ -33,6 +33,7 @@ internal sealed partial class GloveboxWorker(
     Func<string, SerialLineSettings, ISerialLine>? openPort = null) : BackgroundService
 {
     private readonly Lock _gate = new();
+    private readonly DeviceGate _ready = new();
     private DeviceFactory _factory = null!;
     private List<IOxygenSensor> _oxygen = [];
     private List<IMoistureSensor> _moisture = [];
@@ -41,6 +42,20 @@ internal sealed partial class GloveboxWorker(
     private GloveboxAlarms _alarms = null!;
     private GloveboxTelemetry? _latest;
     private GloveboxStatusDetails? _publishedDetails;
+
+    /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Commands are subscribed before the devices are open so that none sent right after our "online" status is lost;
+        // they wait for the devices (or get their start-up error).
+        await bus.MapCommandAsync<PumpCommand, PumpStateResult>(GloveboxTopics.PumpVerb, _ready.Guard<PumpCommand, PumpStateResult>(PumpAsync))
+            .ConfigureAwait(false);
+        await bus.MapCommandAsync<SimulateCommand, SimulateResult>(GloveboxTopics.SimulateVerb, _ready.Guard<SimulateCommand, SimulateResult>(SimulateAsync))
+            .ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, GloveboxTelemetry>(GloveboxTopics.StatusVerb, _ready.Guard<EmptyCommand, GloveboxTelemetry>(StatusAsync))
+            .ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,6 +69,7 @@ internal sealed partial class GloveboxWorker(
         catch (Exception ex) when (ex is DeviceException or ArgumentException)
         {
             LogDevicesFailed(logger, ex.Message);
+            _ready.Fail("the glovebox devices", ex.Message);
             await _factory.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -70,10 +86,8 @@ internal sealed partial class GloveboxWorker(
             LogPumpFailed(logger, ex.Message);
         }
         LogStarted(logger, string.Join(", ", _oxygen.Select(s => s.Name)), string.Join(", ", _moisture.Select(s => s.Name)), _pump.Name);
+        _ready.Open();
 
-        await bus.MapCommandAsync<PumpCommand, PumpStateResult>(GloveboxTopics.PumpVerb, PumpAsync).ConfigureAwait(false);
-        await bus.MapCommandAsync<SimulateCommand, SimulateResult>(GloveboxTopics.SimulateVerb, SimulateAsync).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, GloveboxTelemetry>(GloveboxTopics.StatusVerb, StatusAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(Topic.Status(bus.Instrument, ServiceNames.Scan), OnScanStatusAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(ScanTopics.FinishedTopic(bus.Instrument), OnScanFinishedAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(ScanTopics.StateTopic(bus.Instrument), OnScanStateAsync).ConfigureAwait(false);

@@ -28,7 +28,7 @@ internal sealed partial class PotentiostatWorker(
     ITimeSeriesSink sink, CurveRecorder recorder, ILogger<PotentiostatWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _technique = new(1, 1);
-    private readonly DriverReady _ready = new("potentiostat");
+    private readonly DeviceGate _ready = new();
     private readonly object _liveGate = new();
     private readonly CurveRetention _retention = new(recorder.Directory, options, time, logger);
     private string? _sweptFor;
@@ -37,6 +37,7 @@ internal sealed partial class PotentiostatWorker(
     private IPotentiostat _driver = null!;
     private CancellationToken _stopping;
     private string? _running;
+    private ContactHold? _contactHold;
     private bool _cellOn;
     private double? _lastPotentialV;
     private double? _lastCurrentA;
@@ -44,18 +45,22 @@ internal sealed partial class PotentiostatWorker(
     private long _samplesSinceTelemetry;
     private string? _recordingFailedScan;
 
+    private long NewestPositionReport => position.Newest?.Sequence ?? 0;
+
     /// <summary>The running technique ("cv", "hold") or null.</summary>
     public string? Running => Volatile.Read(ref _running);
 
     /// <summary>Maps the commands before the host has started: the bus announces the service online only after them.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, _ready.Ready<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CvCommand, TechniqueFinishedEvent>(PotentiostatTopics.CvVerb, _ready.Guard<CvCommand, TechniqueFinishedEvent>(CvAsync)).ConfigureAwait(false);
         await bus.MapCommandAsync<ChargeDischargeCommand, TechniqueFinishedEvent>(PotentiostatTopics.ChargeDischargeVerb,
-            _ready.Ready<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, _ready.Ready<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, _ready.Ready<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, _ready.Ready<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+            _ready.Guard<ChargeDischargeCommand, TechniqueFinishedEvent>(ChargeDischargeAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<HoldCommand, System.Text.Json.JsonElement>(PotentiostatTopics.HoldVerb, _ready.Guard<HoldCommand, System.Text.Json.JsonElement>(HoldAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, AbortResult>(PotentiostatTopics.AbortVerb, _ready.Guard<EmptyCommand, AbortResult>(AbortAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<CellCommand, CellResult>(PotentiostatTopics.CellVerb, _ready.Guard<CellCommand, CellResult>(CellAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<ContactCheckCommand, ContactCheckResult>(PotentiostatTopics.ContactCheckVerb,
+            _ready.Guard<ContactCheckCommand, ContactCheckResult>(ContactCheckAsync)).ConfigureAwait(false);
         // Replay reads files, not the device: it does not wait for the driver and runs beside a technique.
         await bus.MapCommandAsync<ReplayCommand, ReplayResult>(PotentiostatTopics.ReplayVerb, ReplayAsync).ConfigureAwait(false);
         await bus.SubscribeAsync(StageTopics.PositionTopic(bus.Instrument), OnStagePositionAsync, MqttQualityOfServiceLevel.AtMostOnce).ConfigureAwait(false);
@@ -74,10 +79,14 @@ internal sealed partial class PotentiostatWorker(
         catch (DeviceException ex)
         {
             LogDriverFailed(logger, ex.Message);
-            await _ready.FailedAsync(_driver, ex).ConfigureAwait(false);
+            if (_driver is not null)
+            {
+                await _driver.DisposeAsync().ConfigureAwait(false);
+            }
+            _ready.Fail("the potentiostat driver", ex.Message);
             throw;
         }
-        _ready.Started();
+        _ready.Open();
         await bus.SetStatusAsync(StorageStatus(SweepRawCurves(null)), _driver.Name, stoppingToken).ConfigureAwait(false);
         try
         {
@@ -153,6 +162,29 @@ internal sealed partial class PotentiostatWorker(
             return SeccmJson.ToElement(new HoldStartedResult(start, command.PotentialV, command.IntervalS));
         }
         return SeccmJson.ToElement(await run.ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// <c>cmd/contact-check</c>: waits until the stage's position reports have reached the asked stage time and the
+    /// contact hold has sampled after them, then says whether it saw contact. A late position telemetry only delays the
+    /// answer; it does not change it.
+    /// </summary>
+    private async Task<ContactCheckResult> ContactCheckAsync(ContactCheckCommand command, CancellationToken cancellationToken)
+    {
+        var hold = Volatile.Read(ref _contactHold)
+            ?? throw CommandException.Refused("contact-check: no hold with a contact threshold is running (send it before the approach). Nothing was applied.");
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, hold.Ended);
+        try
+        {
+            var report = await position.ReachedAsync(command.StageTimeUtc, watch.Token).ConfigureAwait(false);
+            var contact = await hold.ContactUpToAsync(report, watch.Token).ConfigureAwait(false);
+            return new ContactCheckResult(contact is not null, contact);
+        }
+        catch (OperationCanceledException) when (hold.Ended.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CommandException(ErrorCodes.DeviceError,
+                $"contact-check: the hold ended before the stage's positions up to {command.StageTimeUtc:O} reached it; contact unknown");
+        }
     }
 
     private async Task<AbortResult> AbortAsync(EmptyCommand command, CancellationToken cancellationToken)
@@ -335,14 +367,18 @@ internal sealed partial class PotentiostatWorker(
         var flags = SampleFlags.None;
         var contactSent = false;
         var start = time.GetUtcNow();
+        var hold = contactThresholdA is null ? null : new ContactHold();
+        Volatile.Write(ref _contactHold, hold);
         try
         {
             lock (_liveGate)
             {
                 _cellOn = true;
             }
+            hold?.Asking(NewestPositionReport);
             await foreach (var chunk in samples.ConfigureAwait(false))
             {
+                ContactEvent? contactNow = null;
                 count += chunk.Count;
                 flags |= chunk.Flags;
                 Observe(chunk);
@@ -358,9 +394,9 @@ internal sealed partial class PotentiostatWorker(
                         {
                             contactSent = true;
                             // The height is where the meniscus first touched, not where the still-moving pipette is now.
-                            await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument),
-                                new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k],
-                                    chunk.ContactZUm ?? chunk.PipetteZUm),
+                            contactNow = new ContactEvent(time.GetUtcNow(), chunk.CurrentA[k], threshold, holdPotentialV, chunk.TimeS[k],
+                                chunk.ContactZUm ?? chunk.PipetteZUm);
+                            await bus.PublishAsync(PotentiostatTopics.ContactTopic(bus.Instrument), contactNow,
                                 MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: _stopping).ConfigureAwait(false);
                             LogContact(logger, chunk.CurrentA[k], threshold, chunk.TimeS[k]);
                             break;
@@ -371,6 +407,8 @@ internal sealed partial class PotentiostatWorker(
                 {
                     await publisher.AddAsync(chunk).ConfigureAwait(false);
                 }
+                hold?.Sampled(contactNow);
+                hold?.Asking(NewestPositionReport);
             }
         }
         catch (PotentiostatAbortedException ex)
@@ -394,6 +432,11 @@ internal sealed partial class PotentiostatWorker(
             lock (_liveGate)
             {
                 _cellOn = false;
+            }
+            if (hold is not null)
+            {
+                Interlocked.CompareExchange(ref _contactHold, null, hold);
+                hold.End();
             }
             Volatile.Write(ref _running, null);
             _technique.Release();

@@ -25,7 +25,7 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
     private readonly ConcurrentDictionary<string, byte> _stopTopics = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _motion = new(1, 1);
     private readonly object _gate = new();
-    private readonly DriverReady _ready = new("stage");
+    private readonly DeviceGate _ready = new();
     private IStage _stage = null!;
     private StageLimits _limits = null!;
     private ApproachSession? _approach;
@@ -57,11 +57,11 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
     {
         // Commands are subscribed before the driver is up so that none sent right after our "online" status is lost;
         // they wait for the driver (or get its start-up error).
-        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, _ready.Ready<MoveCommand, StagePositionResult>(MoveAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, _ready.Ready<RetractCommand, StagePositionResult>(RetractAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, _ready.Ready<EmptyCommand, StagePositionResult>(HomeAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, _ready.Ready<EmptyCommand, StagePositionResult>(StopAsync)).ConfigureAwait(false);
-        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, _ready.Ready<ApproachCommand, ApproachStoppedEvent>(ApproachAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<MoveCommand, StagePositionResult>(StageTopics.MoveVerb, _ready.Guard<MoveCommand, StagePositionResult>(MoveAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<RetractCommand, StagePositionResult>(StageTopics.RetractVerb, _ready.Guard<RetractCommand, StagePositionResult>(RetractAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.HomeVerb, _ready.Guard<EmptyCommand, StagePositionResult>(HomeAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<EmptyCommand, StagePositionResult>(StageTopics.StopVerb, _ready.Guard<EmptyCommand, StagePositionResult>(StopAsync)).ConfigureAwait(false);
+        await bus.MapCommandAsync<ApproachCommand, ApproachStoppedEvent>(StageTopics.ApproachVerb, _ready.Guard<ApproachCommand, ApproachStoppedEvent>(ApproachAsync)).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -76,10 +76,14 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
         catch (DeviceException ex)
         {
             LogDriverFailed(logger, ex.Message);
-            await _ready.FailedAsync(_stage, ex).ConfigureAwait(false);
+            if (_stage is not null)
+            {
+                await _stage.DisposeAsync().ConfigureAwait(false);
+            }
+            _ready.Fail("the stage driver", ex.Message);
             throw;
         }
-        _ready.Started();
+        _ready.Open();
         LogStarted(logger, _stage.Name, _limits.X.MaxUm - _limits.X.MinUm, _limits.Y.MaxUm - _limits.Y.MinUm, _limits.Z.MinUm, _limits.Z.MaxUm);
         await bus.SetStatusAsync(null, _stage.Name, stoppingToken).ConfigureAwait(false);
         try
@@ -285,6 +289,14 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
             }
             var stopped = new ApproachStoppedEvent(time.GetUtcNow(), ReasonText(outcome.Reason), outcome.ZUm, outcome.TravelledUm, outcome.Detail);
             LogApproachEnded(logger, stopped.Reason, outcome.ZUm, outcome.TravelledUm);
+            if (_lastPosition is { } last)
+            {
+                // The position where the approach ended, stamped like the reply: the potentiostat's contact-check waits for
+                // the stage's reports up to the reply's time, and this one gets it there without waiting for the next tick.
+                await bus.PublishAsync(StageTopics.PositionTopic(bus.Instrument),
+                    new StagePositionTelemetry(stopped.TimestampUtc, last.XUm, last.YUm, outcome.ZUm, true, false, false),
+                    MqttQualityOfServiceLevel.AtMostOnce, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
             await bus.PublishAsync(StageTopics.ApproachStoppedTopic(bus.Instrument), stopped, cancellationToken: CancellationToken.None)
                 .ConfigureAwait(false);
             return stopped;

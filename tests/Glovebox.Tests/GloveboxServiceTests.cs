@@ -40,6 +40,25 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
     /// <summary>Starts the service; the simulated glovebox runs 600 times faster than real time so a leak takes seconds.</summary>
     private async Task StartAsync(Dictionary<string, string?>? extra = null, double speed = 600)
     {
+        _host = BuildHost(extra, speed);
+        await _host.StartAsync();
+        await ConnectClientAsync();
+        await _client.SubscribeAsync(GloveboxTopics.AtmosphereTopic(Instrument), Collect(_telemetry));
+        await _client.SubscribeAsync(GloveboxTopics.AlarmTopic(Instrument), Collect(_alarms));
+        await _client.SubscribeAsync(GloveboxTopics.PumpTopic(Instrument), Collect(_pumpEvents));
+        await Eventually.TrueAsync(() => _telemetry.Any(t => t.SafeToScan), "telemetry that says safe to scan");
+    }
+
+    private async Task ConnectClientAsync()
+    {
+        _client = new MqttBus(ServiceNames.Cli, new SeccmOptions { Instrument = Instrument }, new MqttOptions { Host = "127.0.0.1", Port = _port },
+            NullLogger.Instance, TimeProvider.System);
+        await _client.StartAsync(CancellationToken.None);
+        await _client.WaitConnectedAsync(Timeout, CancellationToken.None);
+    }
+
+    private IHost BuildHost(Dictionary<string, string?>? extra, double speed)
+    {
         _port = FreePort.Next();
         var settings = new Dictionary<string, string?>
         {
@@ -60,17 +79,7 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
         builder.Services.AddLogging(logging => logging.AddProvider(new CollectingLoggerProvider(_warnings)));
         builder.AddEmbeddedBroker();
         builder.AddGloveboxService(_ => new GloveboxSimulation(TimeProvider.System, new GloveboxSimulationOptions { SpeedFactor = speed }), null);
-        _host = builder.Build();
-        await _host.StartAsync();
-
-        _client = new MqttBus(ServiceNames.Cli, new SeccmOptions { Instrument = Instrument }, new MqttOptions { Host = "127.0.0.1", Port = _port },
-            NullLogger.Instance, TimeProvider.System);
-        await _client.StartAsync(CancellationToken.None);
-        await _client.WaitConnectedAsync(Timeout, CancellationToken.None);
-        await _client.SubscribeAsync(GloveboxTopics.AtmosphereTopic(Instrument), Collect(_telemetry));
-        await _client.SubscribeAsync(GloveboxTopics.AlarmTopic(Instrument), Collect(_alarms));
-        await _client.SubscribeAsync(GloveboxTopics.PumpTopic(Instrument), Collect(_pumpEvents));
-        await Eventually.TrueAsync(() => _telemetry.Any(t => t.SafeToScan), "telemetry that says safe to scan");
+        return builder.Build();
     }
 
     private static Func<IncomingMessage, CancellationToken, Task> Collect<T>(ConcurrentQueue<T> queue) => (m, _) =>
@@ -239,6 +248,49 @@ public sealed class GloveboxServiceTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _telemetry.LastOrDefault()?.Sensors.Any(s => s.Name == "rapidox-1" && s.Error is not null) == true,
             "the silent analyser reported in telemetry");
         Assert.Contains(o2.HostPort, _telemetry.Last().Sensors.First(s => s.Error is not null).Error!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_command_sent_once_as_soon_as_the_glovebox_is_online_is_answered_though_its_devices_open_later()
+    {
+        // The pump's relay board answers only when the test lets it: until then the service is still opening its devices.
+        await using var relay = await SerialPair.StartAsync(openHost: false);
+        await using var board = new RelayBoardEmulator(relay.Device);
+        _host = BuildHost(new Dictionary<string, string?>
+        {
+            ["Glovebox:Pump:Driver"] = "relay-board",
+            ["Glovebox:Pump:Port"] = relay.HostPort,
+            ["Glovebox:Pump:Timeout"] = "00:05:00",
+            ["Glovebox:Pump:Retries"] = "0",
+        }, speed: 1);
+        var starting = _host.StartAsync();
+        await ConnectClientAsync();
+        var online = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync(Topic.Status(Instrument, ServiceNames.Glovebox), (m, _) =>
+        {
+            if (SeccmJson.Deserialize<ServiceStatus>(m.Payload.Span, m.Topic).IsOnline)
+            {
+                online.TrySetResult();
+            }
+            return Task.CompletedTask;
+        });
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _client.SubscribeAsync(Topic.Command(Instrument, ServiceNames.Glovebox, GloveboxTopics.PumpVerb), (_, _) =>
+        {
+            sent.TrySetResult();
+            return Task.CompletedTask;
+        });
+        await online.Task.WaitAsync(Timeout);
+
+        var reply = RequestAsync(GloveboxTopics.PumpVerb, new PumpCommand(true, "right after online"));
+        // The broker has passed the command on (to this client too) before the relay board answers the service's first command.
+        await sent.Task.WaitAsync(Timeout);
+        board.Start();
+
+        var answered = await reply;
+        Assert.True(answered.Ok, answered.Error?.Message);
+        Assert.True(board.IsOn(1));
+        await starting.WaitAsync(Timeout);
     }
 
     private async Task<ServiceStatus> RetainedStatusAsync()

@@ -34,6 +34,7 @@ public sealed class PipettePositionTracker : IPipettePositionSource
 
     private readonly object _gate = new();
     private readonly ReportedPosition[] _history = new ReportedPosition[HistoryLength];
+    private readonly List<(DateTimeOffset StageTimeUtc, TaskCompletionSource<long> Reached)> _waiting = [];
     private long _sequence;
     private DateTimeOffset _newestStampUtc = DateTimeOffset.MinValue;
 
@@ -78,7 +79,27 @@ public sealed class PipettePositionTracker : IPipettePositionSource
             }
             _newestStampUtc = stageTimeUtc;
             Append(position);
+            _waiting.RemoveAll(w => w.StageTimeUtc <= stageTimeUtc && w.Reached.TrySetResult(_sequence));
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Completes, with the report's <see cref="ReportedPosition.Sequence"/>, once a report stamped at or after
+    /// <paramref name="stageTimeUtc"/> (the stage's clock) has arrived: from then on every position the stage had up
+    /// to that time is in the history (or was dropped as stale).
+    /// </summary>
+    public Task<long> ReachedAsync(DateTimeOffset stageTimeUtc, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_sequence > 0 && _newestStampUtc >= stageTimeUtc)
+            {
+                return Task.FromResult(_sequence);
+            }
+            var reached = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiting.Add((stageTimeUtc, reached));
+            return reached.Task.WaitAsync(cancellationToken);
         }
     }
 

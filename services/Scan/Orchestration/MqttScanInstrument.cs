@@ -62,10 +62,7 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
             {
                 ApproachStopReasons.Contact => new ApproachOutcome(true, await ContactZAsync(contact, stopped.ZUm, cancellationToken).ConfigureAwait(false),
                     stopped.Reason),
-                // The potentiostat saw the meniscus touch but its event reached the stage only after the travel ended.
-                ApproachStopReasons.TravelExhausted when contact.Task.IsCompletedSuccessfully =>
-                    new ApproachOutcome(true, contact.Task.Result.PipetteZUm ?? stopped.ZUm, ApproachStopReasons.Contact),
-                ApproachStopReasons.TravelExhausted => new ApproachOutcome(false, null, $"no contact within {approach.MaxTravelUm} um"),
+                ApproachStopReasons.TravelExhausted => await ContactUpToStopAsync(stopped, approach, cancellationToken).ConfigureAwait(false),
                 _ => throw new CommandException(ErrorCodes.DeviceError, $"the approach stopped: {stopped.Reason} {stopped.Detail}"),
             };
         }
@@ -149,6 +146,20 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
         {
             return stoppedZUm;
         }
+    }
+
+    /// <summary>
+    /// The travel ended without a stop on contact. The potentiostat may still have seen the meniscus touch: its contact
+    /// event reached the stage too late, or (simulated cell) the stage's positions reached it too late. It is asked, and
+    /// answers once it has the stage's positions up to the stop and a sample after them, whatever the message timing.
+    /// </summary>
+    private async Task<ApproachOutcome> ContactUpToStopAsync(ApproachStoppedEvent stopped, ApproachSpec approach, CancellationToken cancellationToken)
+    {
+        var check = await bus.CallAsync<ContactCheckCommand, ContactCheckResult>(ServiceNames.Potentiostat, PotentiostatTopics.ContactCheckVerb,
+            new ContactCheckCommand(stopped.TimestampUtc), CommandTimeout, cancellationToken).ConfigureAwait(false);
+        return check.Event is { } e
+            ? new ApproachOutcome(true, e.PipetteZUm ?? stopped.ZUm, ApproachStopReasons.Contact)
+            : new ApproachOutcome(false, null, $"no contact within {approach.MaxTravelUm} um");
     }
 
     private async Task EnsureContactSubscriptionAsync()

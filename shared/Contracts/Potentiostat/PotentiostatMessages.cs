@@ -46,6 +46,12 @@ public static class PotentiostatTopics
     /// </summary>
     public const string ReplayVerb = "replay";
 
+    /// <summary>
+    /// <c>cmd/contact-check</c>: <see cref="ContactCheckCommand"/>; replies <see cref="ContactCheckResult"/>: whether the
+    /// running contact hold saw contact at any position the stage reported up to a time of the stage's.
+    /// </summary>
+    public const string ContactCheckVerb = "contact-check";
+
     public static string CurrentTopic(string instrument) => Topic.Telemetry(instrument, ServiceNames.Potentiostat, Current);
 
     public static string ContactTopic(string instrument) => Topic.Event(instrument, ServiceNames.Potentiostat, Contact);
@@ -335,6 +341,39 @@ public sealed record TechniqueFinishedEvent(
 
     /// <summary>Which measurement of the pixel this was (<see cref="CurveChunk.Take"/> of its chunks).</summary>
     public int Take { get; init; }
+}
+
+/// <summary>
+/// <c>cmd/contact-check</c>: did the running contact hold see contact at any pipette position the stage reported up to
+/// <see cref="StageTimeUtc"/> (a time of the stage's clock, e.g. its approach-stopped reply's)? The potentiostat answers
+/// once the stage's position reports have reached that time and the hold has sampled after them, so the answer does
+/// not depend on how late the position telemetry arrived.
+/// </summary>
+public sealed record ContactCheckCommand(DateTimeOffset StageTimeUtc) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (StageTimeUtc == default)
+        {
+            yield return "stageTimeUtc is required (the stage's time up to which contact is asked)";
+        }
+    }
+}
+
+/// <summary>Reply of <c>cmd/contact-check</c>: <see cref="Event"/> is the hold's contact event when it saw contact.</summary>
+public sealed record ContactCheckResult(bool Contact, ContactEvent? Event = null) : Payload, IValidatable
+{
+    public IEnumerable<string> Validate()
+    {
+        if (Contact != Event is not null)
+        {
+            yield return "contact and event must agree (an event exactly when contact is true)";
+        }
+        foreach (var problem in Event?.Validate() ?? [])
+        {
+            yield return "event: " + problem;
+        }
+    }
 }
 
 /// <summary>Reply of a <c>cmd/hold</c> without duration: the hold runs.</summary>

@@ -66,6 +66,8 @@ namespace Seccm.Contracts.Serialization;
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ContactEvent))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.TechniqueFinishedEvent))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.HoldStartedResult))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ContactCheckCommand))]
+[JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ContactCheckResult))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.CurrentTelemetry))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayCommand))]
 [JsonSerializable(typeof(Seccm.Contracts.Potentiostat.ReplayResult))]

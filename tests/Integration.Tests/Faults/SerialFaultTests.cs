@@ -112,8 +112,12 @@ public sealed class SerialFaultTests(ITestOutputHelper output)
         }
         else
         {
-            // One answer in three garbled: every retry gets a good answer, so the scan never notices.
-            Assert.False(paused, $"the scan paused although retries should absorb one garbled answer in {everyNth}: "
+            // One answer in three garbled: every retry gets a good answer, so the scan never notices. The atmosphere may
+            // still pause it: a scan slowed down by a loaded machine keeps the pump off longer, the simulated O2 rises
+            // past the recipe's limit (seen at load average ~100), and that pause is the interlock doing its job.
+            var stagePauses = rig.StateEvents.Where(e => e.ScanId == scanId && e.State == ScanState.Paused
+                && !e.Reason.StartsWith("interlock: O2 ", StringComparison.Ordinal) && !e.Reason.StartsWith("interlock: H2O ", StringComparison.Ordinal));
+            Assert.False(stagePauses.Any(), $"the scan paused although retries should absorb one garbled answer in {everyNth}: "
                 + string.Join("; ", rig.StateEvents.Select(e => $"{e.State} {e.Reason}")));
         }
     }

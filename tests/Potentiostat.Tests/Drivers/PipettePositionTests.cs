@@ -37,6 +37,23 @@ public sealed class PipettePositionTests
     }
 
     [Fact]
+    public async Task Waiting_for_a_stage_time_ends_with_the_first_report_stamped_at_or_after_it()
+    {
+        var tracker = new PipettePositionTracker();
+        var reached = tracker.ReachedAsync(T0.AddSeconds(3), CancellationToken.None);
+        Assert.True(tracker.Report(T0.AddSeconds(1), new PipettePosition(0, 0, 2)));
+        Assert.False(reached.IsCompleted);
+        Assert.True(tracker.Report(T0.AddSeconds(3), new PipettePosition(0, 0, 1)));
+        Assert.Equal(2, await reached);
+        // Already there: at once, with the newest report.
+        Assert.Equal(2, await tracker.ReachedAsync(T0.AddSeconds(2), CancellationToken.None));
+        using var gone = new CancellationTokenSource();
+        var never = tracker.ReachedAsync(T0.AddSeconds(9), gone.Token);
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => never);
+    }
+
+    [Fact]
     public void A_reader_further_behind_than_the_history_gets_the_oldest_kept_reports()
     {
         var tracker = new PipettePositionTracker();

@@ -128,7 +128,12 @@ internal sealed class RecordingEvents : IScanEvents
 
     public ConcurrentQueue<ScanStateEvent> States { get; } = new();
 
+    /// <summary>Completes with the first change to <see cref="ScanState.Paused"/>.</summary>
+    public Task<ScanStateEvent> FirstPause => _firstPause.Task;
+
     public ConcurrentQueue<ScanFinishedEvent> Finished { get; } = new();
+
+    private readonly TaskCompletionSource<ScanStateEvent> _firstPause = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ScanProgress? LastProgress { get; private set; }
 
@@ -149,6 +154,10 @@ internal sealed class RecordingEvents : IScanEvents
     public Task StateChangedAsync(ScanStateEvent change, CancellationToken cancellationToken)
     {
         States.Enqueue(change);
+        if (change.State == ScanState.Paused)
+        {
+            _firstPause.TrySetResult(change);
+        }
         return Task.CompletedTask;
     }
 

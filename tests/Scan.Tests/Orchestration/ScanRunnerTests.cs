@@ -219,6 +219,12 @@ public sealed class ScanRunnerTests : IDisposable
         _instrument.OfflineOnce[2] = true;
         var runner = NewRunner();
         await runner.StartAsync(Grid(2, 2), "s8o", CancellationToken.None);
+        // A scan that pauses instead would wait for an operator for ever: the first of the two events decides.
+        var first = await Task.WhenAny(runner.Loop!, _events.FirstPause);
+        if (first == _events.FirstPause)
+        {
+            Assert.Fail($"the scan paused: {(await _events.FirstPause).Reason}");
+        }
         await runner.Loop!;
         Assert.Equal(ScanState.Completed, runner.Progress!.State);
         Assert.DoesNotContain(_events.States, s => s.State == ScanState.Paused);
