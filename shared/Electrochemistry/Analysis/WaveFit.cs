@@ -46,15 +46,28 @@ internal static class WaveFit
         theta[2] = 0;
         for (int j = 0; j < m; j++) theta[4 + j] = sweeps[j].CurrentA[0] / yScale;
 
-        var jac = new double[p];
         var jtj = new double[p, p];
         var jtr = new double[p];
         // The recorded current passed the amplifier's low-pass: the model passes the same filter (it is linear, so
         // the Jacobian columns pass it too). Without this a fast sweep's lower, later peak reads as a smaller D.
         double? tauS = settings.MeasurementBandwidthHz is { } bw ? 1 / (2 * Math.PI * bw) : null;
-        var rawPrev = new double[p + 1];
-        var outPrev = new double[p + 1];
-        var raw = new double[p + 1];
+        // What does not change with theta is computed once: per sweep the time step and the filter's decay, per sample the
+        // slope's column (e - eMid through the filter). A sweep's offset column is 1 throughout (a settled filter keeps a
+        // constant) and the other sweeps' offset columns are 0, so only the model and the columns of D, Lambda and E0 pass
+        // the filter on every evaluation.
+        var dtS = new double[m];
+        var decay = new double[m];
+        var slopeColumn = new double[m][];
+        for (int j = 0; j < m; j++)
+        {
+            var sw = sweeps[j];
+            dtS[j] = sw.PotentialV.Length > 1 ? Math.Abs(sw.PotentialV[1] - sw.PotentialV[0]) / sw.ScanRateVPerS : 0;
+            decay[j] = tauS is { } tau0 && dtS[j] > 0 ? Math.Exp(-dtS[j] / tau0) : 0;
+            var column = new double[sw.PotentialV.Length];
+            var filter = new LowPass(tauS, dtS[j], decay[j]);
+            for (int q = 0; q < column.Length; q++) column[q] = filter.Next(sw.PotentialV[q] - eMid, q);
+            slopeColumn[j] = column;
+        }
         double Cost(double[] t, bool accumulate)
         {
             if (accumulate) { Array.Clear(jtj); Array.Clear(jtr); }
@@ -64,44 +77,46 @@ internal static class WaveFit
                 var sw = sweeps[j];
                 double k = kScale * Math.Sqrt(sw.ScanRateVPerS) * sScale / yScale;
                 double lnLambda = t[1] - 0.5 * Math.Log(sw.ScanRateVPerS) - Math.Log(t[0]);
-                double dtS = sw.PotentialV.Length > 1 ? Math.Abs(sw.PotentialV[1] - sw.PotentialV[0]) / sw.ScanRateVPerS : 0;
-                double decay = tauS is { } tau0 && dtS > 0 ? Math.Exp(-dtS / tau0) : 0;
-                for (int q = 0; q < sw.PotentialV.Length; q++)
+                var rows = SweepTemplate.At(lnLambda);
+                var model = new LowPass(tauS, dtS[j], decay[j]);
+                var dD = model;
+                var dLambda = model;
+                var dE0 = model;
+                var e = sw.PotentialV;
+                var slope = slopeColumn[j];
+                int offset = 4 + j;
+                for (int q = 0; q < e.Length; q++)
                 {
-                    double e = sw.PotentialV[q];
-                    double u = sw.Direction * f * (e - e0GuessV - t[2]);
-                    var (chi, dChiDu, dChiDl) = SweepTemplate.Evaluate(u, lnLambda);
-                    Array.Clear(raw);
-                    raw[p] = t[4 + j] + t[3] * (e - eMid) + sw.Direction * t[0] * k * chi;
-                    // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
-                    raw[0] = sw.Direction * k * (chi - dChiDl);
-                    raw[1] = sw.Direction * t[0] * k * dChiDl;
-                    raw[2] = -t[0] * k * dChiDu * f;
-                    raw[3] = e - eMid;
-                    raw[4 + j] = 1;
-                    if (tauS is { } tau && dtS > 0)
-                    {
-                        // First-order low-pass, exact for an input that ramps linearly between samples; the sweep starts settled.
-                        for (int a = 0; a <= p; a++)
-                        {
-                            double x = raw[a];
-                            double y = q == 0 ? x : x - (x - rawPrev[a]) / dtS * tau + (outPrev[a] - rawPrev[a] + (x - rawPrev[a]) / dtS * tau) * decay;
-                            rawPrev[a] = x;
-                            outPrev[a] = y;
-                            raw[a] = y;
-                        }
-                    }
-                    double model = raw[p];
-                    double r = sw.CurrentA[q] / yScale - model;
+                    double u = sw.Direction * f * (e[q] - e0GuessV - t[2]);
+                    var (chi, dChiDu, dChiDl) = rows.Evaluate(u);
+                    double r = sw.CurrentA[q] / yScale - model.Next(t[offset] + t[3] * (e[q] - eMid) + sw.Direction * t[0] * k * chi, q);
                     cost += r * r;
                     if (!accumulate) continue;
-                    Array.Copy(raw, jac, p);
-                    for (int a = 0; a < p; a++)
-                    {
-                        if (jac[a] == 0) continue;
-                        jtr[a] += jac[a] * r;
-                        for (int b = 0; b <= a; b++) jtj[a, b] += jac[a] * jac[b];
-                    }
+                    // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
+                    double j0 = dD.Next(sw.Direction * k * (chi - dChiDl), q);
+                    double j1 = dLambda.Next(sw.Direction * t[0] * k * dChiDl, q);
+                    double j2 = dE0.Next(-t[0] * k * dChiDu * f, q);
+                    double j3 = slope[q];
+                    jtr[0] += j0 * r;
+                    jtr[1] += j1 * r;
+                    jtr[2] += j2 * r;
+                    jtr[3] += j3 * r;
+                    jtr[offset] += r;
+                    jtj[0, 0] += j0 * j0;
+                    jtj[1, 0] += j1 * j0;
+                    jtj[1, 1] += j1 * j1;
+                    jtj[2, 0] += j2 * j0;
+                    jtj[2, 1] += j2 * j1;
+                    jtj[2, 2] += j2 * j2;
+                    jtj[3, 0] += j3 * j0;
+                    jtj[3, 1] += j3 * j1;
+                    jtj[3, 2] += j3 * j2;
+                    jtj[3, 3] += j3 * j3;
+                    jtj[offset, 0] += j0;
+                    jtj[offset, 1] += j1;
+                    jtj[offset, 2] += j2;
+                    jtj[offset, 3] += j3;
+                    jtj[offset, offset] += 1;
                 }
             }
             return cost;
@@ -160,6 +175,24 @@ internal static class WaveFit
             if (v.Distinct().Count() >= 2) cdl = MathNet.Numerics.Fit.Line(v, charge).B;
         }
         return new WaveFitResult(d, k0, e0, rms, iteration) { DoubleLayerF = cdl };
+    }
+
+    /// <summary>
+    /// First-order low-pass of one model column along a sweep, exact for an input that ramps linearly between samples; the
+    /// sweep starts settled. Without a bandwidth it passes the input unchanged.
+    /// </summary>
+    private struct LowPass(double? tauS, double dtS, double decay)
+    {
+        private double _input, _output;
+
+        public double Next(double x, int q)
+        {
+            if (tauS is not { } tau || !(dtS > 0)) return x;
+            double y = q == 0 ? x : x - (x - _input) / dtS * tau + (_output - _input + (x - _input) / dtS * tau) * decay;
+            _input = x;
+            _output = y;
+            return y;
+        }
     }
 
     /// <summary>Solves (JtJ + lambda diag(JtJ)) x = Jtr by Cholesky on the diagonally scaled system; null if not positive definite.</summary>
