@@ -250,10 +250,43 @@ public static class CvPeakAnalysis
     {
         var d = new double[i.Length - 1];
         for (int k = 0; k < d.Length; k++) d[k] = Math.Abs(i[k + 1] - i[k]);
-        Array.Sort(d);
-        double median = d[d.Length / 2];
+        double median = Select(d, d.Length / 2);
         // |x1 - x2| of two N(0, s) samples has median 0.6745 * sqrt(2) * s.
         return median / (0.6745 * Math.Sqrt(2));
+    }
+
+    /// <summary>
+    /// The value that would stand at <paramref name="rank"/> if <paramref name="values"/> were sorted (Hoare's selection, median
+    /// of three pivots): the median without sorting every sample. Reorders <paramref name="values"/>.
+    /// </summary>
+    internal static double Select(double[] values, int rank)
+    {
+        int lo = 0, hi = values.Length - 1;
+        while (hi > lo)
+        {
+            int mid = lo + (hi - lo) / 2;
+            if (values[mid] < values[lo]) (values[mid], values[lo]) = (values[lo], values[mid]);
+            if (values[hi] < values[lo]) (values[hi], values[lo]) = (values[lo], values[hi]);
+            if (values[hi] < values[mid]) (values[hi], values[mid]) = (values[mid], values[hi]);
+            double pivot = values[mid];
+            int a = lo, b = hi;
+            while (a <= b)
+            {
+                while (values[a] < pivot) a++;
+                while (values[b] > pivot) b--;
+                if (a <= b)
+                {
+                    (values[a], values[b]) = (values[b], values[a]);
+                    a++;
+                    b--;
+                }
+            }
+            // [lo, b] <= pivot <= [a, hi], and what lies between a and b equals the pivot.
+            if (rank <= b) hi = b;
+            else if (rank >= a) lo = a;
+            else return values[rank];
+        }
+        return values[rank];
     }
 
     /// <summary>Variance of a straight-line fit through white noise of unit variance, extrapolated to <paramref name="atV"/>.</summary>

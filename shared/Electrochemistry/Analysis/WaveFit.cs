@@ -58,6 +58,7 @@ internal static class WaveFit
         var dtS = new double[m];
         var decay = new double[m];
         var slopeColumn = new double[m][];
+        var scaled = new double[m][];
         for (int j = 0; j < m; j++)
         {
             var sw = sweeps[j];
@@ -67,10 +68,14 @@ internal static class WaveFit
             var filter = new LowPass(tauS, dtS[j], decay[j]);
             for (int q = 0; q < column.Length; q++) column[q] = filter.Next(sw.PotentialV[q] - eMid, q);
             slopeColumn[j] = column;
+            scaled[j] = Array.ConvertAll(sw.CurrentA, i => i / yScale);
         }
         double Cost(double[] t, bool accumulate)
         {
             if (accumulate) { Array.Clear(jtj); Array.Clear(jtr); }
+            // Sums of the shared parameters' block in locals over all sweeps, each sweep's offset row in locals over its samples.
+            double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+            double a00 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
             double cost = 0;
             for (int j = 0; j < m; j++)
             {
@@ -83,41 +88,54 @@ internal static class WaveFit
                 var dLambda = model;
                 var dE0 = model;
                 var e = sw.PotentialV;
+                var y = scaled[j];
                 var slope = slopeColumn[j];
-                int offset = 4 + j;
+                double dirF = sw.Direction * f, dirK = sw.Direction * k, dirT0K = sw.Direction * t[0] * k, minusT0K = -t[0] * k;
+                double shift = t[2], baseline = t[4 + j], tilt = t[3];
+                double ro = 0, ao0 = 0, ao1 = 0, ao2 = 0, ao3 = 0;
                 for (int q = 0; q < e.Length; q++)
                 {
-                    double u = sw.Direction * f * (e[q] - e0GuessV - t[2]);
+                    double u = dirF * (e[q] - e0GuessV - shift);
                     var (chi, dChiDu, dChiDl) = rows.Evaluate(u);
-                    double r = sw.CurrentA[q] / yScale - model.Next(t[offset] + t[3] * (e[q] - eMid) + sw.Direction * t[0] * k * chi, q);
+                    double r = y[q] - model.Next(baseline + tilt * (e[q] - eMid) + dirT0K * chi, q);
                     cost += r * r;
                     if (!accumulate) continue;
                     // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
-                    double j0 = dD.Next(sw.Direction * k * (chi - dChiDl), q);
-                    double j1 = dLambda.Next(sw.Direction * t[0] * k * dChiDl, q);
-                    double j2 = dE0.Next(-t[0] * k * dChiDu * f, q);
+                    double j0 = dD.Next(dirK * (chi - dChiDl), q);
+                    double j1 = dLambda.Next(dirT0K * dChiDl, q);
+                    double j2 = dE0.Next(minusT0K * dChiDu * f, q);
                     double j3 = slope[q];
-                    jtr[0] += j0 * r;
-                    jtr[1] += j1 * r;
-                    jtr[2] += j2 * r;
-                    jtr[3] += j3 * r;
-                    jtr[offset] += r;
-                    jtj[0, 0] += j0 * j0;
-                    jtj[1, 0] += j1 * j0;
-                    jtj[1, 1] += j1 * j1;
-                    jtj[2, 0] += j2 * j0;
-                    jtj[2, 1] += j2 * j1;
-                    jtj[2, 2] += j2 * j2;
-                    jtj[3, 0] += j3 * j0;
-                    jtj[3, 1] += j3 * j1;
-                    jtj[3, 2] += j3 * j2;
-                    jtj[3, 3] += j3 * j3;
-                    jtj[offset, 0] += j0;
-                    jtj[offset, 1] += j1;
-                    jtj[offset, 2] += j2;
-                    jtj[offset, 3] += j3;
-                    jtj[offset, offset] += 1;
+                    r0 += j0 * r;
+                    r1 += j1 * r;
+                    r2 += j2 * r;
+                    r3 += j3 * r;
+                    a00 += j0 * j0;
+                    a10 += j1 * j0;
+                    a11 += j1 * j1;
+                    a20 += j2 * j0;
+                    a21 += j2 * j1;
+                    a22 += j2 * j2;
+                    a30 += j3 * j0;
+                    a31 += j3 * j1;
+                    a32 += j3 * j2;
+                    a33 += j3 * j3;
+                    // The sweep's offset column is 1.
+                    ro += r;
+                    ao0 += j0;
+                    ao1 += j1;
+                    ao2 += j2;
+                    ao3 += j3;
                 }
+                if (!accumulate) continue;
+                int o = 4 + j;
+                jtr[o] = ro;
+                (jtj[o, 0], jtj[o, 1], jtj[o, 2], jtj[o, 3], jtj[o, o]) = (ao0, ao1, ao2, ao3, e.Length);
+            }
+            if (accumulate)
+            {
+                (jtr[0], jtr[1], jtr[2], jtr[3]) = (r0, r1, r2, r3);
+                (jtj[0, 0], jtj[1, 0], jtj[1, 1], jtj[2, 0], jtj[2, 1]) = (a00, a10, a11, a20, a21);
+                (jtj[2, 2], jtj[3, 0], jtj[3, 1], jtj[3, 2], jtj[3, 3]) = (a22, a30, a31, a32, a33);
             }
             return cost;
         }
