@@ -334,24 +334,44 @@ public static class CvPeakAnalysis
         return e[k] + shift * (e[k + 1] - e[k]);
     }
 
+    /// <summary>
+    /// For each sample, the lowest value met walking away from it (backwards, or forwards when not
+    /// <paramref name="forward"/>) until a strictly higher sample, itself included; 0 counts too when the walk runs off
+    /// the end. One pass with a stack of the samples not yet topped, each with the lowest value since the one below it.
+    /// </summary>
+    private static void LowestBeforeHigher(double[] y, double[] lowest, bool forward)
+    {
+        int n = y.Length;
+        var stack = new int[n];
+        var stackLowest = new double[n];
+        int top = 0;
+        for (int step = 0; step < n; step++)
+        {
+            int k = forward ? step : n - 1 - step;
+            double low = y[k];
+            while (top > 0 && y[stack[top - 1]] <= y[k]) low = Math.Min(low, stackLowest[--top]);
+            stack[top] = k;
+            stackLowest[top] = low;
+            top++;
+            lowest[k] = top == 1 ? Math.Min(low, 0) : low;
+        }
+    }
+
     /// <summary>Local maxima whose topographic prominence exceeds <paramref name="minProminence"/>, at least <paramref name="minSeparationV"/> apart.</summary>
     internal static List<Peak> FindPeaks(double[] y, double[] e, double minProminence, double minSeparationV, int from)
     {
         var found = new List<Peak>();
         int n = y.Length;
+        var leftMin = new double[n];
+        var rightMin = new double[n];
+        // Beyond the start the baseline is 0. A sweep that ends on the diffusion tail of its highest wave has not come back
+        // down to the baseline yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
+        LowestBeforeHigher(y, leftMin, forward: true);
+        LowestBeforeHigher(y, rightMin, forward: false);
         for (int k = Math.Max(from, 1); k < n - 1; k++)
         {
             if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
-            double leftMin = y[k], rightMin = y[k];
-            int l = k - 1;
-            for (; l >= 0 && y[l] <= y[k]; l--) leftMin = Math.Min(leftMin, y[l]);
-            if (l < 0) leftMin = Math.Min(leftMin, 0);
-            int r = k + 1;
-            for (; r < n && y[r] <= y[k]; r++) rightMin = Math.Min(rightMin, y[r]);
-            // A sweep that ends on the diffusion tail of its highest wave has not come back down to the baseline
-            // yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
-            if (r >= n) rightMin = Math.Min(rightMin, 0);
-            double prominence = y[k] - Math.Max(leftMin, rightMin);
+            double prominence = y[k] - Math.Max(leftMin[k], rightMin[k]);
             if (prominence < minProminence) continue;
             found.Add(new Peak(e[k], y[k], prominence));
         }
