@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Seccm.Electrochemistry.Analysis;
 
 /// <summary>One peak of a sweep: position, baseline-corrected height (signed) and prominence.</summary>
@@ -339,11 +341,9 @@ public static class CvPeakAnalysis
     /// <paramref name="forward"/>) until a strictly higher sample, itself included; 0 counts too when the walk runs off
     /// the end. One pass with a stack of the samples not yet topped, each with the lowest value since the one below it.
     /// </summary>
-    private static void LowestBeforeHigher(double[] y, double[] lowest, bool forward)
+    private static void LowestBeforeHigher(double[] y, double[] lowest, int[] stack, double[] stackLowest, bool forward)
     {
         int n = y.Length;
-        var stack = new int[n];
-        var stackLowest = new double[n];
         int top = 0;
         for (int step = 0; step < n; step++)
         {
@@ -362,18 +362,31 @@ public static class CvPeakAnalysis
     {
         var found = new List<Peak>();
         int n = y.Length;
-        var leftMin = new double[n];
-        var rightMin = new double[n];
-        // Beyond the start the baseline is 0. A sweep that ends on the diffusion tail of its highest wave has not come back
-        // down to the baseline yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
-        LowestBeforeHigher(y, leftMin, forward: true);
-        LowestBeforeHigher(y, rightMin, forward: false);
-        for (int k = Math.Max(from, 1); k < n - 1; k++)
+        // Scratch from the pool: the peak search runs several times per curve, on every core.
+        var leftMin = ArrayPool<double>.Shared.Rent(n);
+        var rightMin = ArrayPool<double>.Shared.Rent(n);
+        var stackLowest = ArrayPool<double>.Shared.Rent(n);
+        var stack = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
-            double prominence = y[k] - Math.Max(leftMin[k], rightMin[k]);
-            if (prominence < minProminence) continue;
-            found.Add(new Peak(e[k], y[k], prominence));
+            // Beyond the start the baseline is 0. A sweep that ends on the diffusion tail of its highest wave has not come back
+            // down to the baseline yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
+            LowestBeforeHigher(y, leftMin, stack, stackLowest, forward: true);
+            LowestBeforeHigher(y, rightMin, stack, stackLowest, forward: false);
+            for (int k = Math.Max(from, 1); k < n - 1; k++)
+            {
+                if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
+                double prominence = y[k] - Math.Max(leftMin[k], rightMin[k]);
+                if (prominence < minProminence) continue;
+                found.Add(new Peak(e[k], y[k], prominence));
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(leftMin);
+            ArrayPool<double>.Shared.Return(rightMin);
+            ArrayPool<double>.Shared.Return(stackLowest);
+            ArrayPool<int>.Shared.Return(stack);
         }
         // Keep the more prominent of two peaks closer than the separation limit.
         found.Sort((a, b) => b.ProminenceA.CompareTo(a.ProminenceA));
