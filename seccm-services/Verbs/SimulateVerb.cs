@@ -75,7 +75,7 @@ internal static class SimulateVerb
                         for (int r = 0; r < rates.Count; r++)
                         {
                             var electrode = sample.ElectrodeAt((ix + 0.5) * pitchUm, (iy + 0.5) * pitchUm,
-                                pipette with { NoiseSeed = HashCode.Combine(seed, p, r) });
+                                pipette with { NoiseSeed = CurveSeed(seed, p, r) });
                             curves[r] = CvSimulator.Cv(electrode, new CvProtocol(start, vertex, start, DefaultStepV, rates[r]));
                         }
                         results[j] = curves;
@@ -96,6 +96,21 @@ internal static class SimulateVerb
         }
         Console.WriteLine($"seccm simulate: {pixels} pixels x {rates.Count} rates of '{sample.Name}' written to {output.FullName}");
         return 0;
+    }
+
+    /// <summary>
+    /// The noise seed of one curve: a fixed function of the run's seed, the pixel and the rate (SplitMix64's finalizer),
+    /// so a seed gives the same file in every process on every machine. HashCode.Combine, used before, is salted per process.
+    /// </summary>
+    internal static int CurveSeed(int seed, int pixel, int rate)
+    {
+        unchecked
+        {
+            ulong z = (((ulong)(uint)seed << 32) | (uint)pixel) * 0x9E3779B97F4A7C15UL + (ulong)rate;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return (int)(z ^ (z >> 31));
+        }
     }
 
     private static int Fail(string message)

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Seccm.Electrochemistry.Analysis;
 
 /// <summary>One peak of a sweep: position, baseline-corrected height (signed) and prominence.</summary>
@@ -250,10 +252,43 @@ public static class CvPeakAnalysis
     {
         var d = new double[i.Length - 1];
         for (int k = 0; k < d.Length; k++) d[k] = Math.Abs(i[k + 1] - i[k]);
-        Array.Sort(d);
-        double median = d[d.Length / 2];
+        double median = Select(d, d.Length / 2);
         // |x1 - x2| of two N(0, s) samples has median 0.6745 * sqrt(2) * s.
         return median / (0.6745 * Math.Sqrt(2));
+    }
+
+    /// <summary>
+    /// The value that would stand at <paramref name="rank"/> if <paramref name="values"/> were sorted (Hoare's selection, median
+    /// of three pivots): the median without sorting every sample. Reorders <paramref name="values"/>.
+    /// </summary>
+    internal static double Select(double[] values, int rank)
+    {
+        int lo = 0, hi = values.Length - 1;
+        while (hi > lo)
+        {
+            int mid = lo + (hi - lo) / 2;
+            if (values[mid] < values[lo]) (values[mid], values[lo]) = (values[lo], values[mid]);
+            if (values[hi] < values[lo]) (values[hi], values[lo]) = (values[lo], values[hi]);
+            if (values[hi] < values[mid]) (values[hi], values[mid]) = (values[mid], values[hi]);
+            double pivot = values[mid];
+            int a = lo, b = hi;
+            while (a <= b)
+            {
+                while (values[a] < pivot) a++;
+                while (values[b] > pivot) b--;
+                if (a <= b)
+                {
+                    (values[a], values[b]) = (values[b], values[a]);
+                    a++;
+                    b--;
+                }
+            }
+            // [lo, b] <= pivot <= [a, hi], and what lies between a and b equals the pivot.
+            if (rank <= b) hi = b;
+            else if (rank >= a) lo = a;
+            else return values[rank];
+        }
+        return values[rank];
     }
 
     /// <summary>Variance of a straight-line fit through white noise of unit variance, extrapolated to <paramref name="atV"/>.</summary>
@@ -301,26 +336,57 @@ public static class CvPeakAnalysis
         return e[k] + shift * (e[k + 1] - e[k]);
     }
 
+    /// <summary>
+    /// For each sample, the lowest value met walking away from it (backwards, or forwards when not
+    /// <paramref name="forward"/>) until a strictly higher sample, itself included; 0 counts too when the walk runs off
+    /// the end. One pass with a stack of the samples not yet topped, each with the lowest value since the one below it.
+    /// </summary>
+    private static void LowestBeforeHigher(double[] y, double[] lowest, int[] stack, double[] stackLowest, bool forward)
+    {
+        int n = y.Length;
+        int top = 0;
+        for (int step = 0; step < n; step++)
+        {
+            int k = forward ? step : n - 1 - step;
+            double low = y[k];
+            while (top > 0 && y[stack[top - 1]] <= y[k]) low = Math.Min(low, stackLowest[--top]);
+            stack[top] = k;
+            stackLowest[top] = low;
+            top++;
+            lowest[k] = top == 1 ? Math.Min(low, 0) : low;
+        }
+    }
+
     /// <summary>Local maxima whose topographic prominence exceeds <paramref name="minProminence"/>, at least <paramref name="minSeparationV"/> apart.</summary>
     internal static List<Peak> FindPeaks(double[] y, double[] e, double minProminence, double minSeparationV, int from)
     {
         var found = new List<Peak>();
         int n = y.Length;
-        for (int k = Math.Max(from, 1); k < n - 1; k++)
+        // Scratch from the pool: the peak search runs several times per curve, on every core.
+        var leftMin = ArrayPool<double>.Shared.Rent(n);
+        var rightMin = ArrayPool<double>.Shared.Rent(n);
+        var stackLowest = ArrayPool<double>.Shared.Rent(n);
+        var stack = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
-            double leftMin = y[k], rightMin = y[k];
-            int l = k - 1;
-            for (; l >= 0 && y[l] <= y[k]; l--) leftMin = Math.Min(leftMin, y[l]);
-            if (l < 0) leftMin = Math.Min(leftMin, 0);
-            int r = k + 1;
-            for (; r < n && y[r] <= y[k]; r++) rightMin = Math.Min(rightMin, y[r]);
-            // A sweep that ends on the diffusion tail of its highest wave has not come back down to the baseline
-            // yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
-            if (r >= n) rightMin = Math.Min(rightMin, 0);
-            double prominence = y[k] - Math.Max(leftMin, rightMin);
-            if (prominence < minProminence) continue;
-            found.Add(new Peak(e[k], y[k], prominence));
+            // Beyond the start the baseline is 0. A sweep that ends on the diffusion tail of its highest wave has not come back
+            // down to the baseline yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
+            LowestBeforeHigher(y, leftMin, stack, stackLowest, forward: true);
+            LowestBeforeHigher(y, rightMin, stack, stackLowest, forward: false);
+            for (int k = Math.Max(from, 1); k < n - 1; k++)
+            {
+                if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
+                double prominence = y[k] - Math.Max(leftMin[k], rightMin[k]);
+                if (prominence < minProminence) continue;
+                found.Add(new Peak(e[k], y[k], prominence));
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(leftMin);
+            ArrayPool<double>.Shared.Return(rightMin);
+            ArrayPool<double>.Shared.Return(stackLowest);
+            ArrayPool<int>.Shared.Return(stack);
         }
         // Keep the more prominent of two peaks closer than the separation limit.
         found.Sort((a, b) => b.ProminenceA.CompareTo(a.ProminenceA));

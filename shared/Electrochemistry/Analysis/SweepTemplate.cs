@@ -43,23 +43,37 @@ internal static class SweepTemplate
     }
 
     /// <summary>chi and its derivatives by u and by ln Lambda (bilinear; u and ln Lambda clamped to the table).</summary>
-    internal static (double Chi, double DChiDu, double DChiDLnLambda) Evaluate(double u, double lnLambda)
+    internal static (double Chi, double DChiDu, double DChiDLnLambda) Evaluate(double u, double lnLambda) => At(lnLambda).Evaluate(u);
+
+    /// <summary>
+    /// The two tabulated rows around <paramref name="lnLambda"/>: every sample of a sweep has the same Lambda, so the fit
+    /// looks the rows up once per sweep and only interpolates in u per sample.
+    /// </summary>
+    internal static Rows At(double lnLambda)
     {
         var table = Table.Value;
-        double pu = (Math.Clamp(u, UStart, UEnd) - UStart) / UStep;
         double pl = (Math.Clamp(lnLambda, LnLambdaMin, LnLambdaMax) - LnLambdaMin) / LnLambdaStep;
-        int iu = Math.Min((int)pu, UPoints - 2);
         int il = Math.Min((int)pl, LambdaPoints - 2);
-        double tu = pu - iu, tl = pl - il;
-        var r0 = table[il];
-        var r1 = table[il + 1];
-        double a0 = r0[iu] + tu * (r0[iu + 1] - r0[iu]);
-        double a1 = r1[iu] + tu * (r1[iu + 1] - r1[iu]);
-        double chi = a0 + tl * (a1 - a0);
-        double du0 = r0[iu + 1] - r0[iu];
-        double du1 = r1[iu + 1] - r1[iu];
-        double dChiDu = (du0 + tl * (du1 - du0)) / UStep;
-        double dChiDl = (a1 - a0) / LnLambdaStep;
-        return (chi, dChiDu, dChiDl);
+        return new Rows(table[il], table[il + 1], pl - il);
+    }
+
+    /// <summary>Two neighbouring rows of the table and where between them ln Lambda lies (0..1).</summary>
+    internal readonly struct Rows(double[] lower, double[] upper, double fraction)
+    {
+        /// <summary>chi and its derivatives by u and by ln Lambda at <paramref name="u"/> (bilinear; u clamped to the table).</summary>
+        public (double Chi, double DChiDu, double DChiDLnLambda) Evaluate(double u)
+        {
+            double pu = (Math.Clamp(u, UStart, UEnd) - UStart) / UStep;
+            int iu = Math.Min((int)pu, UPoints - 2);
+            double tu = pu - iu, tl = fraction;
+            double a0 = lower[iu] + tu * (lower[iu + 1] - lower[iu]);
+            double a1 = upper[iu] + tu * (upper[iu + 1] - upper[iu]);
+            double chi = a0 + tl * (a1 - a0);
+            double du0 = lower[iu + 1] - lower[iu];
+            double du1 = upper[iu + 1] - upper[iu];
+            double dChiDu = (du0 + tl * (du1 - du0)) / UStep;
+            double dChiDl = (a1 - a0) / LnLambdaStep;
+            return (chi, dChiDu, dChiDl);
+        }
     }
 }

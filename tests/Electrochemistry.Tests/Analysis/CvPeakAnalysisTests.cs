@@ -87,6 +87,66 @@ public class CvPeakAnalysisTests
     }
 
     [Fact]
+    public void Prominence_is_that_of_its_definition()
+    {
+        // Oracle: the definition walked out from every local maximum (the deepest dip before a higher sample on each side, 0
+        // beyond the ends), on noisy waves, plateaus of equal samples and coarse integer steps.
+        var rng = new Random(11);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int n = rng.Next(3, 400);
+            var e = Enumerable.Range(0, n).Select(k => 1.0 + k * 0.001).ToArray();
+            double centre = rng.NextDouble() * n, width = 5 + 50 * rng.NextDouble(), noise = trial % 3 == 0 ? 0 : rng.NextDouble();
+            var y = Enumerable.Range(0, n).Select(k => trial % 4 == 1
+                ? rng.Next(-3, 4)
+                : 4 * Math.Exp(-Math.Pow((k - centre) / width, 2)) - 1 + noise * Gaussian(rng)).ToArray();
+            double minProminence = rng.NextDouble();
+            int from = rng.Next(0, n);
+
+            var expected = new List<(double E, double Y, double Prominence)>();
+            for (int k = Math.Max(from, 1); k < n - 1; k++)
+            {
+                if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
+                double left = y[k], right = y[k];
+                int l = k - 1;
+                for (; l >= 0 && y[l] <= y[k]; l--) left = Math.Min(left, y[l]);
+                if (l < 0) left = Math.Min(left, 0);
+                int r = k + 1;
+                for (; r < n && y[r] <= y[k]; r++) right = Math.Min(right, y[r]);
+                if (r >= n) right = Math.Min(right, 0);
+                double prominence = y[k] - Math.Max(left, right);
+                if (prominence >= minProminence) expected.Add((e[k], y[k], prominence));
+            }
+
+            // No separation limit: every peak above the prominence, in potential order.
+            var found = CvPeakAnalysis.FindPeaks(y, e, minProminence, 0, from);
+            Assert.Equal(expected, found.Select(p => (p.PotentialV, p.CurrentA, p.ProminenceA)).ToList());
+        }
+    }
+
+    [Fact]
+    public void Selection_gives_the_sorted_sample_at_every_rank()
+    {
+        // Oracle: Array.Sort. Ties, runs and sorted or reversed input included.
+        var rng = new Random(12);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int n = rng.Next(1, 200);
+            var values = Enumerable.Range(0, n).Select(k => (trial % 5) switch
+            {
+                0 => rng.Next(0, 4),
+                1 => k,
+                2 => n - k,
+                _ => rng.NextDouble() - 0.5,
+            }).ToArray();
+            var sorted = values.ToArray();
+            Array.Sort(sorted);
+            int rank = rng.Next(0, n);
+            Assert.Equal(sorted[rank], CvPeakAnalysis.Select(values.ToArray(), rank));
+        }
+    }
+
+    [Fact]
     public void Analysis_is_thread_safe_and_deterministic()
     {
         var sample = SampleCatalog.Create("lto", 2);
