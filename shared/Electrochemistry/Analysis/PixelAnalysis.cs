@@ -26,16 +26,16 @@ public enum PixelFlags
     /// <summary>Slow rates whose ip stands above the sqrt(v) line of the faster ones (convection, edge diffusion) were left out.</summary>
     SlowExcess = 256,
     /// <summary>
-    /// The fitted R_u times the largest peak exceeds <see cref="PixelAnalysis.MaxFittedIrDropThermalVoltages"/> RT/nF: D rests on
-    /// an iR correction larger than the wave's own width; give R_u measured otherwise (impedance) to trust it.
+    /// R_u was fitted from rates spanning less than <see cref="PixelAnalysis.MinRateSpanToFitResistance"/>x: its iR shift (~sqrt v)
+    /// and the kinetic one (~ln v) are not told apart over so few rates, so D rests on an R_u the data do not fix; give R_u.
     /// </summary>
-    IrDominated = 512,
+    IrUndetermined = 512,
 }
 
 /// <summary>Which flags say the number is doubtful (warnings) and which only say what was done (information).</summary>
 public static class PixelFlagKinds
 {
-    public const PixelFlags Warnings = PixelFlags.NonLinear | PixelFlags.SplitWave | PixelFlags.NoPeak | PixelFlags.TooFewRates | PixelFlags.ModelMisfit | PixelFlags.IrDominated;
+    public const PixelFlags Warnings = PixelFlags.NonLinear | PixelFlags.SplitWave | PixelFlags.NoPeak | PixelFlags.TooFewRates | PixelFlags.ModelMisfit | PixelFlags.IrUndetermined;
     public const PixelFlags Information = PixelFlags.ThinLayer | PixelFlags.Kinetic | PixelFlags.Saturated | PixelFlags.SlowExcess;
 
     /// <summary>"ok" or the names joined with '|', lower case.</summary>
@@ -225,7 +225,7 @@ public static class PixelAnalysis
                 DoubleLayerF = full.DoubleLayerF,
                 Method = DiffusionMethods.SemiIntegralFit,
                 ModelRatesVPerS = ordered[lo..].Select(c => c.ScanRateVPerS).ToArray(),
-                Flags = flags | (full.Misfit ? PixelFlags.ModelMisfit : PixelFlags.None) | (full.IrDominated ? PixelFlags.IrDominated : PixelFlags.None),
+                Flags = flags | (full.Misfit ? PixelFlags.ModelMisfit : PixelFlags.None) | (full.IrUndetermined ? PixelFlags.IrUndetermined : PixelFlags.None),
             };
         }
         if (fit is { } wave)
@@ -301,8 +301,8 @@ public static class PixelAnalysis
     /// <summary>A cycle whose last current is within this share of the forward peak of its first one is taken as one of repeated cycles.</summary>
     private const double RepeatedCycleShare = 0.05;
 
-    /// <summary>A fitted iR drop at the largest peak above this many RT/nF (2: ~51 mV for n = 1) is a warning (<see cref="PixelFlags.IrDominated"/>).</summary>
-    public const double MaxFittedIrDropThermalVoltages = 2;
+    /// <summary>Fastest over slowest rate below which a fitted R_u is not separated from the kinetics (<see cref="PixelFlags.IrUndetermined"/>): a decade.</summary>
+    public const double MinRateSpanToFitResistance = 10;
 
     /// <summary>A sweep-model residual above this share of the largest peak (and three noise sigmas) is more than the noise: the semi-integral model is tried.</summary>
     private const double SweepModelResidualShare = 0.005;
@@ -363,12 +363,11 @@ public static class PixelAnalysis
         }
         double largest = Enumerable.Range(lo, hi - lo + 1).Max(k => Math.Abs(peaks[k].ForwardPeakCurrentA));
         double noise = Enumerable.Range(lo, hi - lo + 1).Max(k => peaks[k].NoiseRmsA);
-        double f0 = PhysicalConstants.FOverRtPerV(settings.N, settings.TemperatureK);
-        bool irDominated = full.ResistanceFitted && full.UncompensatedResistanceOhm * largest * f0 > MaxFittedIrDropThermalVoltages;
+        bool irUndetermined = full.ResistanceFitted && sweeps.Max(sw => sw.ScanRateVPerS) < MinRateSpanToFitResistance * sweeps.Min(sw => sw.ScanRateVPerS);
         return full with
         {
             Misfit = ratesDisagree || full.ResidualRmsA > Math.Max(3 * noise, settings.MaxWaveFitResidualShare * largest),
-            IrDominated = irDominated,
+            IrUndetermined = irUndetermined,
         };
     }
 

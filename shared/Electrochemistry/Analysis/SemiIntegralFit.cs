@@ -16,8 +16,8 @@ internal readonly record struct SemiIntegralFitResult(
     /// <summary>The residual is far above the noise, or the slow and fast rates disagree: the model does not describe these waves.</summary>
     public bool Misfit { get; init; }
 
-    /// <summary>The fitted iR drop at the largest peak is larger than the wave's width: D rests on the fitted R_u.</summary>
-    public bool IrDominated { get; init; }
+    /// <summary>R_u was fitted from too narrow a range of rates to be told apart from the kinetics.</summary>
+    public bool IrUndetermined { get; init; }
 
     /// <summary>The fitted baseline of each sweep (A, at <see cref="MidPotentialV"/>) and their shared slope (A/V).</summary>
     public double[] OffsetsA { get; init; } = [];
