@@ -19,6 +19,9 @@ public static class ModbusFrame
     public const int MaxRegisters = 125;
     public const int MaxCoils = 2000;
 
+    /// <summary>The longest RTU frame on the line (Modbus over serial line 1.02, 2.5.1).</summary>
+    public const int MaxFrameBytes = 256;
+
     /// <summary>A request of the form address, function, two big-endian 16-bit words, CRC (functions 01, 03, 05).</summary>
     public static byte[] BuildRequest(byte slaveAddress, byte function, ushort first, ushort second)
     {

@@ -32,6 +32,9 @@ public sealed class ModbusRtuMaster
     private readonly SemaphoreSlim _bus = new(1, 1);
     private readonly TimeSpan _silence;
     private long _lastActivity;
+    // An attempt timed out: the slave may still answer it, and an RTU answer names no request (a late answer to a
+    // read of register 13 reads as a valid answer to a read of register 14). The next request waits for a quiet line.
+    private bool _lateAnswerPossible;
 
     public ModbusRtuMaster(ISerialLine line, ModbusRtuOptions? options = null, TimeProvider? time = null)
     {
@@ -110,6 +113,10 @@ public sealed class ModbusRtuMaster
         var slave = request[0];
         var function = request[1];
         var what = $"Modbus slave {slave} on '{Port}' (function 0x{function:X2})";
+        if (_lateAnswerPossible)
+        {
+            await DropLateAnswerAsync(cancellationToken).ConfigureAwait(false);
+        }
         _line.DiscardInput();
         await _line.WriteAsync(request, cancellationToken).ConfigureAwait(false);
         try
@@ -163,7 +170,26 @@ public sealed class ModbusRtuMaster
         }
         catch (DeviceTimeoutException ex)
         {
+            _lateAnswerPossible = true;
             throw new DeviceTimeoutException($"{what} did not answer: {ex.Message}");
+        }
+    }
+
+    // Whatever arrives until the line has been quiet for one response timeout is the late answer: dropped. Bounded by
+    // the longest RTU frame, so a line that keeps chattering cannot hold the bus (the address, length and CRC checks remain).
+    private async Task DropLateAnswerAsync(CancellationToken cancellationToken)
+    {
+        _lateAnswerPossible = false;
+        for (var dropped = 0; dropped < ModbusFrame.MaxFrameBytes; dropped++)
+        {
+            try
+            {
+                await _line.ReadBytesAsync(1, _options.ResponseTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeviceTimeoutException)
+            {
+                return;
+            }
         }
     }
 

@@ -227,7 +227,10 @@ public static class MapExport
 
     private static (List<XySeries> Curves, List<PeakFitSeries> Fits)? ExampleCvs(DiffusionPixelRow[] rows, IEnumerable<FileCurve> source, int count)
     {
-        var withD = rows.Where(r => double.IsFinite(r.DCm2PerS)).OrderBy(r => r.DCm2PerS).ToArray();
+        // Examples of what the map shows: the unflagged pixels (a warned pixel, e.g. a mixed one on a grain boundary,
+        // is often the extreme); all pixels when every one carries a warning.
+        var finite = rows.Where(r => double.IsFinite(r.DCm2PerS)).ToArray();
+        var withD = (finite.Any(r => r.Flag == "ok") ? finite.Where(r => r.Flag == "ok") : finite).OrderBy(r => r.DCm2PerS).ToArray();
         if (withD.Length == 0 || count <= 0)
         {
             return null;
@@ -249,7 +252,8 @@ public static class MapExport
         for (var g = 0; g < picks.Length; g++)
         {
             var r = picks[g];
-            var label = $"({r.Ix}, {r.Iy}) D = {r.DCm2PerS:0.00e0} cm²/s";
+            var warning = r.Flag == "ok" ? "" : $" [{r.Flag}]";
+            var label = $"({r.Ix}, {r.Iy}) D = {r.DCm2PerS:0.00e0} cm²/s{warning}";
             foreach (var c in curvesOf[g])
             {
                 var cycle = c.SamplesPerCycle > 0 && c.Count > c.SamplesPerCycle ? c.SamplesPerCycle : c.Count;
@@ -259,7 +263,8 @@ public static class MapExport
             var slope = r.SlopeAPerSqrtVPerS;
             // The least-squares intercept for that slope: the line passes through the centroid of the points.
             var intercept = x.Length == 0 ? 0 : y.Average() - (slope * x.Average());
-            fits.Add(new PeakFitSeries(label, x, y, slope, intercept) { Group = g });
+            // The line is the Randles-Sevcik fit: its D is d_rs, not the best estimate of the left panel.
+            fits.Add(new PeakFitSeries($"({r.Ix}, {r.Iy}) D_RS = {r.DRsCm2PerS:0.00e0} cm²/s{warning}", x, y, slope, intercept) { Group = g });
         }
         return (curves, fits);
     }

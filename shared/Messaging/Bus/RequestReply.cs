@@ -257,7 +257,15 @@ internal sealed partial class RequestReply
     {
         var verb = VerbOf(message.Topic);
         CommandReply reply;
-        if (!_commands.TryGetValue(verb, out var route))
+        if (message.Retain)
+        {
+            // Delivered from the broker's store, not live: someone published it with retain (mosquitto_pub -r), and
+            // it would run again at every restart and resubscription. Refused, with how to clear it.
+            reply = Error(ErrorCodes.Refused,
+                $"{Clip(message.Topic)}: a retained command is not carried out (it would run again at every restart); publish commands " +
+                $"without retain, and clear this one: mosquitto_pub -r -n -t '{Clip(message.Topic)}'.");
+        }
+        else if (!_commands.TryGetValue(verb, out var route))
         {
             reply = Error(ErrorCodes.UnknownCommand,
                 $"{message.Topic}: {_service} has no command '{Clip(verb)}'; it answers {string.Join(", ", Verbs)}.");

@@ -154,6 +154,24 @@ public sealed class ModbusRtuMasterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_late_answer_to_a_request_that_timed_out_is_not_read_as_the_answer_to_the_next()
+    {
+        // 2 s: the late answer reaches the master within its quiet window even on a loaded machine.
+        var master = Master(retries: 0, responseTimeoutMs: 2000);
+        var first = master.ReadHoldingRegistersAsync(Slave, 13, 1, None);
+        await _device.ReadBytesAsync(8, TimeSpan.FromSeconds(30), None);
+        await Assert.ThrowsAsync<DeviceTimeoutException>(() => first);
+        // The slave answers register 13 after the master gave up; then the master asks for register 14.
+        await _device.WriteAsync(ModbusCrc.Append([Slave, 0x03, 0x02, 0x00, 39]), None);
+        var second = master.ReadHoldingRegistersAsync(Slave, 14, 1, None);
+        var request = await _device.ReadBytesAsync(8, TimeSpan.FromSeconds(30), None);
+        Assert.Equal(ModbusFrame.ReadHoldingRegisters(Slave, 14, 1), request);
+        await _device.WriteAsync(ModbusCrc.Append([Slave, 0x03, 0x02, 0x00, 42]), None);
+
+        Assert.Equal(new ushort[] { 42 }, await second);
+    }
+
+    [Fact]
     public async Task Concurrent_requests_on_one_bus_do_not_interleave()
     {
         await using var emulator = Emulator();
@@ -161,7 +179,8 @@ public sealed class ModbusRtuMasterTests : IAsyncLifetime
         {
             emulator.SetRegister(r, (ushort)(r * 3));
         }
-        var master = Master();
+        // The slave answers every request: a long timeout, so a loaded machine answering late does not time out.
+        var master = Master(responseTimeoutMs: 30_000);
 
         var reads = Enumerable.Range(0, 20).Select(r => master.ReadHoldingRegistersAsync(Slave, (ushort)r, 1, None)).ToArray();
         var values = await Task.WhenAll(reads);

@@ -58,7 +58,8 @@ public sealed class RapidoxOxygenSensorTests
         await using var emulator = new RapidoxOxygenEmulator(pair.Device);
         emulator.Start();
         emulator.Faults.GarbledAnswers = 10;
-        await using var sensor = new RapidoxOxygenSensor("o2", pair.Host, Timeout, 1, TimeProvider.System);
+        // The emulator answers every request (garbled): a long timeout, so a loaded machine answering late is not a timeout.
+        await using var sensor = new RapidoxOxygenSensor("o2", pair.Host, TimeSpan.FromSeconds(30), 1, TimeProvider.System);
 
         var ex = await Assert.ThrowsAsync<DeviceProtocolException>(async () => await sensor.ReadO2PpmAsync(CancellationToken.None));
         Assert.Contains("d#.9?E+0", ex.Message, StringComparison.Ordinal);

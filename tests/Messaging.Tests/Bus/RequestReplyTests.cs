@@ -3,6 +3,7 @@ using MQTTnet.Protocol;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
+using Seccm.Messaging.Bus;
 using Seccm.Messaging.Commands;
 using Seccm.TestSupport;
 
@@ -60,6 +61,50 @@ public sealed class RequestReplyTests
         var reply = await request;
 
         Assert.True(reply.Ok);
+    }
+
+    [Fact]
+    public async Task A_retained_command_is_refused_not_carried_out_and_a_live_one_still_is()
+    {
+        await using var broker = await MosquittoServer.StartAsync();
+        var commandTopic = Topic.Command("t1", ServiceNames.Stage, "count");
+        // Someone typed -r: the broker keeps the command and hands it to every new subscription (each restart).
+        await RunMosquittoPubAsync(broker.Port, commandTopic, "{}", retain: true);
+        await using var watcher = await BusFactory.ConnectAsync(broker, ServiceNames.Cli);
+        var replies = new System.Collections.Concurrent.ConcurrentQueue<CommandReply>();
+        await watcher.SubscribeAsync(Topic.Event("t1", ServiceNames.Stage, MqttBus.UnaddressedReplyEvent), (m, _) =>
+        {
+            replies.Enqueue(SeccmJson.Deserialize<CommandReply>(m.Payload.Span, m.Topic));
+            return Task.CompletedTask;
+        });
+        var runs = 0;
+        await using var stage = BusFactory.Create(broker.Port, ServiceNames.Stage);
+        await stage.MapCommandAsync<EmptyCommand>("count", (_, _) =>
+        {
+            Interlocked.Increment(ref runs);
+            return Task.CompletedTask;
+        });
+        await stage.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => !replies.IsEmpty, "the reply to the retained command");
+        var refused = Assert.Single(replies);
+        Assert.False(refused.Ok);
+        Assert.Equal(ErrorCodes.Refused, refused.Error!.Code);
+        Assert.Contains(commandTopic, refused.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("retained", refused.Error.Message, StringComparison.Ordinal);
+
+        await RunMosquittoPubAsync(broker.Port, commandTopic, "{}", retain: false);
+        await Eventually.TrueAsync(() => replies.Count == 2, "the reply to the live command");
+        Assert.True(replies.Last().Ok);
+        Assert.Equal(1, Volatile.Read(ref runs));
+    }
+
+    private static async Task RunMosquittoPubAsync(int port, string topic, string payload, bool retain)
+    {
+        string[] args = ["-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-q", "1", "-t", topic, "-m", payload];
+        using var pub = ExternalTool.Start(ExternalTool.Require("mosquitto_pub"), retain ? [.. args, "-r"] : args);
+        await pub.Process.WaitForExitAsync();
+        Assert.True(pub.Process.ExitCode == 0, $"mosquitto_pub failed: {pub.Output}");
     }
 
     private static async Task<IMqttClient> ConnectSilentStageAsync(int port)
