@@ -29,19 +29,24 @@ internal static class AnalyzeVerb
         var n = new Option<int>("--n") { Description = "Electrons per reaction", DefaultValueFactory = _ => 1 };
         var temperature = new Option<double>("--temperature-k") { Description = "Temperature in K", DefaultValueFactory = _ => 298.15 };
         var bandwidth = new Option<double?>("--bandwidth-hz") { Description = "-3 dB bandwidth of the potentiostat's current amplifier, when the instrument declares it (default: none assumed)" };
+        var resistance = new Option<double?>("--ru-ohm") { Description = "Uncompensated resistance of the cell in ohm, when known (default: fitted where the waves show iR drop, else negligible)" };
+        var alpha = new Option<double?>("--alpha") { Description = "Cathodic transfer coefficient, when known (default: fitted where the data determine it, else 0.5)" };
         var pitch = new Option<double>("--pitch-um") { Description = "Pixel pitch in um for the map files", DefaultValueFactory = _ => 1.0 };
         var command = new Command("analyze", "Randles-Sevcik diffusion map from a long CSV of CVs");
-        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch, bandwidth }) command.Options.Add(o);
+        foreach (var o in new Option[] { input, output, radius, concentration, area, n, temperature, pitch, bandwidth, resistance, alpha }) command.Options.Add(o);
         command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(radius), parse.GetValue(concentration),
-            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch), parse.GetValue(bandwidth)));
+            parse.GetValue(area), parse.GetValue(n), parse.GetValue(temperature), parse.GetValue(pitch), parse.GetValue(bandwidth),
+            parse.GetValue(resistance), parse.GetValue(alpha)));
         return command;
     }
 
     internal sealed record PixelRow(int X, int Y, PixelResult Result);
 
     internal static int Run(FileInfo input, DirectoryInfo output, double? radiusNm, double? concentration, double? areaCm2, int n, double temperatureK, double pitchUm,
-        double? bandwidthHz = null)
+        double? bandwidthHz = null, double? resistanceOhm = null, double? alpha = null)
     {
+        if (resistanceOhm is { } ru && !(ru >= 0 && double.IsFinite(ru))) return Fail($"--ru-ohm {ru}: must be a resistance >= 0 in ohm");
+        if (alpha is { } al && !(al > 0 && al < 1)) return Fail($"--alpha {al}: must be a transfer coefficient between 0 and 1");
         if (bandwidthHz is { } bw && !(bw > 0 && double.IsFinite(bw))) return Fail($"--bandwidth-hz {bw}: must be a positive bandwidth in Hz");
         if (areaCm2 is { } a && !(a > 0 && double.IsFinite(a))) return Fail($"--area-cm2 {a}: must be a positive area in cm^2");
         if (areaCm2 is null && radiusNm is null) return Fail("--radius-nm is required (or give --area-cm2)");
@@ -60,6 +65,8 @@ internal static class AnalyzeVerb
             N = n,
             TemperatureK = temperatureK,
             MeasurementBandwidthHz = bandwidthHz,
+            UncompensatedResistanceOhm = resistanceOhm,
+            TransferCoefficient = alpha,
         };
 
         var results = new ConcurrentBag<PixelRow>();
@@ -184,6 +191,7 @@ internal static class AnalyzeVerb
             RatesDropped = r.Result.RatesDropped,
             Alpha = r.Result.Alpha,
             DoubleLayerF = r.Result.DoubleLayerF,
+            UncompensatedResistanceOhm = r.Result.UncompensatedResistanceOhm,
             DeltaEpV = r.Result.DeltaEpAtFastestUsedV,
             K0CmPerS = r.Result.K0CmPerS,
             RatesUsed = r.Result.RatesUsed,

@@ -62,4 +62,12 @@ public sealed class DiffusionOptions
     /// </summary>
     [Range(0, 1e6, ErrorMessage = "Diffusion:MeasurementBandwidthHz must be between 0 (ideal amplifier) and 1e6.")]
     public double MeasurementBandwidthHz { get; set; } = Seccm.Electrochemistry.Samples.SampleDefaults.CurrentAmplifierBandwidthHz;
+
+    /// <summary>
+    /// Uncompensated resistance (ohm) of the cell whose curves this service analyses, when known; the wave model puts the
+    /// electrode at E - R_u i. Unset (the default): fitted where the waves show what the model without it cannot follow,
+    /// otherwise taken as negligible (a nanopipette at pA currents: R_u i is far below a millivolt).
+    /// </summary>
+    [Range(0, 1e12, ErrorMessage = "Diffusion:UncompensatedResistanceOhm must be between 0 and 1e12 ohm (or unset to fit it).")]
+    public double? UncompensatedResistanceOhm { get; set; }
 }

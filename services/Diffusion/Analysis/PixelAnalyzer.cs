@@ -18,7 +18,7 @@ internal static class PixelAnalyzer
     /// <summary>The flag of a retained placeholder: a worker took the pixel on and waits for its curves (no result yet).</summary>
     public const string PendingFlag = "pending";
 
-    public static AnalysisSettings Settings(AnalysisSpec? spec, double measurementBandwidthHz = 0)
+    public static AnalysisSettings Settings(AnalysisSpec? spec, double measurementBandwidthHz = 0, double? uncompensatedResistanceOhm = null)
     {
         spec ??= new AnalysisSpec();
         return new AnalysisSettings
@@ -29,6 +29,7 @@ internal static class PixelAnalyzer
             N = spec.N,
             TemperatureK = spec.TemperatureK,
             MeasurementBandwidthHz = measurementBandwidthHz > 0 ? measurementBandwidthHz : null,
+            UncompensatedResistanceOhm = uncompensatedResistanceOhm,
         };
     }
 
@@ -110,6 +111,7 @@ internal static class PixelAnalyzer
             Method = result.Method,
             Alpha = Finite(result.Alpha),
             DoubleLayerF = Finite(result.DoubleLayerF),
+            UncompensatedResistanceOhm = Finite(result.UncompensatedResistanceOhm),
             Info = result.InfoText,
             RatesDropped = result.RatesDropped,
             RSquared = Finite(result.RSquared),

@@ -63,6 +63,7 @@ internal static class MapExporter
         RatesDropped = r.RatesDropped,
         Alpha = r.Alpha ?? double.NaN,
         DoubleLayerF = r.DoubleLayerF ?? double.NaN,
+        UncompensatedResistanceOhm = r.UncompensatedResistanceOhm ?? double.NaN,
         DeltaEpV = r.DeltaEpV ?? double.NaN,
         K0CmPerS = r.K0CmPerS ?? double.NaN,
         ContactZUm = r.ContactZUm ?? double.NaN,

@@ -36,7 +36,7 @@ internal static class PixelPoints
                      ("d_cm2_s", r.DCm2PerS), ("d_m2_s", r.DCm2PerS * 1e-4), ("r2", r.RSquared), ("dep_v", r.DeltaEpV),
                      ("delta_ep_v", r.DeltaEpV), ("k0_cm_s", r.K0CmPerS), ("slope_a_per_sqrt_v_s", r.SlopeAPerSqrtVPerS),
                      ("contact_z_um", r.ContactZUm), ("current_a", r.MeanCurrentA), ("d_rs_cm2_s", r.DRsCm2PerS),
-                     ("alpha", r.Alpha), ("c_dl_f", r.DoubleLayerF),
+                     ("alpha", r.Alpha), ("c_dl_f", r.DoubleLayerF), ("r_u_ohm", r.UncompensatedResistanceOhm),
                  })
         {
             if (value is { } v && double.IsFinite(v))

@@ -41,7 +41,7 @@ internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions 
     {
         var technique = curves.FirstOrDefault()?.Technique ?? scan.Technique ?? "cv";
         var started = time.GetTimestamp();
-        var (result, problem) = PixelAnalyzer.Analyze(pixel, technique, curves, PixelAnalyzer.Settings(scan.Started?.Recipe.Analysis, options.MeasurementBandwidthHz),
+        var (result, problem) = PixelAnalyzer.Analyze(pixel, technique, curves, PixelAnalyzer.Settings(scan.Started?.Recipe.Analysis, options.MeasurementBandwidthHz, options.UncompensatedResistanceOhm),
             options.HoldTailFraction, bus.ClientId, time.GetUtcNow());
         Interlocked.Add(ref _analysisTicks, time.GetElapsedTime(started).Ticks);
         if (problem is not null)

@@ -67,6 +67,8 @@ public sealed record PixelResultMessage(
                 Problems.NonNegative(RatesUsed, "ratesUsed"),
                 Problems.Text(Worker, "worker", required: false),
                 Problems.Finite(DRsCm2PerS, "dRsCm2PerS"),
+                Problems.Finite(Alpha, "alpha"),
+                Problems.NonNegative(UncompensatedResistanceOhm, "uncompensatedResistanceOhm"),
                 Problems.NonNegative(Take, "take"))
             .Concat(new Seccm.Contracts.Scan.RecordedPixel(Index, Ix, Iy, XUm, YUm, Contact, ContactZUm).Validate())
             .Concat(Problems.Each(RatesUsedVPerS, "ratesUsedVPerS", r => Problems.Of(Problems.Finite(r, "rate"))))
@@ -75,11 +77,14 @@ public sealed record PixelResultMessage(
     /// <summary>The paper's method: plain Randles-Sevcik on the forward peak currents over the linear range, cm^2/s.</summary>
     public double? DRsCm2PerS { get; init; }
 
-    /// <summary>Which model gave <see cref="DCm2PerS"/> (the best estimate): bv_wave_fit, rs_kinetic_corrected or randles_sevcik.</summary>
+    /// <summary>Which model gave <see cref="DCm2PerS"/> (the best estimate): bv_ir_semi_integral_fit, bv_wave_fit, rs_kinetic_corrected or randles_sevcik.</summary>
     public string Method { get; init; } = "";
 
-    /// <summary>Transfer coefficient the kinetic model used (given, not fitted).</summary>
+    /// <summary>Cathodic transfer coefficient the kinetic model used (fitted by bv_ir_semi_integral_fit unless given; 0.5 otherwise).</summary>
     public double? Alpha { get; init; }
+
+    /// <summary>Uncompensated resistance of the model that gave D, ohm, fitted or given; null when the model had none.</summary>
+    public double? UncompensatedResistanceOhm { get; init; }
 
     /// <summary>Double-layer capacitance from the sweeps' charging currents, F (null when not fitted).</summary>
     public double? DoubleLayerF { get; init; }

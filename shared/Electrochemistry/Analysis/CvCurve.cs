@@ -51,6 +51,16 @@ public sealed record AnalysisSettings
     /// </summary>
     public double? MeasurementBandwidthHz { get; init; }
 
+    /// <summary>
+    /// Uncompensated resistance of the cell, ohm, when known (e.g. measured by impedance, or 0 for a nanopipette at pA
+    /// currents); the wave model then puts the electrode at E - R_u i with this value. Null (the default): R_u is fitted
+    /// wherever the waves show what the plain sweep model cannot follow (fast rates below the sqrt(v) line, a misfit).
+    /// </summary>
+    public double? UncompensatedResistanceOhm { get; init; }
+
+    /// <summary>Cathodic transfer coefficient when known; null (the default): fitted with the semi-integral model, 0.5 otherwise.</summary>
+    public double? TransferCoefficient { get; init; }
+
     /// <summary>A wave fit whose residual rms exceeds this share of the largest peak (and three noise sigmas) is flagged as a misfit.</summary>
     public double MaxWaveFitResidualShare { get; init; } = 0.03;
 
@@ -63,6 +73,8 @@ public sealed record AnalysisSettings
         if (!(ConcentrationMolCm3 > 0)) throw new ArgumentException($"concentration {ConcentrationMolCm3} mol/cm^3: must be > 0", nameof(ConcentrationMolCm3));
         if (N < 1) throw new ArgumentException($"n {N}: must be >= 1", nameof(N));
         if (!(TemperatureK > 0)) throw new ArgumentException($"temperature {TemperatureK} K: must be > 0", nameof(TemperatureK));
+        if (UncompensatedResistanceOhm is { } ru && !(ru >= 0 && double.IsFinite(ru))) throw new ArgumentException($"uncompensated resistance {ru} ohm: must be >= 0 (or null to fit it)", nameof(UncompensatedResistanceOhm));
+        if (TransferCoefficient is { } alpha && !(alpha > 0 && alpha < 1)) throw new ArgumentException($"transfer coefficient {alpha}: must be between 0 and 1 (or null to fit it)", nameof(TransferCoefficient));
         if (MeasurementBandwidthHz is { } bw && !(bw > 0 && double.IsFinite(bw))) throw new ArgumentException($"measurement bandwidth {bw} Hz: must be > 0 (or null for an ideal amplifier)", nameof(MeasurementBandwidthHz));
     }
 }

@@ -21,16 +21,21 @@ public enum PixelFlags
     TooFewRates = 32,
     /// <summary>Fast rates where ip grows slower than sqrt(v) were left out.</summary>
     Saturated = 64,
-    /// <summary>The wave model does not follow the measured waves (residual far above the noise): <c>d_cm2_s</c> is doubtful.</summary>
+    /// <summary>The wave model does not follow the measured waves (residual far above the noise), or D moves with v: <c>d_cm2_s</c> is doubtful.</summary>
     ModelMisfit = 128,
     /// <summary>Slow rates whose ip stands above the sqrt(v) line of the faster ones (convection, edge diffusion) were left out.</summary>
     SlowExcess = 256,
+    /// <summary>
+    /// R_u was fitted from rates spanning less than <see cref="PixelAnalysis.MinRateSpanToFitResistance"/>x: its iR shift (~sqrt v)
+    /// and the kinetic one (~ln v) are not told apart over so few rates, so D rests on an R_u the data do not fix; give R_u.
+    /// </summary>
+    IrUndetermined = 512,
 }
 
 /// <summary>Which flags say the number is doubtful (warnings) and which only say what was done (information).</summary>
 public static class PixelFlagKinds
 {
-    public const PixelFlags Warnings = PixelFlags.NonLinear | PixelFlags.SplitWave | PixelFlags.NoPeak | PixelFlags.TooFewRates | PixelFlags.ModelMisfit;
+    public const PixelFlags Warnings = PixelFlags.NonLinear | PixelFlags.SplitWave | PixelFlags.NoPeak | PixelFlags.TooFewRates | PixelFlags.ModelMisfit | PixelFlags.IrUndetermined;
     public const PixelFlags Information = PixelFlags.ThinLayer | PixelFlags.Kinetic | PixelFlags.Saturated | PixelFlags.SlowExcess;
 
     /// <summary>"ok" or the names joined with '|', lower case.</summary>
@@ -43,6 +48,11 @@ public static class DiffusionMethods
 {
     /// <summary>Joint fit of the forward waves of all rates with the Butler-Volmer sweep model (D, k0, E0 shared).</summary>
     public const string WaveFit = "bv_wave_fit";
+    /// <summary>
+    /// Joint fit of the forward waves with Butler-Volmer kinetics (k0, alpha) and uncompensated resistance solved exactly
+    /// through the semi-integral, the electrode at E - R_u i; R_u and alpha fitted or given (<see cref="PixelResult.UncompensatedResistanceOhm"/>).
+    /// </summary>
+    public const string SemiIntegralFit = "bv_ir_semi_integral_fit";
     /// <summary>Randles-Sevcik on peak currents divided by Nicholson's kinetic peak-height factor for their dEp.</summary>
     public const string KineticRandlesSevcik = "rs_kinetic_corrected";
     /// <summary>Plain Randles-Sevcik (the couple is reversible).</summary>
@@ -71,11 +81,17 @@ public sealed record PixelResult(
     /// <summary>Which model gave <see cref="DCm2PerS"/> (<see cref="DiffusionMethods"/>); empty when there is no D.</summary>
     public string Method { get; init; } = "";
 
-    /// <summary>Transfer coefficient the kinetic model used (given, not fitted: the sweep model is built for 0.5).</summary>
+    /// <summary>Cathodic transfer coefficient the kinetic model used: fitted by <see cref="DiffusionMethods.SemiIntegralFit"/> unless given, 0.5 otherwise.</summary>
     public double Alpha { get; init; } = double.NaN;
 
     /// <summary>Double-layer capacitance from the sweeps' baselines (their charging current against v), F; NaN when not fitted.</summary>
     public double DoubleLayerF { get; init; } = double.NaN;
+
+    /// <summary>Uncompensated resistance of the model that gave D, ohm: fitted or given; NaN when the model had none (R_u i taken as negligible).</summary>
+    public double UncompensatedResistanceOhm { get; init; } = double.NaN;
+
+    /// <summary>The rates whose waves the model of <see cref="Method"/> was fitted to (for Randles-Sevcik: <see cref="RatesUsedVPerS"/>).</summary>
+    public IReadOnlyList<double> ModelRatesVPerS { get; init; } = [];
 
     /// <summary>Rates left out of the Randles-Sevcik fit and why ("" when none): e.g. "20 V/s: ip 7% below the sqrt(v) line".</summary>
     public string RatesDropped { get; init; } = "";
@@ -195,6 +211,7 @@ public static class PixelAnalysis
         var rates = Enumerable.Range(lo, used).Select(k => peaks[k].ScanRateVPerS).ToArray();
         var rs = new PixelResult(dRs, plainR2, used, rates, plainSlope, plainIntercept, double.NaN, flags, peaks)
         {
+            ModelRatesVPerS = rates,
             DRsCm2PerS = dRs,
             RatesDropped = string.Join("; ", dropped),
             Method = double.IsFinite(dRs) ? DiffusionMethods.RandlesSevcik : "",
@@ -205,6 +222,30 @@ public static class PixelAnalysis
         // The wave model takes the same rates: on real macroelectrode data the rates beyond the line carry iR drop and
         // charging the sweep model does not describe (tried: fitting every rate moved both ferricyanide sets by 10%).
         var fit = flags.HasFlag(PixelFlags.SplitWave) || !double.IsFinite(d) ? null : FitWaves(ordered, peaks, lo, hi, d, settings);
+        // The sweep model knows neither iR nor an alpha other than 0.5. Where the user gave either, or the waves show what
+        // it cannot follow (fast rates below the sqrt(v) line of the kinetics-corrected peaks, a residual above the noise,
+        // no fit at all on a kinetic wave), the semi-integral model with R_u and alpha takes every rate but those below the slow end of the
+        // linear range (thin layer, slow excess): the fast rates carry what separates iR from kinetics.
+        bool given = settings.UncompensatedResistanceOhm is > 0 || settings.TransferCoefficient is { } alphaGiven && alphaGiven != SweepTemplate.Alpha;
+        bool toFit = settings.UncompensatedResistanceOhm is null || settings.TransferCoefficient is null;
+        bool beyondSweepModel = flags.HasFlag(PixelFlags.Saturated) || fit is { AboveNoise: true } || fit is null && flags.HasFlag(PixelFlags.Kinetic);
+        if (!flags.HasFlag(PixelFlags.SplitWave) && double.IsFinite(d) && (given || toFit && beyondSweepModel)
+            && FitSemiIntegral(ordered, peaks, lo, peaks.Length - 1, fit, d, settings) is { } full
+            // Tried because the sweep model left something unexplained, it replaces it only where it describes the waves.
+            && (given || !full.Misfit || fit is null or { Misfit: true }))
+        {
+            return rs with
+            {
+                DCm2PerS = full.DCm2PerS,
+                K0CmPerS = full.K0CmPerS,
+                Alpha = full.Alpha,
+                UncompensatedResistanceOhm = full.UncompensatedResistanceOhm,
+                DoubleLayerF = full.DoubleLayerF,
+                Method = DiffusionMethods.SemiIntegralFit,
+                ModelRatesVPerS = ordered[lo..].Select(c => c.ScanRateVPerS).ToArray(),
+                Flags = flags | (full.Misfit ? PixelFlags.ModelMisfit : PixelFlags.None) | (full.IrUndetermined ? PixelFlags.IrUndetermined : PixelFlags.None),
+            };
+        }
         if (fit is { } wave)
         {
             return rs with
@@ -212,8 +253,10 @@ public static class PixelAnalysis
                 DCm2PerS = wave.DCm2PerS,
                 K0CmPerS = wave.K0CmPerS,
                 Alpha = SweepTemplate.Alpha,
+                UncompensatedResistanceOhm = settings.UncompensatedResistanceOhm ?? double.NaN,
                 DoubleLayerF = wave.DoubleLayerF,
                 Method = DiffusionMethods.WaveFit,
+                ModelRatesVPerS = rates,
                 Flags = flags | (wave.Misfit ? PixelFlags.ModelMisfit : PixelFlags.None),
             };
         }
@@ -266,7 +309,84 @@ public static class PixelAnalysis
         if (fit is not { } found) return null;
         double largest = Enumerable.Range(lo, hi - lo + 1).Max(k => Math.Abs(peaks[k].ForwardPeakCurrentA));
         double noise = Enumerable.Range(lo, hi - lo + 1).Max(k => peaks[k].NoiseRmsA);
-        return found with { Misfit = found.ResidualRmsA > Math.Max(3 * noise, settings.MaxWaveFitResidualShare * largest) };
+        return found with
+        {
+            Misfit = found.ResidualRmsA > Math.Max(3 * noise, settings.MaxWaveFitResidualShare * largest),
+            AboveNoise = found.ResidualRmsA > Math.Max(3 * noise, SweepModelResidualShare * largest),
+        };
+    }
+
+    /// <summary>A cycle whose last current is within this share of the forward peak of its first one is taken as one of repeated cycles.</summary>
+    private const double RepeatedCycleShare = 0.05;
+
+    /// <summary>Fastest over slowest rate below which a fitted R_u is not separated from the kinetics (<see cref="PixelFlags.IrUndetermined"/>): a decade.</summary>
+    public const double MinRateSpanToFitResistance = 10;
+
+    /// <summary>A sweep-model residual above this share of the largest peak (and three noise sigmas) is more than the noise: the semi-integral model is tried.</summary>
+    private const double SweepModelResidualShare = 0.005;
+
+    /// <summary>The slower and the faster half of the rates may give D this far apart (relative) before the semi-integral fit is doubted.</summary>
+    private const double MaxHalvesDisagreement = 0.25;
+
+    private static SemiIntegralFitResult? FitSemiIntegral(CvCurve[] curves, CvPeaks[] peaks, int lo, int hi, WaveFitResult? sweepFit, double dGuessCm2PerS, AnalysisSettings settings)
+    {
+        var sweeps = new List<SemiIntegralFit.Sweep>();
+        for (int k = lo; k <= hi; k++)
+        {
+            var e = curves[k].PotentialV;
+            int vertex = CvPeakAnalysis.VertexIndex(e);
+            int from = (int)(settings.BaselineFromFraction * vertex);
+            double stepV = Math.Abs(e[vertex] - e[0]) / Math.Max(1, vertex);
+            int bin = Math.Max(1, (int)Math.Floor(FitBinV / Math.Max(stepV, 1e-12) + 1e-9));
+            // The model needs the sweep's whole history: binned from the first sample, compared from the end of the start transient.
+            var (binE, binI) = Bin(e.AsSpan(0, vertex + 1), curves[k].CurrentA.AsSpan(0, vertex + 1), bin);
+            // A cycle that ends at the current it began with is one of repeated cycles: its forward sweep starts on the
+            // decaying tail of the previous cycle's reverse wave, not at rest, and the model sweeps one cycle before it.
+            var i = curves[k].CurrentA;
+            bool repeated = Math.Abs(i[^1] - i[0]) < RepeatedCycleShare * Math.Abs(peaks[k].ForwardPeakCurrentA);
+            // Three cycles before it come close to the periodic state of a long recording (the tails decay as 1/sqrt(t)).
+            double[]? previous = repeated ? Bin(e, i, bin).E is var cycle ? [.. cycle, .. cycle, .. cycle] : null : null;
+            sweeps.Add(new SemiIntegralFit.Sweep(curves[k].ScanRateVPerS, binE, binI, Math.Sign(e[vertex] - e[0]), Math.Min(from / bin, binE.Length - 1), previous));
+        }
+        double f = PhysicalConstants.FOverRtPerV(settings.N, settings.TemperatureK);
+        double e0, k0, dStart = dGuessCm2PerS;
+        if (sweepFit is { } wave) (e0, k0, dStart) = (wave.E0V, wave.K0CmPerS, wave.DCm2PerS);
+        else
+        {
+            e0 = MathNet.Numerics.Statistics.Statistics.Median(Enumerable.Range(lo, hi - lo + 1).Select(k => peaks[k].HalfWavePotentialV));
+            var psis = Enumerable.Range(lo, hi - lo + 1).Select(k => (Psi: KineticWorkingCurve.PsiFromPeakSeparation(peaks[k].PeakSeparationV * settings.N), peaks[k].ScanRateVPerS))
+                .Where(p => double.IsFinite(p.Psi)).Select(p => p.Psi * Math.Sqrt(Math.PI * dGuessCm2PerS * f * p.ScanRateVPerS)).ToArray();
+            k0 = psis.Length > 0 ? MathNet.Numerics.Statistics.Statistics.Median(psis) : Math.Sqrt(dGuessCm2PerS * f);
+        }
+        var start = new SemiIntegralFit.Parameters(dStart, k0, e0, settings.TransferCoefficient ?? SweepTemplate.Alpha, settings.UncompensatedResistanceOhm ?? 0);
+        var found = SemiIntegralFit.Fit(sweeps, settings, start, settings.TransferCoefficient, settings.UncompensatedResistanceOhm);
+        // An alpha that runs to the edge of its range is not determined by these waves (a nearly reversible couple): 0.5 given.
+        double? alphaGiven = settings.TransferCoefficient;
+        if (found is { AlphaFitted: true } first && (first.Alpha <= SemiIntegralFit.AlphaMin + 1e-6 || first.Alpha >= SemiIntegralFit.AlphaMax - 1e-6))
+        {
+            alphaGiven = SweepTemplate.Alpha;
+            found = SemiIntegralFit.Fit(sweeps, settings, start with { Alpha = SweepTemplate.Alpha }, alphaGiven, settings.UncompensatedResistanceOhm);
+        }
+        if (found is not { } full) return null;
+        // One D for every rate is what the model claims: the slower and the faster half of the rates, fitted apart, must
+        // agree. Where they do not, D moves with v (a second species in solution, convection, a film): not a number to trust.
+        bool ratesDisagree = false;
+        if (sweeps.Count >= 4)
+        {
+            int half = sweeps.Count / 2;
+            var from = new SemiIntegralFit.Parameters(full.DCm2PerS, full.K0CmPerS, full.E0V, full.Alpha, full.UncompensatedResistanceOhm);
+            var slow = SemiIntegralFit.Fit(sweeps.Take(half).ToList(), settings, from, alphaGiven, settings.UncompensatedResistanceOhm);
+            var fast = SemiIntegralFit.Fit(sweeps.Skip(sweeps.Count - half).ToList(), settings, from, alphaGiven, settings.UncompensatedResistanceOhm);
+            ratesDisagree = slow is not { } s || fast is not { } q || Math.Abs(Math.Log(s.DCm2PerS / q.DCm2PerS)) > Math.Log(1 + MaxHalvesDisagreement);
+        }
+        double largest = Enumerable.Range(lo, hi - lo + 1).Max(k => Math.Abs(peaks[k].ForwardPeakCurrentA));
+        double noise = Enumerable.Range(lo, hi - lo + 1).Max(k => peaks[k].NoiseRmsA);
+        bool irUndetermined = full.ResistanceFitted && sweeps.Max(sw => sw.ScanRateVPerS) < MinRateSpanToFitResistance * sweeps.Min(sw => sw.ScanRateVPerS);
+        return full with
+        {
+            Misfit = ratesDisagree || full.ResidualRmsA > Math.Max(3 * noise, settings.MaxWaveFitResidualShare * largest),
+            IrUndetermined = irUndetermined,
+        };
     }
 
     /// <summary>

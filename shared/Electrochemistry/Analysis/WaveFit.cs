@@ -8,6 +8,9 @@ internal readonly record struct WaveFitResult(double DCm2PerS, double K0CmPerS, 
 
     /// <summary>The residual is far above the noise: the model does not describe these waves.</summary>
     public bool Misfit { get; init; }
+
+    /// <summary>The residual stands above the noise (three sigmas, and a small share of the peak): something the model lacks is in the waves.</summary>
+    public bool AboveNoise { get; init; }
 }
 
 /// <summary>
@@ -222,7 +225,7 @@ internal static class WaveFit
     }
 
     /// <summary>Solves (JtJ + lambda diag(JtJ)) x = Jtr by Cholesky on the diagonally scaled system; null if not positive definite.</summary>
-    private static double[]? SolveDamped(double[,] jtj, double[] jtr, double lambda)
+    internal static double[]? SolveDamped(double[,] jtj, double[] jtr, double lambda)
     {
         int p = jtr.Length;
         var scale = new double[p];

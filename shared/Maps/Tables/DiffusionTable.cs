@@ -25,6 +25,8 @@ public sealed record DiffusionPixelRow(int Ix, int Iy, int Index)
     public string RatesDropped { get; init; } = "";
     public double Alpha { get; init; } = double.NaN;
     public double DoubleLayerF { get; init; } = double.NaN;
+    /// <summary>Uncompensated resistance of the model that gave D, ohm: fitted or given (NaN: the model had none).</summary>
+    public double UncompensatedResistanceOhm { get; init; } = double.NaN;
     /// <summary>Peak separation at the fastest rate used, V.</summary>
     public double DeltaEpV { get; init; } = double.NaN;
     public double K0CmPerS { get; init; } = double.NaN;
@@ -84,6 +86,7 @@ public static class DiffusionTable
             .Add("rates_dropped", Of(r => r.RatesDropped))
             .Add("alpha", Of(r => r.Alpha))
             .Add("c_dl_f", Of(r => r.DoubleLayerF), "F")
+            .Add("r_u_ohm", Of(r => r.UncompensatedResistanceOhm), "ohm")
             .Add("x_um", Of(r => r.XUm), "um")
             .Add("y_um", Of(r => r.YUm), "um")
             .Add("dep_v", Of(r => r.DeltaEpV), "V")
@@ -101,6 +104,14 @@ public static class DiffusionTable
     /// The D statistics every <c>summary.json</c> carries: pixels, pixels_with_d, median/min/max of d_cm2_s, median of
     /// d_rs_cm2_s, flagged_pixels (warnings only: an information flag is not a doubt about the number).
     /// </summary>
+    /// <summary>How many pixels each model gave d_cm2_s (<c>method</c>), e.g. {"bv_wave_fit": 250, "bv_ir_semi_integral_fit": 6}.</summary>
+    private static JsonObject Methods(IReadOnlyList<DiffusionPixelRow> rows)
+    {
+        var methods = new JsonObject();
+        foreach (var group in rows.Where(r => r.Method.Length > 0).GroupBy(r => r.Method).OrderBy(g => g.Key, StringComparer.Ordinal)) methods[group.Key] = group.Count();
+        return methods;
+    }
+
     public static JsonObject Statistics(IReadOnlyList<DiffusionPixelRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -115,6 +126,8 @@ public static class DiffusionTable
             ["max_d_cm2_s"] = SummaryJson.Number(d.Length > 0 ? d[^1] : double.NaN),
             ["median_d_rs_cm2_s"] = SummaryJson.Number(Median(rs)),
             ["flagged_pixels"] = rows.Count(r => r.Flag != "ok"),
+            ["median_r_u_ohm"] = SummaryJson.Number(Median(rows.Select(r => r.UncompensatedResistanceOhm).Where(double.IsFinite).Order().ToArray())),
+            ["methods"] = Methods(rows),
         };
     }
 

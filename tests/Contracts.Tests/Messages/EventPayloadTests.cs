@@ -43,7 +43,7 @@ public sealed class EventPayloadTests
         new ApproachStoppedEvent(T, ApproachStopReasons.Contact, -1, 1),
         Box, Atmosphere, new GloveboxAlarmEvent(T, "o2", GloveboxAlarmLevels.Ok, GloveboxAlarmLevels.Alarm, 12, "ppm", false),
         new PumpStateResult(true, "scan", T, null),
-        Result, new MapUpdate("s1", 1, 4, 2, 2, 0, 0, 0, 1e-10, null, null, null, T),
+        Result, Result with { Method = "bv_ir_semi_integral_fit", Alpha = 0.38, UncompensatedResistanceOhm = 120 }, new MapUpdate("s1", 1, 4, 2, 2, 0, 0, 0, 1e-10, null, null, null, T),
         new DiffusionExportedEvent("s1", "/maps/s1", ["d.csv"], new ExportSummary("cv", 1, 1, 1, 1, 1, null, null, null, 0, null, [], 0), T),
         new ServiceStatus("stage", "i1", ServiceStatus.Online, "1", T), new DeviceStatusDetails(true, "no answer"),
         new PotentiostatStatusDetails(Storage), new PotentiostatStatusDetails(Storage with { FreeBytes = null }),
@@ -57,6 +57,9 @@ public sealed class EventPayloadTests
     public static TheoryData<IValidatable, string> Bad() => new()
     {
         { Started with { ScanId = "a b" }, "scanId" },
+        { Result with { UncompensatedResistanceOhm = -5 }, "uncompensatedResistanceOhm" },
+        { Result with { UncompensatedResistanceOhm = double.NaN }, "uncompensatedResistanceOhm" },
+        { Result with { Alpha = double.PositiveInfinity }, "alpha" },
         { Started with { Nx = 0 }, "nx" },
         { Started with { Ny = 100_001 }, "ny" },
         { Started with { Pixels = [new PixelSpec(0, 2, 0, 0, 0)] }, "pixels[0]: ix" },

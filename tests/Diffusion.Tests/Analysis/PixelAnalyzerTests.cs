@@ -9,6 +9,17 @@ public class PixelAnalyzerTests
     private static readonly PixelDoneEvent Touched = new("s", 3, 1, 2, 1.5, 2.5, true, 0.75, DateTimeOffset.UnixEpoch);
 
     [Fact]
+    public void The_services_resistance_option_reaches_the_analysis_and_a_negative_one_is_refused()
+    {
+        Assert.Equal(250, PixelAnalyzer.Settings(null, 0, 250).UncompensatedResistanceOhm);
+        Assert.Null(PixelAnalyzer.Settings(null).UncompensatedResistanceOhm);
+        var options = new DiffusionOptions { UncompensatedResistanceOhm = -1 };
+        var problems = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), problems, validateAllProperties: true));
+        Assert.Contains(problems, p => p.ErrorMessage!.Contains("Diffusion:UncompensatedResistanceOhm", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_hold_gives_the_mean_current_of_its_tail_after_the_transient()
     {
         // A decaying transient onto 5 pA: the first 80 % are far above it.

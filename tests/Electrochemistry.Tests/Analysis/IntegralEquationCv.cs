@@ -7,7 +7,9 @@ namespace Seccm.Electrochemistry.Tests.Analysis;
 /// profile is ever computed. The equation is solved by product integration with the current constant on each
 /// of a fine grid of steps (Huber's method), each step's current from the Butler-Volmer law (Nernst when k0 is null),
 /// and read at the sample times by linear interpolation. Currents in A, anodic positive; reduction when the sweep starts
-/// above E0 (oxidised species in solution), oxidation when it starts below.
+/// above E0 (oxidised species in solution), oxidation when it starts below. With an uncompensated resistance the electrode
+/// sits at E - R_u i, i the step's own current: each step's equation is then solved for its current by bisection (the
+/// consumption rate rises monotonically with the current it is solved for), not in closed form.
 /// </summary>
 internal static class IntegralEquationCv
 {
@@ -15,7 +17,7 @@ internal static class IntegralEquationCv
 
     /// <summary>A full cycle start -> vertex -> start sampled every <paramref name="stepV"/>.</summary>
     public static (double[] PotentialV, double[] CurrentA) Cycle(double startV, double vertexV, double stepV, double rateVPerS,
-        double e0V, double dCm2PerS, double areaCm2, double cMolCm3, double? k0CmPerS = null, double alpha = 0.5, int substeps = 20)
+        double e0V, double dCm2PerS, double areaCm2, double cMolCm3, double? k0CmPerS = null, double alpha = 0.5, int substeps = 20, double ruOhm = 0)
     {
         double f = F / (R * T);
         double span = Math.Abs(vertexV - startV);
@@ -49,7 +51,27 @@ internal static class IntegralEquationCv
             // bulk species surface conc = C - (history + w0 g)/(F A sqrt D); product = (history + w0 g)/(F A sqrt D)
             double w0 = w[0];
             double g;
-            if (k0CmPerS is not { } k0)
+            if (ruOhm > 0)
+            {
+                // x falls by f R_u g as the consumption current g grows (i = dir g flows through R_u).
+                double rate = k0CmPerS ?? 0;
+                double beta = dir < 0 ? alpha : 1 - alpha;
+                double Excess(double gTrial)
+                {
+                    double xe = x - f * ruOhm * gTrial;
+                    double consumed = (history + w0 * gTrial) / (fa * sqrtD);
+                    if (k0CmPerS is null) return gTrial - (cMolCm3 * fa * sqrtD / (1 + Math.Exp(-xe)) - history) / w0;
+                    return gTrial - fa * rate * ((cMolCm3 - consumed) * Math.Exp(beta * xe) - consumed * Math.Exp((beta - 1) * xe));
+                }
+                double lo = -history / w0, hi = (cMolCm3 * fa * sqrtD - history) / w0;
+                for (int b = 0; b < 200 && hi - lo > 1e-16 * Math.Max(Math.Abs(hi), 1e-30); b++)
+                {
+                    double mid = 0.5 * (lo + hi);
+                    if (Excess(mid) > 0) hi = mid; else lo = mid;
+                }
+                g = 0.5 * (lo + hi);
+            }
+            else if (k0CmPerS is not { } k0)
             {
                 // Nernst: product / bulk-surface = exp(x) -> consumed share = 1 / (1 + exp(-x)).
                 double share = 1 / (1 + Math.Exp(-x));

@@ -78,6 +78,44 @@ public class ReferenceCvTests(ITestOutputHelper output)
         Assert.Equal("", result.RatesDropped);
     }
 
+    // A quasi-reversible macroelectrode couple with a known uncompensated resistance: at 0.5 V/s R_u ip is about 35 mV,
+    // at 0.02 V/s 7 mV, while the kinetic shift grows with ln v.
+    private const double MacroD = 7e-6, MacroC = 1e-6, MacroArea = 0.07, MacroK0 = 0.01, MacroE0 = 0.1, MacroRu = 1000;
+    private static readonly double[] MacroRates = [0.02, 0.05, 0.1, 0.2, 0.5];
+
+    private static List<CvCurve> WithResistance(double ruOhm) =>
+        MacroRates.Select(v =>
+        {
+            var (e, i) = IntegralEquationCv.Cycle(0.5, -0.4, 0.002, v, MacroE0, MacroD, MacroArea, MacroC, MacroK0, 0.5, substeps: 4, ruOhm: ruOhm);
+            return new CvCurve(v, e, i);
+        }).ToList();
+
+    [Fact]
+    public void Given_R_u_the_model_returns_the_true_D_and_k0_of_an_exact_CV_with_iR_drop()
+    {
+        var result = PixelAnalysis.Analyze(WithResistance(MacroRu), new AnalysisSettings { AreaCm2 = MacroArea, ConcentrationMolCm3 = MacroC, UncompensatedResistanceOhm = MacroRu });
+        Report("exact CV, R_u 1000 ohm given", result);
+        Assert.Equal(DiffusionMethods.SemiIntegralFit, result.Method);
+        Assert.InRange(result.DCm2PerS / MacroD, 0.99, 1.01);
+        Assert.InRange(result.K0CmPerS / MacroK0, 0.9, 1.1);
+        Assert.InRange(result.Alpha, 0.45, 0.55);
+        Assert.Equal(MacroRu, result.UncompensatedResistanceOhm);
+        Assert.Equal("ok", result.FlagText);
+    }
+
+    [Fact]
+    public void Not_given_R_u_is_fitted_with_one_value_for_all_rates_and_D_comes_out_right()
+    {
+        var result = PixelAnalysis.Analyze(WithResistance(MacroRu), new AnalysisSettings { AreaCm2 = MacroArea, ConcentrationMolCm3 = MacroC });
+        Report("exact CV, R_u 1000 ohm fitted", result);
+        Assert.Equal(DiffusionMethods.SemiIntegralFit, result.Method);
+        Assert.InRange(result.DCm2PerS / MacroD, 0.98, 1.02);
+        Assert.InRange(result.UncompensatedResistanceOhm / MacroRu, 0.9, 1.1);
+        Assert.InRange(result.K0CmPerS / MacroK0, 0.85, 1.15);
+        Assert.Equal(MacroRates, result.ModelRatesVPerS);
+        Assert.Equal("ok", result.FlagText);
+    }
+
     internal const string RealCvDirectory = "/work/shared/data/real-cv";
 
     /// <summary>One real file (all its rates, pixel 0,0): the long CSV format of the README there.</summary>
@@ -120,5 +158,5 @@ public class ReferenceCvTests(ITestOutputHelper output)
 
     private void Report(string file, PixelResult r) =>
         output.WriteLine(FormattableString.Invariant(
-            $"{file}: d_rs {r.DRsCm2PerS:0.000e0} d {r.DCm2PerS:0.000e0} ({r.Method}) k0 {r.K0CmPerS:0.00e0} C_dl {r.DoubleLayerF:0.00e0} flags {r.FlagText} info '{r.InfoText}' rates {string.Join(" ", r.RatesUsedVPerS)} dropped '{r.RatesDropped}'"));
+            $"{file}: d_rs {r.DRsCm2PerS:0.000e0} d {r.DCm2PerS:0.000e0} ({r.Method}) k0 {r.K0CmPerS:0.00e0} alpha {r.Alpha:0.000} R_u {r.UncompensatedResistanceOhm:0.0} ohm model rates {string.Join(" ", r.ModelRatesVPerS)} C_dl {r.DoubleLayerF:0.00e0} flags {r.FlagText} info '{r.InfoText}' rates {string.Join(" ", r.RatesUsedVPerS)} dropped '{r.RatesDropped}'"));
 }

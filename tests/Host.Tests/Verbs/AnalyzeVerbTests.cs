@@ -153,6 +153,18 @@ public class AnalyzeVerbTests(SimulatedLtoMap map) : IClassFixture<SimulatedLtoM
         Assert.Contains("--radius-nm -55", result.Error);
     }
 
+    [Theory]
+    [InlineData("--ru-ohm", "-10", "--ru-ohm -10")]
+    [InlineData("--alpha", "1.5", "--alpha 1.5")]
+    public async Task A_bad_resistance_or_transfer_coefficient_exits_2_naming_the_flag(string flag, string value, string expected)
+    {
+        using var dir = new TempDir();
+
+        var result = await Analyze(map.File, dir, [.. LtoFlags, flag, value]);
+
+        Assert.Contains(expected, result.Error);
+    }
+
     private const string Header = "pixel_x,pixel_y,scan_rate_v_s,potential_v,current_a\n";
 
     private static IEnumerable<string> Curve(int x, int y, double rate, int points) =>

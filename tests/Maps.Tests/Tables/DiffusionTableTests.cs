@@ -23,6 +23,29 @@ public sealed class DiffusionTableTests
     }
 
     [Fact]
+    public void R_u_is_a_column_and_the_summary_counts_the_methods()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("diffusion_map.csv");
+        var rows = new[]
+        {
+            new DiffusionPixelRow(0, 0, 0) { DCm2PerS = 8e-6, Method = "bv_ir_semi_integral_fit", Alpha = 0.38, UncompensatedResistanceOhm = 120 },
+            new DiffusionPixelRow(1, 0, 1) { DCm2PerS = 8e-6, Method = "bv_wave_fit", Alpha = 0.5 },
+            new DiffusionPixelRow(2, 0, 2) { DCm2PerS = 8e-6, Method = "bv_wave_fit", Alpha = 0.5 },
+        };
+        PixelTableCsv.Write(path, DiffusionTable.Build(rows));
+        var lines = File.ReadAllLines(path);
+        int column = Array.IndexOf(lines[0].Split(','), "r_u_ohm");
+        Assert.True(column > 0, lines[0]);
+        Assert.Equal("120", lines[1].Split(',')[column]);
+        Assert.Equal("", lines[2].Split(',')[column]);
+        var stats = DiffusionTable.Statistics(rows);
+        Assert.Equal(120, (double)stats["median_r_u_ohm"]!);
+        Assert.Equal(2, (int)stats["methods"]!["bv_wave_fit"]!);
+        Assert.Equal(1, (int)stats["methods"]!["bv_ir_semi_integral_fit"]!);
+    }
+
+    [Fact]
     public void Summary_counts_warnings_only_and_has_both_medians()
     {
         var rows = new[]
