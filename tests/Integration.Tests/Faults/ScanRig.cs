@@ -192,12 +192,16 @@ internal sealed class ScanRig : IAsyncDisposable
         }
     }
 
+    // Hang guards, not speed requirements: services coming up on a machine at load 100+ took over 2 minutes. A start
+    // command to a service that dies fails at once on its last will (CommandTargetOfflineException), not on this.
+    private static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(5);
+
     public Task WaitOnlineAsync(string service) =>
-        Eventually.TrueAsync(() => Online.GetValueOrDefault(service), $"{service} online; it said: {Tail(service)}", TimeSpan.FromSeconds(90));
+        Eventually.TrueAsync(() => Online.GetValueOrDefault(service), $"{service} online; it said: {Tail(service)}", HangGuard);
 
     public Task WaitAllOnlineAsync() =>
         Eventually.TrueAsync(() => ServiceNames.All.All(s => Online.GetValueOrDefault(s)),
-            $"all five services online; they said: {AllOutput()}", TimeSpan.FromSeconds(120));
+            $"all five services online; they said: {AllOutput()}", HangGuard);
 
     /// <summary>The lto-demo recipe on an n x n grid over 5 x 5 um.</summary>
     public static Recipe SmallRecipe(int n)
@@ -222,11 +226,11 @@ internal sealed class ScanRig : IAsyncDisposable
             try
             {
                 var reply = await Watcher.CallAsync<StartScanCommand, ScanStatusResult>(ServiceNames.Scan, "start",
-                    new StartScanCommand(recipe, scanId), TimeSpan.FromSeconds(15), CancellationToken.None);
+                    new StartScanCommand(recipe, scanId), HangGuard, CancellationToken.None);
                 _output.WriteLine($"[{Elapsed.TotalSeconds:0.0} s] start: {reply.Message}");
                 return reply.Progress?.ScanId ?? scanId;
             }
-            catch (CommandFailedException ex) when (ex.Code == ErrorCodes.Refused && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            catch (CommandFailedException ex) when (ex.Code == ErrorCodes.Refused && deadline.Elapsed < HangGuard)
             {
                 await Task.Delay(300);
             }
