@@ -230,39 +230,15 @@ internal static class SemiIntegralFit
             return cost;
         }
 
-        double lambda = 1e-3;
-        double current = Cost(theta, accumulate: true);
-        var trial = new double[p];
-        for (int iteration = 0; iteration < MaxIterations; iteration++)
+        var (current, _) = DampedLeastSquares.Minimize(theta, free, jtj, jtr, Cost, (trial, from) =>
         {
-            for (int a = 0; a < n; a++) for (int b = 0; b < a; b++) jtj[b, a] = jtj[a, b];
-            bool improved = false;
-            while (lambda < 1e12)
-            {
-                var step = WaveFit.SolveDamped(jtj, jtr, lambda);
-                if (step is null) { lambda *= 10; continue; }
-                Array.Copy(theta, trial, p);
-                for (int a = 0; a < n; a++) trial[free[a]] += step[a];
-                // Bounds by projection: D > 0, alpha within the physical range, R_u >= 0.
-                if (!(trial[0] > 0)) trial[0] = 0.5 * theta[0];
-                trial[3] = Math.Clamp(trial[3], AlphaMin, AlphaMax);
-                trial[4] = Math.Max(trial[4], 0);
-                trial[1] = Math.Clamp(trial[1], Math.Log(1e-9), Math.Log(1e3));
-                double c = Cost(trial, accumulate: false);
-                if (c < current)
-                {
-                    improved = true;
-                    Array.Copy(trial, theta, p);
-                    double previous = current;
-                    current = Cost(theta, accumulate: true);
-                    lambda = Math.Max(lambda / 10, 1e-9);
-                    if (previous - current < 1e-10 * previous) iteration = MaxIterations;
-                    break;
-                }
-                lambda *= 10;
-            }
-            if (!improved) break;
-        }
+            // Bounds by projection: D > 0, alpha within the physical range, R_u >= 0.
+            if (!(trial[0] > 0)) trial[0] = 0.5 * from[0];
+            trial[3] = Math.Clamp(trial[3], AlphaMin, AlphaMax);
+            trial[4] = Math.Max(trial[4], 0);
+            trial[1] = Math.Clamp(trial[1], Math.Log(1e-9), Math.Log(1e3));
+            return true;
+        }, MaxIterations, 1e-10);
 
         var found = Physical(theta);
         double rms = Math.Sqrt(current / total) * yScale;

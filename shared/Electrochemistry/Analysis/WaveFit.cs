@@ -150,38 +150,8 @@ internal static class WaveFit
             return cost;
         }
 
-        double lambda = 1e-3;
-        double current = Cost(theta, accumulate: true);
-        int iteration = 0;
-        var trial = new double[p];
-        for (; iteration < MaxIterations; iteration++)
-        {
-            for (int a = 0; a < p; a++) for (int b = 0; b < a; b++) jtj[b, a] = jtj[a, b];
-            bool improved = false;
-            double[]? step = null;
-            while (lambda < 1e12)
-            {
-                step = SolveDamped(jtj, jtr, lambda);
-                if (step is null) { lambda *= 10; continue; }
-                for (int a = 0; a < p; a++) trial[a] = theta[a] + step[a];
-                if (!(trial[0] > 0)) { lambda *= 10; continue; }
-                double c = Cost(trial, accumulate: false);
-                if (c < current)
-                {
-                    improved = true;
-                    Array.Copy(trial, theta, p);
-                    double previous = current;
-                    current = Cost(theta, accumulate: true);
-                    lambda = Math.Max(lambda / 10, 1e-9);
-                    // Any accepted step counts, damped or not: near the minimum the template's kinks reject the undamped step
-                    // again and again (waiting for an undamped one ran fits to MaxIterations).
-                    if (previous - current < SettledCostShare * previous) iteration = MaxIterations;
-                    break;
-                }
-                lambda *= 10;
-            }
-            if (!improved || step is null) break;
-        }
+        var (current, iteration) = DampedLeastSquares.Minimize(theta, Enumerable.Range(0, p).ToArray(), jtj, jtr, Cost,
+            static (trial, _) => trial[0] > 0, MaxIterations, SettledCostShare);
 
         double sqrtD = theta[0] * sScale;
         double d = sqrtD * sqrtD;
