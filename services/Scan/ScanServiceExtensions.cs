@@ -32,7 +32,7 @@ public static class ScanServiceExtensions
             var statusRecorder = new StatusRecorder(sink, bus.Instrument, time);
             var interlocks = new InterlockMonitor(statusRecorder, sp.GetRequiredService<ILogger<InterlockMonitor>>());
             var runner = new ScanRunner(
-                new MqttScanInstrument(bus, sp.GetRequiredService<SimulationClock>(), options),
+                new MqttScanInstrument(bus, sp.GetRequiredService<SimulationClock>(), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger<MqttScanInstrument>()),
                 interlocks,
                 new MqttScanEvents(bus, sink),
                 store,

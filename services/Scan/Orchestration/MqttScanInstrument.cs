@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Messages;
 using Seccm.Contracts.Potentiostat;
@@ -12,7 +14,7 @@ using Seccm.Messaging.Hosting;
 namespace Seccm.Scan.Orchestration;
 
 /// <summary>The per-pixel steps as request/reply commands to the stage, potentiostat and glovebox services.</summary>
-internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simulation, ScanOptions options) : IScanInstrument
+internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simulation, ScanOptions options, ILogger? logger = null) : IScanInstrument
 {
     /// <summary>How long after the stage reports contact the potentiostat's contact event may still be on its way.</summary>
     private static readonly TimeSpan ContactEventGrace = TimeSpan.FromSeconds(2);
@@ -183,15 +185,12 @@ internal sealed class MqttScanInstrument(IMessageBus bus, SimulationClock simula
         }
     }
 
+    // A malformed or out-of-range contact event cannot give a height: logged, and the approach falls back to the stage's z.
     private Task OnContactAsync(IncomingMessage message, CancellationToken cancellationToken)
     {
-        try
+        if (message.TryRead(logger ?? NullLogger.Instance, "the approach uses the stage's z", out ContactEvent? contact))
         {
-            Volatile.Read(ref _contact)?.TrySetResult(SeccmJson.DeserializeValid<ContactEvent>(message.Payload.Span, message.Topic));
-        }
-        catch (PayloadException)
-        {
-            // A malformed or out-of-range contact event cannot give a height: the approach falls back to the stage's z.
+            Volatile.Read(ref _contact)?.TrySetResult(contact);
         }
         return Task.CompletedTask;
     }
