@@ -44,7 +44,7 @@ public sealed class DeviceFactoryTests
             opened++;
             return StreamSerialLine.OpenPort(port, settings);
         });
-        var bus = new DeviceOptions { Driver = "modbus", Port = pair.HostPort, BaudRate = 19200, Timeout = TimeSpan.FromMilliseconds(300) };
+        var bus = new DeviceOptions { Driver = "modbus", Port = pair.HostPort, BaudRate = 19200, Timeout = TimeSpan.FromSeconds(10) }; // the slave answers: no timeouts on a loaded machine
         var h2o = factory.CreateMoistureSensor(bus, "Glovebox:Moisture:0");
         var pump = factory.CreatePump(new DeviceOptions { Driver = "modbus-coil", Port = pair.HostPort, BaudRate = 19200, Coil = 3 }, "Glovebox:Pump");
 

@@ -38,7 +38,8 @@ public sealed class RelayBoardPumpTests
         await using var pair = await SerialPair.StartAsync();
         await using var board = new RelayBoardEmulator(pair.Device, relayCount: 4);
         board.Start();
-        await using var pump = new RelayBoardPump("pump", pair.Host, 7, Timeout, 2, TimeProvider.System);
+        // The board answers (a refusal): a long timeout, so a loaded machine answering late adds no attempt.
+        await using var pump = new RelayBoardPump("pump", pair.Host, 7, TimeSpan.FromSeconds(10), 2, TimeProvider.System);
 
         var ex = await Assert.ThrowsAsync<DeviceException>(async () => await pump.SetAsync(true, CancellationToken.None));
         Assert.Contains("relay 7 out of range", ex.Message, StringComparison.Ordinal);
