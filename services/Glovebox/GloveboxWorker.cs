@@ -69,8 +69,7 @@ internal sealed partial class GloveboxWorker(
         catch (Exception ex) when (ex is DeviceException or ArgumentException)
         {
             LogDevicesFailed(logger, ex.Message);
-            _ready.Fail("the glovebox devices", ex.Message);
-            await _factory.DisposeAsync().ConfigureAwait(false);
+            await _ready.FailAsync(_factory, "the glovebox devices", ex.Message).ConfigureAwait(false);
             throw;
         }
         _alarms = new GloveboxAlarms(options.O2Thresholds, options.DewPointThresholds, time);

@@ -79,11 +79,7 @@ internal sealed partial class PotentiostatWorker(
         catch (DeviceException ex)
         {
             LogDriverFailed(logger, ex.Message);
-            if (_driver is not null)
-            {
-                await _driver.DisposeAsync().ConfigureAwait(false);
-            }
-            _ready.Fail("the potentiostat driver", ex.Message);
+            await _ready.FailAsync(_driver, "the potentiostat driver", ex.Message).ConfigureAwait(false);
             throw;
         }
         _ready.Open();

@@ -76,11 +76,7 @@ internal sealed partial class StageWorker(IMessageBus bus, Func<IStage> createDr
         catch (DeviceException ex)
         {
             LogDriverFailed(logger, ex.Message);
-            if (_stage is not null)
-            {
-                await _stage.DisposeAsync().ConfigureAwait(false);
-            }
-            _ready.Fail("the stage driver", ex.Message);
+            await _ready.FailAsync(_stage, "the stage driver", ex.Message).ConfigureAwait(false);
             throw;
         }
         _ready.Open();

@@ -17,6 +17,16 @@ public sealed class DeviceGate
     public void Fail(string what, string message) =>
         _open.TrySetException(new CommandException(ErrorCodes.DeviceError, $"{what} could not start: {message}"));
 
+    /// <summary>Closes what was opened before the failure (if anything), then <see cref="Fail"/>s.</summary>
+    public async Task FailAsync(IAsyncDisposable? opened, string what, string message)
+    {
+        if (opened is not null)
+        {
+            await opened.DisposeAsync().ConfigureAwait(false);
+        }
+        Fail(what, message);
+    }
+
     /// <summary>The handler, run once the devices are open.</summary>
     public Func<TCommand, CancellationToken, Task<TResult>> Guard<TCommand, TResult>(Func<TCommand, CancellationToken, Task<TResult>> handler) =>
         async (command, cancellationToken) =>
