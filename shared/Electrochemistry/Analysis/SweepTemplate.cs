@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Seccm.Electrochemistry.Simulation;
 
 namespace Seccm.Electrochemistry.Analysis;
@@ -61,6 +62,7 @@ internal static class SweepTemplate
     internal readonly struct Rows(double[] lower, double[] upper, double fraction)
     {
         /// <summary>chi and its derivatives by u and by ln Lambda at <paramref name="u"/> (bilinear; u clamped to the table).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public (double Chi, double DChiDu, double DChiDLnLambda) Evaluate(double u)
         {
             double pu = (Math.Clamp(u, UStart, UEnd) - UStart) / UStep;

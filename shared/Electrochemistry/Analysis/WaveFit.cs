@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Seccm.Electrochemistry.Analysis;
 
 /// <summary>What the joint fit of a pixel's forward sweeps found.</summary>
@@ -80,12 +82,20 @@ internal static class WaveFit
             slopeColumn[j] = column;
             scaled[j] = Array.ConvertAll(sw.CurrentA, i => i / yScale);
         }
-        double Cost(double[] t, bool accumulate)
+        // The loop costs a trial and, when it is accepted, costs the same theta again for its Jacobian: the template's values
+        // and the residuals of the last costed theta are kept per sample, so the second call only sums the Jacobian.
+        var first = new int[m + 1];
+        for (int j = 0; j < m; j++) first[j + 1] = first[j] + sweeps[j].PotentialV.Length;
+        var chiAt = new double[total];
+        var dChiDuAt = new double[total];
+        var dChiDlAt = new double[total];
+        var residualAt = new double[total];
+        var costed = new double[p];
+        double costedCost = double.NaN;
+        bool anyCosted = false;
+
+        double Evaluate(double[] t)
         {
-            if (accumulate) { Array.Clear(jtj); Array.Clear(jtr); }
-            // Sums of the shared parameters' block in locals over all sweeps, each sweep's offset row in locals over its samples.
-            double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-            double a00 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
             double cost = 0;
             for (int j = 0; j < m; j++)
             {
@@ -94,22 +104,48 @@ internal static class WaveFit
                 double lnLambda = t[1] - 0.5 * Math.Log(sw.ScanRateVPerS) - Math.Log(t[0]);
                 var rows = SweepTemplate.At(lnLambda);
                 var model = new LowPass(tauS, dtS[j], decay[j]);
-                var dD = model;
-                var dLambda = model;
-                var dE0 = model;
                 var e = sw.PotentialV;
                 var y = scaled[j];
-                var slope = slopeColumn[j];
-                double dirF = sw.Direction * f, dirK = sw.Direction * k, dirT0K = sw.Direction * t[0] * k, minusT0K = -t[0] * k;
+                double dirF = sw.Direction * f, dirT0K = sw.Direction * t[0] * k;
                 double shift = t[2], baseline = t[4 + j], tilt = t[3];
-                double ro = 0, ao0 = 0, ao1 = 0, ao2 = 0, ao3 = 0;
-                for (int q = 0; q < e.Length; q++)
+                int at = first[j];
+                for (int q = 0; q < e.Length; q++, at++)
                 {
                     double u = dirF * (e[q] - e0GuessV - shift);
                     var (chi, dChiDu, dChiDl) = rows.Evaluate(u);
                     double r = y[q] - model.Next(baseline + tilt * (e[q] - eMid) + dirT0K * chi, q);
                     cost += r * r;
-                    if (!accumulate) continue;
+                    (chiAt[at], dChiDuAt[at], dChiDlAt[at], residualAt[at]) = (chi, dChiDu, dChiDl, r);
+                }
+            }
+            Array.Copy(t, costed, p);
+            (costedCost, anyCosted) = (cost, true);
+            return cost;
+        }
+
+        double Cost(double[] t, bool accumulate)
+        {
+            double cost = anyCosted && MemoryMarshal.AsBytes(t.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(costed.AsSpan())) ? costedCost : Evaluate(t);
+            if (!accumulate) return cost;
+            Array.Clear(jtj);
+            Array.Clear(jtr);
+            // Sums of the shared parameters' block in locals over all sweeps, each sweep's offset row in locals over its samples.
+            double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+            double a00 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a22 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+            for (int j = 0; j < m; j++)
+            {
+                var sw = sweeps[j];
+                double k = kScale * Math.Sqrt(sw.ScanRateVPerS) * sScale / yScale;
+                var dD = new LowPass(tauS, dtS[j], decay[j]);
+                var dLambda = dD;
+                var dE0 = dD;
+                var slope = slopeColumn[j];
+                double dirK = sw.Direction * k, dirT0K = sw.Direction * t[0] * k, minusT0K = -t[0] * k;
+                double ro = 0, ao0 = 0, ao1 = 0, ao2 = 0, ao3 = 0;
+                int at = first[j];
+                for (int q = 0; q < slope.Length; q++, at++)
+                {
+                    double chi = chiAt[at], dChiDu = dChiDuAt[at], dChiDl = dChiDlAt[at], r = residualAt[at];
                     // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
                     double j0 = dD.Next(dirK * (chi - dChiDl), q);
                     double j1 = dLambda.Next(dirT0K * dChiDl, q);
@@ -136,17 +172,13 @@ internal static class WaveFit
                     ao2 += j2;
                     ao3 += j3;
                 }
-                if (!accumulate) continue;
                 int o = 4 + j;
                 jtr[o] = ro;
-                (jtj[o, 0], jtj[o, 1], jtj[o, 2], jtj[o, 3], jtj[o, o]) = (ao0, ao1, ao2, ao3, e.Length);
+                (jtj[o, 0], jtj[o, 1], jtj[o, 2], jtj[o, 3], jtj[o, o]) = (ao0, ao1, ao2, ao3, slope.Length);
             }
-            if (accumulate)
-            {
-                (jtr[0], jtr[1], jtr[2], jtr[3]) = (r0, r1, r2, r3);
-                (jtj[0, 0], jtj[1, 0], jtj[1, 1], jtj[2, 0], jtj[2, 1]) = (a00, a10, a11, a20, a21);
-                (jtj[2, 2], jtj[3, 0], jtj[3, 1], jtj[3, 2], jtj[3, 3]) = (a22, a30, a31, a32, a33);
-            }
+            (jtr[0], jtr[1], jtr[2], jtr[3]) = (r0, r1, r2, r3);
+            (jtj[0, 0], jtj[1, 0], jtj[1, 1], jtj[2, 0], jtj[2, 1]) = (a00, a10, a11, a20, a21);
+            (jtj[2, 2], jtj[3, 0], jtj[3, 1], jtj[3, 2], jtj[3, 3]) = (a22, a30, a31, a32, a33);
             return cost;
         }
 
