@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Seccm.Electrochemistry.Analysis;
 
 /// <summary>Savitzky-Golay smoothing (quadratic/cubic, symmetric window); edges use mirrored samples.</summary>
@@ -14,17 +17,29 @@ public static class SavitzkyGolay
         Span<double> w = m <= 256 ? stackalloc double[m + 1] : new double[m + 1];
         double norm = (4.0 * m * m - 1) * (2 * m + 3);
         for (int k = 0; k <= m; k++) w[k] = 3.0 * (3.0 * m * m + 3 * m - 1 - 5.0 * k * k) / norm;
-        for (int i = 0; i < n; i++)
+        int i = m;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Several outputs at once, each lane summing its window in the same order as the scalar loop below (the same bits).
+            ref double x = ref MemoryMarshal.GetReference(input);
+            for (; i + Vector<double>.Count <= n - m; i += Vector<double>.Count)
+            {
+                var s = new Vector<double>(w[0]) * Vector.LoadUnsafe(ref x, (nuint)i);
+                for (int k = 1; k <= m; k++) s += new Vector<double>(w[k]) * (Vector.LoadUnsafe(ref x, (nuint)(i - k)) + Vector.LoadUnsafe(ref x, (nuint)(i + k)));
+                s.CopyTo(output[i..]);
+            }
+        }
+        for (; i < n - m; i++)
         {
             double s = w[0] * input[i];
-            if (i >= m && i < n - m)
-            {
-                for (int k = 1; k <= m; k++) s += w[k] * (input[i - k] + input[i + k]);
-            }
-            else
-            {
-                for (int k = 1; k <= m; k++) s += w[k] * (input[Mirror(i - k, n)] + input[Mirror(i + k, n)]);
-            }
+            for (int k = 1; k <= m; k++) s += w[k] * (input[i - k] + input[i + k]);
+            output[i] = s;
+        }
+        // The first and the last m outputs, whose windows run off the ends.
+        for (i = 0; i < n; i = i == m - 1 ? n - m : i + 1)
+        {
+            double s = w[0] * input[i];
+            for (int k = 1; k <= m; k++) s += w[k] * (input[Mirror(i - k, n)] + input[Mirror(i + k, n)]);
             output[i] = s;
         }
     }

@@ -23,6 +23,33 @@ public class CvPeakAnalysisTests
     }
 
     [Fact]
+    public void Savitzky_Golay_gives_every_sample_the_least_squares_parabola_of_its_window()
+    {
+        // Oracle: MathNet's polynomial fit through each window, mirrored at the ends. Lengths around the vector width and
+        // half widths up to the whole curve cover the vectorised middle, its scalar rest and both edges.
+        var rng = new Random(21);
+        for (int n = 3; n <= 70; n++)
+        {
+            var y = Enumerable.Range(0, n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+            foreach (int halfWidth in new[] { 1, 2, 5, 20, 40 })
+            {
+                var smooth = new double[n];
+                SavitzkyGolay.Smooth(y, smooth, halfWidth);
+                int m = Math.Min(halfWidth, (n - 1) / 2);
+                if (m < 1) { Assert.Equal(y, smooth); continue; }
+                int Mirrored(int j) => j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j;
+                var offsets = Enumerable.Range(-m, 2 * m + 1).ToArray();
+                for (int i = 0; i < n; i++)
+                {
+                    var window = offsets.Select(k => y[Mirrored(i + k)]).ToArray();
+                    double expected = MathNet.Numerics.Fit.Polynomial(offsets.Select(k => (double)k).ToArray(), window, 2)[0];
+                    Assert.Equal(expected, smooth[i], 1e-9);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Noise_estimate_ignores_the_signal()
     {
         var rng = new Random(5);
