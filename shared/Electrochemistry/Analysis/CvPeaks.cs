@@ -65,6 +65,9 @@ public static class CvPeakAnalysis
         double offset = 0, slope = 0;
         bool flat = false;
         int best = b1;
+        // The waves above noise of the corrected sweep from wavesFrom on, as the last search found them.
+        List<Peak> waves = [];
+        int wavesFrom = -1;
         for (int pass = 0; pass < 3; pass++)
         {
             (offset, slope) = FitLine(e.AsSpan(b0, b1 - b0), smooth.AsSpan(b0, b1 - b0));
@@ -80,7 +83,8 @@ public static class CvPeakAnalysis
             }
             // Forward sweep: corrected current, sign-flipped so the wave of the forward direction is a maximum.
             for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - (offset + slope * e[k]));
-            best = MainWave(corrected, e, b1, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV);
+            (waves, wavesFrom) = (FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1), b1);
+            best = MainWave(corrected, e, b1, waves);
             int halfAt = best;
             while (halfAt > b0 && corrected[halfAt] > 0.5 * corrected[best]) halfAt--;
             double footV = e[best] - direction * WaveFootWidths * Math.Abs(e[best] - e[halfAt]);
@@ -96,7 +100,8 @@ public static class CvPeakAnalysis
                 (offset, slope) = (level / (b1 - b0), 0);
                 flat = true;
                 for (int k = 0; k < fwdLen; k++) corrected[k] = direction * (smooth[k] - offset);
-                best = MainWave(corrected, e, b1, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV);
+                (waves, wavesFrom) = (FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1), b1);
+                best = MainWave(corrected, e, b1, waves);
                 break;
             }
             if (end == b1 || end >= best) break;
@@ -104,7 +109,7 @@ public static class CvPeakAnalysis
         }
         // A second wave must also stand out from the first by a share of its height: on smooth real data a few-sigma ripple
         // on a single couple's diffusion tail is not a wave.
-        var peaks = FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1);
+        var peaks = wavesFrom == b1 ? waves : FindPeaks(corrected, e, settings.ProminenceSigmas * noise, settings.MinPeakSeparationV, b1);
         if (peaks.Count > 1)
         {
             double strongest = peaks.Max(p => p.ProminenceA);
@@ -218,14 +223,14 @@ public static class CvPeakAnalysis
     }
 
     /// <summary>
-    /// Index of the most prominent wave from <paramref name="from"/> on; the highest sample when none stands out. A rising
-    /// background at the vertex (electrolyte oxidation) is higher than the wave but has no prominence.
+    /// Index of the most prominent of <paramref name="waves"/> (<see cref="FindPeaks"/> of <paramref name="corrected"/> from
+    /// <paramref name="from"/> on); the highest sample when none stands out. A rising background at the vertex (electrolyte
+    /// oxidation) is higher than the wave but has no prominence.
     /// </summary>
-    private static int MainWave(double[] corrected, double[] e, int from, double minProminence, double minSeparationV)
+    private static int MainWave(double[] corrected, double[] e, int from, List<Peak> waves)
     {
         int best = from;
         for (int k = from; k < corrected.Length; k++) if (corrected[k] > corrected[best]) best = k;
-        var waves = FindPeaks(corrected, e, minProminence, minSeparationV, from);
         if (waves.Count == 0) return best;
         var main = waves.MaxBy(p => p.ProminenceA);
         for (int k = from; k < corrected.Length; k++) if (e[k] == main.PotentialV && corrected[k] == main.CurrentA) return k;
@@ -340,17 +345,20 @@ public static class CvPeakAnalysis
     /// For each sample, the lowest value met walking away from it (backwards, or forwards when not
     /// <paramref name="forward"/>) until a strictly higher sample, itself included; 0 counts too when the walk runs off
     /// the end. One pass with a stack of the samples not yet topped, each with the lowest value since the one below it.
+    /// When not <paramref name="forward"/>, only the samples from <paramref name="from"/> on get a value (each depends on those after it only).
     /// </summary>
-    private static void LowestBeforeHigher(double[] y, double[] lowest, int[] stack, double[] stackLowest, bool forward)
+    private static void LowestBeforeHigher(double[] y, double[] lowest, double[] stack, double[] stackLowest, bool forward, int from = 0)
     {
         int n = y.Length;
         int top = 0;
-        for (int step = 0; step < n; step++)
+        int steps = forward ? n : n - from;
+        for (int step = 0; step < steps; step++)
         {
             int k = forward ? step : n - 1 - step;
-            double low = y[k];
-            while (top > 0 && y[stack[top - 1]] <= y[k]) low = Math.Min(low, stackLowest[--top]);
-            stack[top] = k;
+            double yk = y[k];
+            double low = yk;
+            while (top > 0 && stack[top - 1] <= yk) low = Math.Min(low, stackLowest[--top]);
+            stack[top] = yk;
             stackLowest[top] = low;
             top++;
             lowest[k] = top == 1 ? Math.Min(low, 0) : low;
@@ -366,14 +374,15 @@ public static class CvPeakAnalysis
         var leftMin = ArrayPool<double>.Shared.Rent(n);
         var rightMin = ArrayPool<double>.Shared.Rent(n);
         var stackLowest = ArrayPool<double>.Shared.Rent(n);
-        var stack = ArrayPool<int>.Shared.Rent(n);
+        var stack = ArrayPool<double>.Shared.Rent(n);
         try
         {
             // Beyond the start the baseline is 0. A sweep that ends on the diffusion tail of its highest wave has not come back
             // down to the baseline yet; the tail would otherwise cap the prominence of a clear but broad (slow-kinetics) wave.
+            int first = Math.Max(from, 1);
             LowestBeforeHigher(y, leftMin, stack, stackLowest, forward: true);
-            LowestBeforeHigher(y, rightMin, stack, stackLowest, forward: false);
-            for (int k = Math.Max(from, 1); k < n - 1; k++)
+            LowestBeforeHigher(y, rightMin, stack, stackLowest, forward: false, first);
+            for (int k = first; k < n - 1; k++)
             {
                 if (!(y[k] > y[k - 1] && y[k] >= y[k + 1])) continue;
                 double prominence = y[k] - Math.Max(leftMin[k], rightMin[k]);
@@ -386,7 +395,7 @@ public static class CvPeakAnalysis
             ArrayPool<double>.Shared.Return(leftMin);
             ArrayPool<double>.Shared.Return(rightMin);
             ArrayPool<double>.Shared.Return(stackLowest);
-            ArrayPool<int>.Shared.Return(stack);
+            ArrayPool<double>.Shared.Return(stack);
         }
         // Keep the more prominent of two peaks closer than the separation limit.
         found.Sort((a, b) => b.ProminenceA.CompareTo(a.ProminenceA));
