@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Seccm.Electrochemistry.Analysis;
 
@@ -263,10 +264,52 @@ public static class CvPeakAnalysis
     }
 
     /// <summary>
-    /// The value that would stand at <paramref name="rank"/> if <paramref name="values"/> were sorted (Hoare's selection, median
-    /// of three pivots): the median without sorting every sample. Reorders <paramref name="values"/>.
+    /// The value that would stand at <paramref name="rank"/> if <paramref name="values"/> (finite) were sorted: the median
+    /// without sorting every sample. May reorder <paramref name="values"/>.
     /// </summary>
-    internal static double Select(double[] values, int rank)
+    internal static double Select(double[] values, int rank) => Select(values.AsSpan(), rank);
+
+    private static double Select(Span<double> values, int rank)
+    {
+        int n = values.Length;
+        if (n < BracketedSelectionFrom) return SelectByPartition(values, rank);
+        // Floyd and Rivest: two values of an evenly spaced sample bracket the rank; one pass counts the values below them and
+        // gathers those between, and the selection runs on the few gathered (bracketed again while they are many). Should the
+        // bracket miss, it runs on all of them.
+        int size = Math.Min((int)(2 * Math.Sqrt(n)), 1024);
+        Span<double> sample = stackalloc double[size];
+        for (int j = 0; j < size; j++) sample[j] = values[(int)((2L * j + 1) * n / (2L * size))];
+        sample.Sort();
+        int at = (int)((long)rank * size / n);
+        int margin = (int)(1.5 * Math.Sqrt(size)) + 1;
+        double low = sample[Math.Max(at - margin, 0)], high = sample[Math.Min(at + margin, size - 1)];
+        var between = ArrayPool<double>.Shared.Rent(n);
+        try
+        {
+            int below = 0, count = 0;
+            // Without branches: which side of the bracket a noise sample falls on is a coin toss a branch would mispredict.
+            foreach (double v in values)
+            {
+                below += Unsafe.BitCast<bool, byte>(v < low);
+                between[count] = v;
+                count += Unsafe.BitCast<bool, byte>(v >= low & v <= high);
+            }
+            if (rank < below || rank >= below + count) return SelectByPartition(values, rank);
+            // Ties can fill the bracket: it is bracketed again only when that halved the work.
+            var gathered = between.AsSpan(0, count);
+            return 2 * count <= n ? Select(gathered, rank - below) : SelectByPartition(gathered, rank - below);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(between);
+        }
+    }
+
+    /// <summary>Length from which the selection brackets the rank first.</summary>
+    private const int BracketedSelectionFrom = 256;
+
+    /// <summary>Hoare's selection with median-of-three pivots; reorders <paramref name="values"/>.</summary>
+    private static double SelectByPartition(Span<double> values, int rank)
     {
         int lo = 0, hi = values.Length - 1;
         while (hi > lo)
