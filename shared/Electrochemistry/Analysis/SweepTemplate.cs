@@ -62,20 +62,36 @@ internal static class SweepTemplate
     internal readonly struct Rows(double[] lower, double[] upper, double fraction)
     {
         /// <summary>chi and its derivatives by u and by ln Lambda at <paramref name="u"/> (bilinear; u clamped to the table).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public (double Chi, double DChiDu, double DChiDLnLambda) Evaluate(double u)
+        {
+            double chi = Interpolate(u, out int column, out double lowerChi, out double upperChi);
+            var (dChiDu, dChiDl) = Derivatives(column, lowerChi, upperChi);
+            return (chi, dChiDu, dChiDl);
+        }
+
+        /// <summary>
+        /// chi at <paramref name="u"/> (bilinear; u clamped to the table), and where it was read for <see cref="Derivatives"/>:
+        /// the table's column and the two rows interpolated in u there. A fit that rejects a trial needs no derivatives.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public double Interpolate(double u, out int column, out double lowerChi, out double upperChi)
         {
             double pu = (Math.Clamp(u, UStart, UEnd) - UStart) / UStep;
             int iu = Math.Min((int)pu, UPoints - 2);
-            double tu = pu - iu, tl = fraction;
+            double tu = pu - iu;
             double a0 = lower[iu] + tu * (lower[iu + 1] - lower[iu]);
             double a1 = upper[iu] + tu * (upper[iu + 1] - upper[iu]);
-            double chi = a0 + tl * (a1 - a0);
-            double du0 = lower[iu + 1] - lower[iu];
-            double du1 = upper[iu + 1] - upper[iu];
-            double dChiDu = (du0 + tl * (du1 - du0)) / UStep;
-            double dChiDl = (a1 - a0) / LnLambdaStep;
-            return (chi, dChiDu, dChiDl);
+            (column, lowerChi, upperChi) = (iu, a0, a1);
+            return a0 + fraction * (a1 - a0);
+        }
+
+        /// <summary>The derivatives of chi by u and by ln Lambda where <see cref="Interpolate"/> read it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (double DChiDu, double DChiDLnLambda) Derivatives(int column, double lowerChi, double upperChi)
+        {
+            double du0 = lower[column + 1] - lower[column];
+            double du1 = upper[column + 1] - upper[column];
+            return ((du0 + fraction * (du1 - du0)) / UStep, (upperChi - lowerChi) / LnLambdaStep);
         }
     }
 }

@@ -82,13 +82,16 @@ internal static class WaveFit
             slopeColumn[j] = column;
             scaled[j] = Array.ConvertAll(sw.CurrentA, i => i / yScale);
         }
-        // The loop costs a trial and, when it is accepted, costs the same theta again for its Jacobian: the template's values
-        // and the residuals of the last costed theta are kept per sample, so the second call only sums the Jacobian.
+        // The loop costs a trial and, when it is accepted, costs the same theta again for its Jacobian: where the template was
+        // read and the residuals of the last costed theta are kept per sample, so the second call only sums the Jacobian
+        // (and a rejected trial, about half of them, never computes the template's derivatives).
         var first = new int[m + 1];
         for (int j = 0; j < m; j++) first[j + 1] = first[j] + sweeps[j].PotentialV.Length;
+        var rowsOf = new SweepTemplate.Rows[m];
+        var columnAt = new int[total];
         var chiAt = new double[total];
-        var dChiDuAt = new double[total];
-        var dChiDlAt = new double[total];
+        var lowerChiAt = new double[total];
+        var upperChiAt = new double[total];
         var residualAt = new double[total];
         var costed = new double[p];
         double costedCost = double.NaN;
@@ -102,7 +105,7 @@ internal static class WaveFit
                 var sw = sweeps[j];
                 double k = kScale * Math.Sqrt(sw.ScanRateVPerS) * sScale / yScale;
                 double lnLambda = t[1] - 0.5 * Math.Log(sw.ScanRateVPerS) - Math.Log(t[0]);
-                var rows = SweepTemplate.At(lnLambda);
+                var rows = rowsOf[j] = SweepTemplate.At(lnLambda);
                 var model = new LowPass(tauS, dtS[j], decay[j]);
                 var e = sw.PotentialV;
                 var y = scaled[j];
@@ -112,10 +115,10 @@ internal static class WaveFit
                 for (int q = 0; q < e.Length; q++, at++)
                 {
                     double u = dirF * (e[q] - e0GuessV - shift);
-                    var (chi, dChiDu, dChiDl) = rows.Evaluate(u);
+                    double chi = rows.Interpolate(u, out columnAt[at], out lowerChiAt[at], out upperChiAt[at]);
                     double r = y[q] - model.Next(baseline + tilt * (e[q] - eMid) + dirT0K * chi, q);
                     cost += r * r;
-                    (chiAt[at], dChiDuAt[at], dChiDlAt[at], residualAt[at]) = (chi, dChiDu, dChiDl, r);
+                    (chiAt[at], residualAt[at]) = (chi, r);
                 }
             }
             Array.Copy(t, costed, p);
@@ -140,12 +143,14 @@ internal static class WaveFit
                 var dLambda = dD;
                 var dE0 = dD;
                 var slope = slopeColumn[j];
+                var rows = rowsOf[j];
                 double dirK = sw.Direction * k, dirT0K = sw.Direction * t[0] * k, minusT0K = -t[0] * k;
                 double ro = 0, ao0 = 0, ao1 = 0, ao2 = 0, ao3 = 0;
                 int at = first[j];
                 for (int q = 0; q < slope.Length; q++, at++)
                 {
-                    double chi = chiAt[at], dChiDu = dChiDuAt[at], dChiDl = dChiDlAt[at], r = residualAt[at];
+                    double chi = chiAt[at], r = residualAt[at];
+                    var (dChiDu, dChiDl) = rows.Derivatives(columnAt[at], lowerChiAt[at], upperChiAt[at]);
                     // ln Lambda depends on sqrt(D) too: Lambda = k0 / sqrt(D f v).
                     double j0 = dD.Next(dirK * (chi - dChiDl), q);
                     double j1 = dLambda.Next(dirT0K * dChiDl, q);
