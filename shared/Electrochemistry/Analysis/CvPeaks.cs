@@ -393,18 +393,29 @@ public static class CvPeakAnalysis
     private static void LowestBeforeHigher(double[] y, double[] lowest, double[] stack, double[] stackLowest, bool forward, int from = 0)
     {
         int n = y.Length;
-        int top = 0;
         int steps = forward ? n : n - from;
+        // The top of the stack in locals, the samples below it in the arrays: along a rising stretch each sample only
+        // replaces the top, along a falling one it is pushed, and neither waits on what the step before it stored.
+        int below = 0;
+        double topY = 0, topLow = 0;
         for (int step = 0; step < steps; step++)
         {
             int k = forward ? step : n - 1 - step;
             double yk = y[k];
             double low = yk;
-            while (top > 0 && stack[top - 1] <= yk) low = Math.Min(low, stackLowest[--top]);
-            stack[top] = yk;
-            stackLowest[top] = low;
-            top++;
-            lowest[k] = top == 1 ? Math.Min(low, 0) : low;
+            if (step > 0 && topY <= yk)
+            {
+                low = Math.Min(low, topLow);
+                while (below > 0 && stack[below - 1] <= yk) low = Math.Min(low, stackLowest[--below]);
+            }
+            else if (step > 0)
+            {
+                stack[below] = topY;
+                stackLowest[below] = topLow;
+                below++;
+            }
+            (topY, topLow) = (yk, low);
+            lowest[k] = below == 0 ? Math.Min(low, 0) : low;
         }
     }
 
