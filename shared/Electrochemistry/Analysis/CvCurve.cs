@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Seccm.Electrochemistry.Analysis;
 
 /// <summary>One measured CV: samples in time order, forward sweep first, anodic current positive.</summary>
@@ -16,9 +18,24 @@ public sealed record CvCurve(double ScanRateVPerS, double[] PotentialV, double[]
             throw new ArgumentException($"CV at {ScanRateVPerS} V/s: {PotentialV.Length} potentials but {CurrentA.Length} currents");
         if (PotentialV.Length < MinimumPoints)
             throw new ArgumentException($"CV at {ScanRateVPerS} V/s: {PotentialV.Length} points, need at least {MinimumPoints}");
+        if (AllFinite(PotentialV) && AllFinite(CurrentA)) return;
         for (int i = 0; i < PotentialV.Length; i++)
             if (!double.IsFinite(PotentialV[i]) || !double.IsFinite(CurrentA[i]))
                 throw new ArgumentException($"CV at {ScanRateVPerS} V/s: sample {i} is not a finite number");
+    }
+
+    /// <summary>Whether every value is finite, several at a time (x - x is 0 for a finite x, NaN for an infinite or NaN one).</summary>
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        int k = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; k + Vector<double>.Count <= values.Length; k += Vector<double>.Count)
+            {
+                var v = new Vector<double>(values[k..]);
+                if (!Vector.EqualsAll(v - v, Vector<double>.Zero)) return false;
+            }
+        for (; k < values.Length; k++) if (!double.IsFinite(values[k])) return false;
+        return true;
     }
 }
 

@@ -238,17 +238,18 @@ public static class CvPeakAnalysis
         return best;
     }
 
-    /// <summary>Index of the first turning point of the potential (end of the forward sweep).</summary>
+    /// <summary>Index of the first turning point of the (finite) potential: the end of the forward sweep.</summary>
     internal static int VertexIndex(double[] e)
     {
         int n = e.Length;
+        // The first step that moves sets the direction; a later one that moves the other way turned.
         double dir = 0;
         for (int k = 1; k < n; k++)
         {
             double d = e[k] - e[k - 1];
             if (d == 0) continue;
-            if (dir == 0) dir = Math.Sign(d);
-            else if (Math.Sign(d) != dir) return k - 1;
+            if (dir == 0) dir = d;
+            else if (d > 0 != dir > 0) return k - 1;
         }
         return n - 1;
     }

@@ -129,5 +129,16 @@ public class PixelAnalysisTests
         var shortCurve = new CvCurve(1, [1, 2, 3], [0, 0, 0]);
         var ex2 = Assert.Throws<ArgumentException>(() => PixelAnalysis.Analyze([shortCurve, shortCurve], Lto));
         Assert.Contains("at least", ex2.Message);
+        // A sample that is not a number is named wherever it stands: in the first, the middle or the last few samples.
+        foreach (int at in new[] { 0, 5, 37, 97, 98, 99 })
+            foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+                foreach (bool inCurrent in new[] { false, true })
+                {
+                    var e = Enumerable.Range(0, 100).Select(k => 1 + 0.001 * k).ToArray();
+                    var i = new double[100];
+                    (inCurrent ? i : e)[at] = bad;
+                    var ex3 = Assert.Throws<ArgumentException>(() => PixelAnalysis.Analyze([new CvCurve(1, e, i), new CvCurve(2, e, i)], Lto));
+                    Assert.Contains($"sample {at} is not a finite number", ex3.Message);
+                }
     }
 }
