@@ -219,11 +219,14 @@ internal static class WaveFit
     /// </summary>
     private struct LowPass(double? tauS, double dtS, double decay)
     {
+        /// <summary>The time constant, 0 when the column passes unchanged (no bandwidth, or no time step).</summary>
+        private readonly double _tauS = tauS is { } tau && dtS > 0 ? tau : 0;
         private double _input, _output;
 
         public double Next(double x, int q)
         {
-            if (tauS is not { } tau || !(dtS > 0)) return x;
+            if (_tauS == 0) return x;
+            double tau = _tauS;
             double y = q == 0 ? x : x - (x - _input) / dtS * tau + (_output - _input + (x - _input) / dtS * tau) * decay;
             _input = x;
             _output = y;
