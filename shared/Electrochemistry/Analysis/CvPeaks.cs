@@ -257,9 +257,11 @@ public static class CvPeakAnalysis
     /// <summary>Noise rms from the median absolute first difference: insensitive to the smooth signal and to outliers.</summary>
     internal static double NoiseRms(double[] i)
     {
-        var d = new double[i.Length - 1];
-        for (int k = 0; k < d.Length; k++) d[k] = Math.Abs(i[k + 1] - i[k]);
-        double median = Select(d, d.Length / 2);
+        int count = i.Length - 1;
+        var d = ArrayPool<double>.Shared.Rent(count);
+        for (int k = 0; k < count; k++) d[k] = Math.Abs(i[k + 1] - i[k]);
+        double median = Select(d.AsSpan(0, count), count / 2);
+        ArrayPool<double>.Shared.Return(d);
         // |x1 - x2| of two N(0, s) samples has median 0.6745 * sqrt(2) * s.
         return median / (0.6745 * Math.Sqrt(2));
     }
@@ -280,10 +282,9 @@ public static class CvPeakAnalysis
         int size = Math.Min((int)(2 * Math.Sqrt(n)), 1024);
         Span<double> sample = stackalloc double[size];
         for (int j = 0; j < size; j++) sample[j] = values[(int)((2L * j + 1) * n / (2L * size))];
-        sample.Sort();
         int at = (int)((long)rank * size / n);
         int margin = (int)(1.5 * Math.Sqrt(size)) + 1;
-        double low = sample[Math.Max(at - margin, 0)], high = sample[Math.Min(at + margin, size - 1)];
+        double low = SelectByPartition(sample, Math.Max(at - margin, 0)), high = SelectByPartition(sample, Math.Min(at + margin, size - 1));
         var between = ArrayPool<double>.Shared.Rent(n);
         try
         {
