@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Seccm.Maps.LongCsv;
 
@@ -124,6 +126,126 @@ internal static class FastDouble
         result = exponent10 < 0 ? result / PowersOf10[-exponent10] : result * PowersOf10[exponent10];
         value = negative ? -result : result;
         return true;
+    }
+
+    /// <summary>
+    /// Parses the plain number that starts <paramref name="s"/> (<c>[-+]digits[.digits][(e|E)[-+]digits]</c>, at most 19
+    /// digits, an exponent of at most 4 digits) and says how many bytes it took; the caller checks what follows (a comma,
+    /// the end of the line). The value is computed exactly as <see cref="TryParseFast"/> computes it for that text, so the
+    /// same bits as double.Parse. False for anything else and whenever the fast algorithms give up: the caller then splits
+    /// the line and uses <see cref="TryParse"/> on the field. Eight digits at a time (SWAR, Lemire 2021, section 6).
+    /// </summary>
+    internal static bool TryParsePrefix(ReadOnlySpan<byte> s, out double value, out int consumed)
+    {
+        value = 0;
+        consumed = 0;
+        var i = 0;
+        var negative = false;
+        if (i < s.Length && (s[i] == (byte)'-' || s[i] == (byte)'+'))
+        {
+            negative = s[i] == (byte)'-';
+            i++;
+        }
+        ulong significand = 0;
+        var digits = ReadDigits(s, ref i, ref significand);
+        var fractionDigits = 0;
+        if (i < s.Length && s[i] == (byte)'.')
+        {
+            i++;
+            fractionDigits = ReadDigits(s, ref i, ref significand);
+            digits += fractionDigits;
+        }
+        if (digits == 0 || digits > 19)
+        {
+            return false; // beyond 19 digits the significand has wrapped: TryParse decides
+        }
+        var exponent = 0;
+        if (i < s.Length && (s[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            var negativeExponent = false;
+            if (i < s.Length && (s[i] == (byte)'-' || s[i] == (byte)'+'))
+            {
+                negativeExponent = s[i] == (byte)'-';
+                i++;
+            }
+            var exponentStart = i;
+            while (i < s.Length && (uint)(s[i] - '0') <= 9)
+            {
+                exponent = (exponent * 10) + (s[i] - '0');
+                i++;
+            }
+            if (i == exponentStart || i - exponentStart > 4)
+            {
+                return false;
+            }
+            if (negativeExponent)
+            {
+                exponent = -exponent;
+            }
+        }
+        consumed = i;
+        var exponent10 = exponent - fractionDigits;
+        if (significand == 0)
+        {
+            return ReturnZero(negative, out value);
+        }
+        if (significand > MaxExactSignificand || exponent10 < -22 || exponent10 > 22)
+        {
+            return TryEiselLemire(significand, exponent10, negative, out value);
+        }
+        double result = significand;
+        result = exponent10 < 0 ? result / PowersOf10[-exponent10] : result * PowersOf10[exponent10];
+        value = negative ? -result : result;
+        return true;
+    }
+
+    private static readonly ulong[] ExactPowersOf10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+    /// <summary>
+    /// Appends the run of digits at <paramref name="i"/> to <paramref name="significand"/> (wrapping past 19 digits; the
+    /// caller counts) and returns how many there were. Eight bytes at a time while eight remain: the first non-digit is
+    /// found by one mask, the digits before it are converted together (SWAR, Lemire 2021, section 6), so a run's length
+    /// costs no branch per digit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadDigits(ReadOnlySpan<byte> s, ref int i, ref ulong significand)
+    {
+        var start = i;
+        while (i + 8 <= s.Length)
+        {
+            var v = BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(i, 8));
+            // The high bit of a byte is set when it is not '0'..'9'; exact for every byte up to the first non-digit
+            // (carries and borrows only move towards later bytes).
+            var nonDigits = ((v + 0x4646464646464646UL) | (v - 0x3030303030303030UL)) & 0x8080808080808080UL;
+            var n = BitOperations.TrailingZeroCount(nonDigits) >> 3; // 8 when all are digits
+            if (n == 0)
+            {
+                return i - start;
+            }
+            v -= 0x3030303030303030UL;
+            if (n < 8)
+            {
+                v <<= 8 * (8 - n); // the n digits to the end, zero digits (leading zeros) before them
+            }
+            v = (v * 10) + (v >> 8); // pairs of digits
+            const ulong mask = 0x000000FF000000FFUL;
+            const ulong mul1 = 100 + (1_000_000UL << 32);
+            const ulong mul2 = 1 + (10_000UL << 32);
+            var value = (uint)((((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32);
+            significand = (significand * ExactPowersOf10[n]) + value;
+            i += n;
+            if (n < 8)
+            {
+                return i - start;
+            }
+        }
+        while (i < s.Length && (uint)(s[i] - '0') <= 9)
+        {
+            significand = (significand * 10) + (uint)(s[i] - '0');
+            i++;
+        }
+        return i - start;
     }
 
     private const int MinPower5 = -342;

@@ -72,8 +72,16 @@ public static class LongCsvReader
 
         public CvCurve? NextCurve()
         {
-            while (_lines.TryReadLine(out var line))
+            while (true)
             {
+                if (_keyLength >= 0)
+                {
+                    AppendSameCurveRows();
+                }
+                if (!_lines.TryReadLine(out var line))
+                {
+                    break;
+                }
                 var lineNo = _lines.LineNumber;
                 if (!_headerSeen)
                 {
@@ -117,6 +125,64 @@ public static class LongCsvReader
                     $"the header is '{Show(line)}', expected '{LongCsvFormat.Header}'");
             }
             _headerSeen = true;
+        }
+
+        /// <summary>
+        /// Takes the common rows straight from the buffered bytes: the previous row's first three fields byte for byte,
+        /// then two plain numbers. It stops at the first line that is anything else (a new curve, spaces, an odd number,
+        /// an error, an incomplete last line) and leaves it to <see cref="ParseRow"/>, which then reads and names it
+        /// exactly as if this shortcut did not exist; the values are the same bits.
+        /// </summary>
+        private void AppendSameCurveRows()
+        {
+            var pending = _lines.Pending;
+            var key = _key.AsSpan(0, _keyLength);
+            var k = key.Length;
+            var taken = 0;
+            var lines = 0;
+            while (true)
+            {
+                // key ',' potential ',' current ('\n' | "\r\n"), read in one pass without looking for the line's end first.
+                var row = pending[taken..];
+                if (row.Length <= k + 1 || row[k] != (byte)',' || !row[..k].SequenceEqual(key))
+                {
+                    break;
+                }
+                var numbers = row[(k + 1)..];
+                if (!FastDouble.TryParsePrefix(numbers, out var potential, out var used) || used >= numbers.Length || numbers[used] != (byte)',')
+                {
+                    break;
+                }
+                var currentStart = used + 1;
+                if (!FastDouble.TryParsePrefix(numbers[currentStart..], out var current, out used))
+                {
+                    break;
+                }
+                var end = currentStart + used;
+                int breakLength;
+                if (end < numbers.Length && numbers[end] == (byte)'\n')
+                {
+                    breakLength = 1;
+                }
+                else if (end + 1 < numbers.Length && numbers[end] == (byte)'\r' && numbers[end + 1] == (byte)'\n')
+                {
+                    breakLength = 2;
+                }
+                else
+                {
+                    break; // something else follows the number, or the line's end is not buffered yet
+                }
+                if (k + 1 + end > MaxLineBytes)
+                {
+                    break;
+                }
+                _rows++;
+                _potential.Add(potential);
+                _current.Add(current);
+                taken += k + 1 + end + breakLength;
+                lines++;
+            }
+            _lines.Skip(taken, lines);
         }
 
         /// <summary>Parses one data row; returns the previous curve when this row starts a new one.</summary>
@@ -264,6 +330,16 @@ public static class LongCsvReader
 
         public bool AtEnd => _eof && _start >= _end;
 
+        /// <summary>The buffered bytes not read yet (whole lines and possibly the start of one).</summary>
+        public ReadOnlySpan<byte> Pending => _buffer.AsSpan(_start, _end - _start);
+
+        /// <summary>Marks <paramref name="lines"/> whole lines of <paramref name="bytes"/> bytes at the start of <see cref="Pending"/> as read.</summary>
+        public void Skip(int bytes, int lines)
+        {
+            _start += bytes;
+            LineNumber += lines;
+        }
+
         public bool TryReadLine(out ReadOnlySpan<byte> line)
         {
             while (true)
@@ -337,10 +413,22 @@ public static class LongCsvReader
 
         public void Add(double value)
         {
-            if (Count == _items.Length)
+            var items = _items;
+            var count = Count;
+            if ((uint)count < (uint)items.Length)
             {
-                Array.Resize(ref _items, _items.Length * 2);
+                items[count] = value;
+                Count = count + 1;
             }
+            else
+            {
+                Grow(value);
+            }
+        }
+
+        private void Grow(double value)
+        {
+            Array.Resize(ref _items, _items.Length * 2);
             _items[Count++] = value;
         }
 

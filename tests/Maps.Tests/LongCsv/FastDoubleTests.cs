@@ -85,4 +85,65 @@ public sealed class FastDoubleTests
     [Fact]
     public void Agrees_with_double_parse_on_random_text() =>
         Gen.String["0123456789.eE+- "].Sample(SameAsBcl, iter: 20000);
+
+    /// <summary>
+    /// The prefix parse either declines or takes a leading run that double.Parse reads to the same bits; the reader then
+    /// checks what follows it. Oracle: double.TryParse on exactly the bytes taken.
+    /// </summary>
+    private static void PrefixSameAsBcl(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        if (!FastDouble.TryParsePrefix(bytes, out var fast, out var consumed))
+        {
+            return;
+        }
+        Assert.InRange(consumed, 1, bytes.Length);
+        Assert.True(double.TryParse(bytes.AsSpan(0, consumed), NumberStyles.Float, CultureInfo.InvariantCulture, out var bcl), text);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(bcl), BitConverter.DoubleToInt64Bits(fast));
+        // It stops at a byte that cannot continue the number, so a field ends exactly where it stopped.
+        if (consumed < bytes.Length)
+        {
+            Assert.False(char.IsAsciiDigit((char)bytes[consumed]), text);
+        }
+    }
+
+    [Fact]
+    public void Prefix_parse_agrees_with_double_parse_on_the_bytes_it_takes()
+    {
+        string[] formats = ["R", "G3", "G6", "G9", "G12", "G15", "E4", "E16", "F3", "F8"];
+        string[] tails = ["", ",", ",1.5", ",x", "x", " ", "\r", "e", "E+", "."];
+        var format = Gen.Int[0, formats.Length - 1].Select(i => formats[i]);
+        var tail = Gen.Int[0, tails.Length - 1].Select(i => tails[i]);
+        Gen.Select(Gen.Double, format, tail).Sample((d, f, t) => PrefixSameAsBcl(d.ToString(f, CultureInfo.InvariantCulture) + t), iter: 30000);
+        Gen.Select(Gen.Double[-1e-9, 1e-9], format, tail).Sample((d, f, t) => PrefixSameAsBcl(d.ToString(f, CultureInfo.InvariantCulture) + t), iter: 30000);
+        Gen.ULong.Select(BitConverter.UInt64BitsToDouble).Where(double.IsFinite)
+            .Sample(d => PrefixSameAsBcl(d.ToString("R", CultureInfo.InvariantCulture) + ","), iter: 30000);
+        Gen.String["0123456789.eE+-, "].Sample(PrefixSameAsBcl, iter: 30000);
+    }
+
+    [Theory]
+    [InlineData("1.0825064128045634E-12,", 22)]
+    [InlineData("-3.954210872243581E-14", 22)]
+    [InlineData("2.0010000000000003,-1e-12", 18)]
+    [InlineData("1,2", 1)]
+    [InlineData("0.000123456789,", 14)]
+    [InlineData("12345678901234567.5e-3,", 22)]
+    public void What_the_R_format_writes_is_taken_whole_by_the_prefix_parse(string text, int length)
+    {
+        Assert.True(FastDouble.TryParsePrefix(Encoding.UTF8.GetBytes(text), out var value, out var consumed));
+        Assert.Equal(length, consumed);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(double.Parse(text[..length], CultureInfo.InvariantCulture)), BitConverter.DoubleToInt64Bits(value));
+    }
+
+    [Theory]
+    [InlineData("12345678901234567890.5")] // 21 digits: left to TryParse
+    [InlineData("1e12345")]
+    [InlineData("-")]
+    [InlineData(".")]
+    [InlineData("e5")]
+    [InlineData("1e")]
+    [InlineData("1e+,")]
+    [InlineData(" 1")]
+    public void What_the_prefix_parse_cannot_decide_is_declined(string text) =>
+        Assert.False(FastDouble.TryParsePrefix(Encoding.UTF8.GetBytes(text), out _, out _));
 }
