@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using Seccm.Contracts.Messages;
 using Seccm.Contracts.Topics;
 using Seccm.Messaging.Bus;
 using Seccm.Messaging.Hosting;
@@ -39,5 +40,37 @@ internal static class ClientBus
             throw new StartupException(ex.Message + " Is `seccm all` (or the broker) running? Use --mqtt-host/--mqtt-port to point elsewhere.");
         }
         return bus;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="service"/> of the bus's instrument has announced itself online. A service announces
+    /// only once its commands are subscribed; a command sent before that (a host just started, still connecting) is
+    /// dropped by the broker and only its reply timeout would tell. A malformed status is waited past.
+    /// <paramref name="read"/> sees every status read while waiting, after it was judged. Returns the online status.
+    /// </summary>
+    public static async Task<ServiceStatus> WaitOnlineAsync(MqttBus bus, string service, TimeSpan timeout, CancellationToken cancellationToken,
+        Action<ServiceStatus>? read = null)
+    {
+        var online = new TaskCompletionSource<ServiceStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await bus.SubscribeAsync(Topic.Status(bus.Instrument, service), (message, _) =>
+        {
+            if (message.TryRead<ServiceStatus>(NullLogger.Instance, "waiting for the next status", out var status))
+            {
+                if (status.State == ServiceStatus.Online)
+                {
+                    online.TrySetResult(status);
+                }
+                read?.Invoke(status);
+            }
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        try
+        {
+            return await online.Task.WaitAsync(timeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new StartupException($"The {service} service of instrument '{bus.Instrument}' did not come online within {timeout.TotalSeconds:0} s.");
+        }
     }
 }

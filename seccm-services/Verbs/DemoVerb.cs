@@ -125,6 +125,7 @@ internal static class DemoVerb
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
 
+            await ClientBus.WaitOnlineAsync(bus, ServiceNames.Scan, StartupGuard, cancellationToken).ConfigureAwait(false);
             var start = await StartWhenReadyAsync(bus, recipe, cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"seccm demo: {start.Message} ({recipe.Description ?? recipe.Name})");
             var final = await ScanClientVerbs.FollowAsync(bus, start.Progress!.ScanId, cancellationToken).ConfigureAwait(false);
@@ -155,6 +156,14 @@ internal static class DemoVerb
         };
     }
 
+    /// <summary>How long the services of a just-started host may take to come online: a hang guard, not an expectation (seconds on a loaded machine).</summary>
+    internal static readonly TimeSpan StartupGuard = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Starts <paramref name="recipe"/> on a scan service that is online (<see cref="ClientBus.WaitOnlineAsync"/> first):
+    /// while the other services come online and the glovebox reports a safe atmosphere the scan refuses, and the start is
+    /// asked again.
+    /// </summary>
     internal static async Task<ScanStatusResult> StartWhenReadyAsync(MqttBus bus, Recipe recipe, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
@@ -165,7 +174,7 @@ internal static class DemoVerb
                 return await bus.CallAsync<StartScanCommand, ScanStatusResult>(ServiceNames.Scan, "start", new StartScanCommand(recipe),
                     TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
             }
-            catch (CommandFailedException ex) when (ex.Code == ErrorCodes.Refused && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            catch (CommandFailedException ex) when (ex.Code == ErrorCodes.Refused && deadline.Elapsed < StartupGuard)
             {
                 // Services are still coming online (the interlock refuses until all are up and the glovebox is safe).
                 await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, cancellationToken).ConfigureAwait(false);

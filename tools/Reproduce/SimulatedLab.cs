@@ -71,6 +71,7 @@ internal sealed class SimulatedLab : IAsyncDisposable
         try
         {
             var bus = await ClientBus.ConnectAsync(configuration, TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
+            await ClientBus.WaitOnlineAsync(bus, ServiceNames.Scan, DemoVerb.StartupGuard, cancellationToken).ConfigureAwait(false);
             var lab = new SimulatedLab(host, bus);
             await lab.SubscribeAsync().ConfigureAwait(false);
             return lab;
