@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,8 @@ internal sealed class SimulatedLab : IAsyncDisposable
     private readonly MqttBus _bus;
     private readonly ConcurrentBag<CurveChunk> _chunks = [];
     private readonly ConcurrentBag<PixelDoneEvent> _pixels = [];
+    /// <summary>Released by every chunk and pixel event: what the wait for a finished scan's data wakes on.</summary>
+    private readonly SemaphoreSlim _arrived = new(0);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ScanFinishedEvent>> _finished = new();
     private TaskCompletionSource<DiffusionExportedEvent> _exported = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -89,11 +92,13 @@ internal sealed class SimulatedLab : IAsyncDisposable
         await _bus.SubscribeAsync(Topic.DataFilter(_bus.Instrument), (m, _) =>
         {
             _chunks.Add(SeccmJson.DeserializeValid<CurveChunk>(m.Payload.Span, m.Topic));
+            _arrived.Release();
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         await _bus.SubscribeAsync(ScanTopics.PixelTopic(_bus.Instrument), (m, _) =>
         {
             _pixels.Add(SeccmJson.DeserializeValid<PixelDoneEvent>(m.Payload.Span, m.Topic));
+            _arrived.Release();
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         await _bus.SubscribeAsync(ScanTopics.FinishedTopic(_bus.Instrument), (m, _) =>
@@ -141,19 +146,10 @@ internal sealed class SimulatedLab : IAsyncDisposable
         {
             // A scan the diffusion service does not map (a charge/discharge) may export nothing.
         }
-        // Data messages are QoS 1 and in order per topic; the scan ends only after its last technique replied,
-        // so what is still in flight arrives within moments. Wait until the count stops growing.
-        // Each subscription has its own queue: pixel events may still be queued behind the finished event.
-        for (var wait = 0; wait < 100 && _pixels.Count(p => p.ScanId == scanId) < final.PixelsDone; wait++)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        }
-        var seen = -1;
-        while (seen != _chunks.Count)
-        {
-            seen = _chunks.Count;
-            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        }
+        // Data messages are QoS 1 and in order per topic, but each subscription has its own queue: pixel events and
+        // curve chunks may still be queued behind the finished event. Wait until every pixel event is in and every
+        // measured pixel's curves are complete (woken by each message; the guard only bounds a hang).
+        await WaitForDataAsync(scanId, final.PixelsDone, cancellationToken).ConfigureAwait(false);
         // Duplicates (QoS 1) and earlier takes of a pixel measured again go: the assembler keeps the last complete take.
         var curves = _chunks.Where(c => c.ScanId == scanId).GroupBy(c => c.Technique)
             .SelectMany(g => CurveAssembler.AssembleAll(g, $"scan {scanId}"))
@@ -162,11 +158,49 @@ internal sealed class SimulatedLab : IAsyncDisposable
         return new LabScan(final.State, curves, pixels, exported);
     }
 
+    private async Task WaitForDataAsync(string scanId, int pixelsDone, CancellationToken cancellationToken)
+    {
+        var guard = Stopwatch.StartNew();
+        while (!HasAllData(scanId, pixelsDone) && guard.Elapsed < DataGuard)
+        {
+            // Woken by the next message; the timeout only re-checks (a message may have come in during the check).
+            await _arrived.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            while (_arrived.CurrentCount > 0)
+            {
+                await _arrived.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Every pixel event of the scan is in, and every pixel measured (contact, not skipped) has all its curves.</summary>
+    private bool HasAllData(string scanId, int pixelsDone)
+    {
+        var pixels = _pixels.Where(p => p.ScanId == scanId).ToArray();
+        if (pixels.Select(p => p.Index).Distinct().Count() < pixelsDone)
+        {
+            return false;
+        }
+        var chunks = _chunks.Where(c => c.ScanId == scanId).ToLookup(c => c.Pixel);
+        foreach (var pixel in pixels.Where(p => p.Contact && p.Skipped is null).Select(p => p.Index).Distinct())
+        {
+            var ofPixel = chunks[pixel].ToArray();
+            if (ofPixel.Length == 0 || CurveAssembler.Assemble(ofPixel, $"scan {scanId}").Count < ofPixel.Max(c => c.RateCount))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>How long the data of a finished scan may take to arrive: a hang guard, not an expectation.</summary>
+    private static readonly TimeSpan DataGuard = TimeSpan.FromMinutes(2);
+
     public async ValueTask DisposeAsync()
     {
         await _bus.DisposeAsync().ConfigureAwait(false);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _host.StopAsync(stop.Token).ConfigureAwait(false);
         _host.Dispose();
+        _arrived.Dispose();
     }
 }
