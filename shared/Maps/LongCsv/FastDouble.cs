@@ -34,106 +34,16 @@ internal static class FastDouble
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
-    internal static bool TryParseFast(ReadOnlySpan<byte> s, out double value)
-    {
-        value = 0;
-        var i = 0;
-        var negative = false;
-        if (i < s.Length && (s[i] == (byte)'-' || s[i] == (byte)'+'))
-        {
-            negative = s[i] == (byte)'-';
-            i++;
-        }
-        ulong significand = 0;
-        var digits = 0;
-        var significantDigits = 0;
-        var fractionDigits = 0;
-        var seenPoint = false;
-        for (; i < s.Length; i++)
-        {
-            var c = s[i];
-            if ((uint)(c - '0') <= 9)
-            {
-                digits++;
-                if (significand != 0 || c != '0')
-                {
-                    if (++significantDigits > 19)
-                    {
-                        return false;
-                    }
-                }
-                significand = (significand * 10) + (uint)(c - '0');
-                if (seenPoint)
-                {
-                    fractionDigits++;
-                }
-            }
-            else if (c == (byte)'.' && !seenPoint)
-            {
-                seenPoint = true;
-            }
-            else
-            {
-                break;
-            }
-        }
-        if (digits == 0)
-        {
-            return false;
-        }
-        var exponent = 0;
-        if (i < s.Length && (s[i] == (byte)'e' || s[i] == (byte)'E'))
-        {
-            i++;
-            var negativeExponent = false;
-            if (i < s.Length && (s[i] == (byte)'-' || s[i] == (byte)'+'))
-            {
-                negativeExponent = s[i] == (byte)'-';
-                i++;
-            }
-            var exponentDigits = 0;
-            for (; i < s.Length && (uint)(s[i] - '0') <= 9; i++)
-            {
-                if (++exponentDigits > 4)
-                {
-                    return false;
-                }
-                exponent = (exponent * 10) + (s[i] - '0');
-            }
-            if (exponentDigits == 0)
-            {
-                return false;
-            }
-            if (negativeExponent)
-            {
-                exponent = -exponent;
-            }
-        }
-        if (i != s.Length)
-        {
-            return false;
-        }
-        var exponent10 = exponent - fractionDigits;
-        if (significand == 0)
-        {
-            return ReturnZero(negative, out value);
-        }
-        if (significand > MaxExactSignificand || exponent10 < -22 || exponent10 > 22)
-        {
-            return TryEiselLemire(significand, exponent10, negative, out value);
-        }
-        double result = significand;
-        result = exponent10 < 0 ? result / PowersOf10[-exponent10] : result * PowersOf10[exponent10];
-        value = negative ? -result : result;
-        return true;
-    }
+    /// <summary>The whole of <paramref name="s"/> as a plain number by the fast algorithms; false when they cannot say.</summary>
+    internal static bool TryParseFast(ReadOnlySpan<byte> s, out double value) =>
+        TryParsePrefix(s, out value, out var consumed) && consumed == s.Length;
 
     /// <summary>
     /// Parses the plain number that starts <paramref name="s"/> (<c>[-+]digits[.digits][(e|E)[-+]digits]</c>, at most 19
     /// digits, an exponent of at most 4 digits) and says how many bytes it took; the caller checks what follows (a comma,
-    /// the end of the line). The value is computed exactly as <see cref="TryParseFast"/> computes it for that text, so the
-    /// same bits as double.Parse. False for anything else and whenever the fast algorithms give up: the caller then splits
-    /// the line and uses <see cref="TryParse"/> on the field. Eight digits at a time (SWAR, Lemire 2021, section 6).
+    /// the end of the line). The value is correctly rounded (Clinger, else Eisel-Lemire): the same bits as double.Parse of
+    /// the bytes taken. False for anything else and whenever the fast algorithms give up: the caller then splits the line
+    /// and uses <see cref="TryParse"/> on the field. Eight digits at a time (SWAR, Lemire 2021, section 6).
     /// </summary>
     internal static bool TryParsePrefix(ReadOnlySpan<byte> s, out double value, out int consumed)
     {
