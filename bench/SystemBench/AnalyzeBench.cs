@@ -82,7 +82,7 @@ internal static class AnalyzeBench
                 long samples = CountRows(path);
                 report.Add($"file_{label}_mb", bytes / 1e6, "MB", $"{samples} samples");
 
-                var (coreS, coreCpu, coreWs, coreHeap, coreAlloc, corePixels, coreMedian) = Measure(time, () =>
+                var (coreS, coreCpu, coreJit, coreWs, coreHeap, coreAlloc, corePixels, coreMedian) = Measure(time, () =>
                 {
                     var rows = new ConcurrentBag<AnalyzeVerb.PixelRow>();
                     using var stream = AnalyzeVerb.OpenInput(path);
@@ -91,6 +91,7 @@ internal static class AnalyzeBench
                 });
                 report.Add($"core_{label}_wall_s", coreS, "s", $"seccm analyze core, {Environment.ProcessorCount} cores, {corePixels} pixels");
                 report.Add($"core_{label}_cpu_s", coreCpu, "s", "CPU time of the process during the core (all threads, JIT included): steadier than wall on a shared machine");
+                report.Add($"core_{label}_jit_s", coreJit, "s", "time the JIT compiled during the core (part of cpu_s)");
                 report.Add($"core_{label}_samples_per_s", samples / coreS, "1/s");
                 report.Add($"core_{label}_peak_working_set_mb", coreWs / 1e6, "MB", "polled during the phase");
                 report.Add($"core_{label}_peak_managed_heap_mb", coreHeap / 1e6, "MB");
@@ -118,7 +119,7 @@ internal static class AnalyzeBench
                 report.Add($"ratio_{label}_read_only_over_core", readS / coreS, "x", "near 1: the core waits on reading");
                 if (options.SkipBaseline) continue;
 
-                var (baseS, _, baseWs, baseHeap, baseAlloc, basePixels, baseMedian) = Measure(time, () =>
+                var (baseS, _, _, baseWs, baseHeap, baseAlloc, basePixels, baseMedian) = Measure(time, () =>
                     NaiveAnalysis.Run(path, settings).Select(r => r.Result).ToList());
                 report.Add($"baseline_{label}_wall_s", baseS, "s", $"read all, 1 thread, {basePixels} pixels");
                 report.Add($"baseline_{label}_samples_per_s", samples / baseS, "1/s");
@@ -169,20 +170,22 @@ internal static class AnalyzeBench
         }
     }
 
-    private static (double Seconds, double CpuSeconds, long PeakWorkingSet, long PeakManaged, long Allocated, int Pixels, double MedianD) Measure(
+    private static (double Seconds, double CpuSeconds, double JitSeconds, long PeakWorkingSet, long PeakManaged, long Allocated, int Pixels, double MedianD) Measure(
         TimeProvider time, Func<List<PixelResult>> run)
     {
         using var sampler = MemorySampler.Start(time);
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var started = Stopwatch.GetTimestamp();
         var results = run();
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         self.Refresh();
         double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
+        double jitSeconds = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalSeconds;
         sampler.Stop();
         var median = Seccm.Maps.MapStatistics.Median(results.Select(r => r.DCm2PerS).Where(double.IsFinite));
-        return (seconds, cpuSeconds, sampler.PeakWorkingSetBytes, sampler.PeakManagedBytes, sampler.AllocatedBytes, results.Count, median);
+        return (seconds, cpuSeconds, jitSeconds, sampler.PeakWorkingSetBytes, sampler.PeakManagedBytes, sampler.AllocatedBytes, results.Count, median);
     }
 
     /// <summary>Data rows (lines after the header), counted before timing so the rate is samples per second.</summary>
