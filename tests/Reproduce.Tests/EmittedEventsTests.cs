@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Seccm.Contracts.Glovebox;
 using Seccm.Contracts.Scan;
 using Seccm.Contracts.Serialization;
 using Seccm.Contracts.Topics;
@@ -28,6 +29,9 @@ public class EmittedEventsTests
                 return Task.CompletedTask;
             });
             scan = await lab.RunAsync(recipe, waitForExport: true, CancellationToken.None);
+            // The glovebox reports every second whatever the scan does, and a 2 x 2 scan can end before its first report.
+            var atmosphere = GloveboxTopics.AtmosphereTopic(lab.Bus.Instrument);
+            await Eventually.TrueAsync(() => messages.Any(m => m.Topic == atmosphere), "a glovebox telemetry message", TimeSpan.FromMinutes(2));
         }
         Assert.Equal(ScanState.Completed, scan.State);
 

@@ -130,10 +130,11 @@ internal sealed partial class ResultPublisher(IMessageBus bus, DiffusionOptions 
         {
             indexes = ledger.TryGet(scanId, out var scan) ? [.. scan.Results.Keys.Union(scan.PendingElsewhere.Keys)] : [];
         }
+        // Confirmed, one at a time (within the broker's receive maximum): when this says cleared, the broker has them
+        // cleared and a subscriber arriving next gets none (they were queued, and a loaded service could still be sending).
         foreach (var index in indexes)
         {
-            await bus.PublishRawAsync(RetainedResultTopic(bus.Instrument, scanId, index), [], MqttQualityOfServiceLevel.AtLeastOnce, retain: true,
-                cancellationToken).ConfigureAwait(false);
+            await bus.PublishRawConfirmedAsync(RetainedResultTopic(bus.Instrument, scanId, index), [], retain: true, cancellationToken).ConfigureAwait(false);
         }
         LogCleared(logger, scanId, indexes.Length);
     }

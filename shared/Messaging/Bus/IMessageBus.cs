@@ -41,6 +41,9 @@ public interface IMessageBus
     /// <summary>Publishes a QoS 1 message past the queue and returns when the broker has acknowledged it.</summary>
     Task PublishConfirmedAsync<T>(string topic, T payload, bool retain = false, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="PublishConfirmedAsync{T}"/> for bytes as they are (an empty retained one clears the topic).</summary>
+    Task PublishRawConfirmedAsync(string topic, byte[] payload, bool retain = false, CancellationToken cancellationToken = default);
+
     /// <summary>Handles messages on <paramref name="filter"/> one at a time, in order.</summary>
     Task SubscribeAsync(string filter, Func<IncomingMessage, CancellationToken, Task> handler,
         MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce, int capacity = 10_000, bool acknowledgeAfterHandling = false);

@@ -167,7 +167,10 @@ public sealed partial class MqttBus : IMessageBus, IAsyncDisposable
     /// the client refuses while connected (not a lost connection) throws instead of being tried forever.
     /// </summary>
     public Task PublishConfirmedAsync<T>(string topic, T payload, bool retain = false, CancellationToken cancellationToken = default) =>
-        _outbox.PublishConfirmedAsync(Message(topic, SeccmJson.Serialize(payload), MqttQualityOfServiceLevel.AtLeastOnce, retain), cancellationToken);
+        PublishRawConfirmedAsync(topic, SeccmJson.Serialize(payload), retain, cancellationToken);
+
+    public Task PublishRawConfirmedAsync(string topic, byte[] payload, bool retain = false, CancellationToken cancellationToken = default) =>
+        _outbox.PublishConfirmedAsync(Message(topic, payload, MqttQualityOfServiceLevel.AtLeastOnce, retain), cancellationToken);
 
     /// <summary>
     /// Subscribes <paramref name="handler"/> to <paramref name="filter"/>. Messages of one subscription are handled
