@@ -172,19 +172,22 @@ internal sealed class SimulatedLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Every pixel event of the scan is in, and every pixel measured (contact, not skipped) has all its curves.</summary>
+    /// <summary>
+    /// Every pixel event of the scan is in, and every pixel measured (contact, not skipped) has all the curves of the take
+    /// its event names (a pixel measured again has a later take than its first, whose curves may be complete already).
+    /// </summary>
     private bool HasAllData(string scanId, int pixelsDone)
     {
-        var pixels = _pixels.Where(p => p.ScanId == scanId).ToArray();
-        if (pixels.Select(p => p.Index).Distinct().Count() < pixelsDone)
+        var pixels = _pixels.Where(p => p.ScanId == scanId).GroupBy(p => p.Index).Select(g => g.MaxBy(p => p.Take)!).ToArray();
+        if (pixels.Length < pixelsDone)
         {
             return false;
         }
-        var chunks = _chunks.Where(c => c.ScanId == scanId).ToLookup(c => c.Pixel);
-        foreach (var pixel in pixels.Where(p => p.Contact && p.Skipped is null).Select(p => p.Index).Distinct())
+        var chunks = _chunks.Where(c => c.ScanId == scanId).ToLookup(c => (c.Pixel, c.Take));
+        foreach (var pixel in pixels.Where(p => p.Contact && p.Skipped is null))
         {
-            var ofPixel = chunks[pixel].ToArray();
-            if (ofPixel.Length == 0 || CurveAssembler.Assemble(ofPixel, $"scan {scanId}").Count < ofPixel.Max(c => c.RateCount))
+            var ofTake = chunks[(pixel.Index, pixel.Take)].ToArray();
+            if (ofTake.Length == 0 || CurveAssembler.Assemble(ofTake, $"scan {scanId}").Count < ofTake.Max(c => c.RateCount))
             {
                 return false;
             }
